@@ -1,0 +1,59 @@
+"""Exactly one dynamic default StorageClass exists.
+
+Kubeflow's platform claims (Pipelines' MySQL and object store, Katib's MySQL) and every notebook
+workspace name no StorageClass, so they are provisioned by the cluster's default class. With no
+default they stay Pending forever; with a `kubernetes.io/no-provisioner` default they wait for
+PersistentVolumes nobody creates. Kubernetes honours both the GA annotation
+`storageclass.kubernetes.io/is-default-class` and the beta one, with the value exactly "true";
+when several classes are default, Kubernetes 1.26+ uses the newest (ties broken by name).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from kfstor import CLUSTER, Check, Context, Finding, Snapshot, fail, ok, warn
+from kfstor import k8s, storage
+
+
+def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+    classes = snap.of("StorageClass")
+    defaults = k8s.default_classes(classes)
+    if not defaults:
+        names = ", ".join(k8s.name(sc) for sc in classes) or "none exist"
+        yield fail(CLUSTER, f"no StorageClass is marked default (classes: {names}); "
+                            "Kubeflow's claims will stay Pending")
+        return
+    effective = defaults[0]
+    eff_name = k8s.name(effective)
+    prov = k8s.provisioner(effective)
+    if prov == k8s.NO_PROVISIONER:
+        yield fail(effective, f"default StorageClass {eff_name} uses {k8s.NO_PROVISIONER}: it cannot provision "
+                              "volumes, so Kubeflow's claims wait for PersistentVolumes created by hand")
+    elif prov in storage.REMOVED_IN_TREE:
+        yield fail(effective, f"default StorageClass {eff_name} uses {prov}, a removed in-tree plugin "
+                              f"({storage.REMOVED_IN_TREE[prov]}): nothing can provision its volumes")
+    elif len(defaults) == 1:
+        yield ok(effective, f"{eff_name} is the only default StorageClass (provisioner {prov})")
+    else:
+        yield ok(effective, f"{eff_name} is the default StorageClass Kubernetes uses (provisioner {prov})")
+    if len(defaults) > 1:
+        others = ", ".join(k8s.name(sc) for sc in defaults[1:])
+        for sc in defaults[1:]:
+            yield warn(sc, f"{k8s.name(sc)} is also marked default; Kubernetes uses the newest default "
+                           f"{eff_name}, so {k8s.name(sc)} is ignored for claims without a class "
+                           f"(extra defaults: {others})")
+
+
+CHECK = Check(
+    id="default_storage_class",
+    title="A single dynamic default StorageClass exists",
+    kinds=("StorageClass",),
+    evaluate=evaluate,
+    description=__doc__ or "",
+    remediation=(
+        "Mark exactly one dynamic class as default: kubectl patch storageclass <name> -p "
+        "'{\"metadata\":{\"annotations\":{\"storageclass.kubernetes.io/is-default-class\":\"true\"}}}'; "
+        "set the annotation to \"false\" on the others. Do not make a kubernetes.io/no-provisioner class the default."
+    ),
+)

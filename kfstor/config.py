@@ -1,0 +1,142 @@
+"""kfstor.yaml: the Kubeflow namespace, per-check options, status overrides and waivers.
+
+    namespace: kubeflow
+    checks:
+      stateful_replication:
+        options: {min_replicas: 2}
+      snapshot_support:
+        status: off            # off | warn | fail
+    waivers:
+      - check: stateful_storage
+        object: PersistentVolumeClaim/kubeflow/mysql-pv-claim
+        reason: Retain is set on the bound PV by hand (TICKET-123)
+        expires: 2027-03-31
+
+Any problem is a ConfigError naming the file and the field; the CLI turns it into exit code 2.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kfstor.model import Waiver
+
+DEFAULT_FILE = "kfstor.yaml"
+OVERRIDES = ("off", "warn", "fail")
+
+
+class ConfigError(Exception):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class CheckConfig:
+    status: str | None = None  # None | "off" | "warn" | "fail"
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    namespace: str | None = None
+    checks: Mapping[str, CheckConfig] = field(default_factory=dict)
+    waivers: tuple[Waiver, ...] = ()
+    path: str = ""
+
+    def for_check(self, check_id: str) -> CheckConfig:
+        return self.checks.get(check_id, CheckConfig())
+
+
+def _fail(path: str, message: str) -> ConfigError:
+    return ConfigError(f"{path}: {message}")
+
+
+def parse(data: Any, path: str) -> Config:
+    if data is None:
+        return Config(path=path)
+    if not isinstance(data, Mapping):
+        raise _fail(path, "top level must be a mapping")
+    unknown = set(data) - {"namespace", "checks", "waivers"}
+    if unknown:
+        raise _fail(path, f"unknown key(s): {', '.join(sorted(map(str, unknown)))} (expected namespace, checks, waivers)")
+
+    namespace = data.get("namespace")
+    if namespace is not None and (not isinstance(namespace, str) or not namespace):
+        raise _fail(path, "namespace must be a non-empty string")
+
+    checks: dict[str, CheckConfig] = {}
+    raw_checks = data.get("checks") or {}
+    if not isinstance(raw_checks, Mapping):
+        raise _fail(path, "checks must be a mapping of check id to settings")
+    for check_id, settings in raw_checks.items():
+        checks[str(check_id)] = _parse_check(settings or {}, f"checks.{check_id}", path)
+
+    raw_waivers = data.get("waivers") or []
+    if not isinstance(raw_waivers, list):
+        raise _fail(path, "waivers must be a list")
+    waivers = tuple(_parse_waiver(w, f"waivers[{i}]", path) for i, w in enumerate(raw_waivers))
+    return Config(namespace=namespace, checks=checks, waivers=waivers, path=path)
+
+
+def _parse_check(settings: Any, where: str, path: str) -> CheckConfig:
+    if not isinstance(settings, Mapping):
+        raise _fail(path, f"{where} must be a mapping")
+    unknown = set(settings) - {"status", "options"}
+    if unknown:
+        raise _fail(path, f"{where}: unknown key(s): {', '.join(sorted(map(str, unknown)))} (expected status, options)")
+    status = settings.get("status")
+    if status is False:  # YAML 1.1 reads a bare `off` as false
+        status = "off"
+    if status is not None and status not in OVERRIDES:
+        raise _fail(path, f"{where}.status must be one of off, warn, fail (got {status!r})")
+    options = settings.get("options") or {}
+    if not isinstance(options, Mapping):
+        raise _fail(path, f"{where}.options must be a mapping")
+    return CheckConfig(status=status, options=dict(options))
+
+
+def _parse_waiver(raw: Any, where: str, path: str) -> Waiver:
+    if not isinstance(raw, Mapping):
+        raise _fail(path, f"{where} must be a mapping with check, object, reason and expires")
+    missing = [key for key in ("check", "object", "reason") if not raw.get(key)]
+    if missing:
+        raise _fail(path, f"{where} is missing {', '.join(missing)}")
+    unknown = set(raw) - {"check", "object", "reason", "expires"}
+    if unknown:
+        raise _fail(path, f"{where}: unknown key(s): {', '.join(sorted(map(str, unknown)))}")
+    expires = raw.get("expires")
+    if isinstance(expires, dt.datetime):
+        expires = expires.date()
+    elif isinstance(expires, str):
+        try:
+            expires = dt.date.fromisoformat(expires)
+        except ValueError:
+            raise _fail(path, f"{where}.expires must be a date like 2027-01-31 (got {expires!r})") from None
+    elif expires is not None and not isinstance(expires, dt.date):
+        raise _fail(path, f"{where}.expires must be a date like 2027-01-31")
+    return Waiver(check=str(raw["check"]), object=str(raw["object"]), reason=str(raw["reason"]), expires=expires)
+
+
+def load(explicit: Path | None, cwd: Path | None = None) -> Config:
+    """The --config file, else ./kfstor.yaml when present, else an empty config."""
+    path = explicit if explicit is not None else (cwd or Path.cwd()) / DEFAULT_FILE
+    if explicit is None and not path.exists():
+        return Config()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}: invalid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
+    return parse(data, str(path))

@@ -1,0 +1,101 @@
+"""The inventory tables shown in reports: StorageClasses and Kubeflow's claims.
+
+Computed once from the snapshot by the runner, so renderers only format values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kfstor import k8s, kubeflow, storage
+from kfstor.snapshot import Snapshot
+
+# Parameters worth showing in the inventory: the ones that decide durability, sharing and I/O.
+KEY_PARAMETERS = (
+    "repl", "io_profile", "priority_io", "io_priority", "sharedv4", "type", "fsType", "fstype",
+    "csi.storage.k8s.io/fstype", "numberOfReplicas", "backendType", "skuName", "clusterID", "pool",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ClassRow:
+    name: str
+    provisioner: str
+    default: str  # "effective default", "default (not used)" or ""
+    binding_mode: str
+    reclaim_policy: str
+    expansion: bool
+    parameters: tuple[tuple[str, str], ...]
+    rwx: str  # "yes" / "no" / "unknown"
+    rwx_reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimRow:
+    namespace: str
+    name: str
+    role: str
+    phase: str  # "Missing" when the expected claim does not exist
+    storage_class: str
+    capacity: str
+    access_modes: tuple[str, ...]
+    volume: str
+    mounted_by: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Inventory:
+    classes: tuple[ClassRow, ...] = ()
+    claims: tuple[ClaimRow, ...] = ()
+
+
+def build_inventory(snap: Snapshot, namespace: str) -> Inventory:
+    classes = snap.of("StorageClass")
+    defaults = k8s.default_classes(classes)
+    effective = k8s.name(defaults[0]) if defaults else None
+    class_rows = []
+    for sc in classes:
+        name = k8s.name(sc)
+        default = ""
+        if name == effective:
+            default = "effective default"
+        elif k8s.is_default_class(sc):
+            default = "default (not used)"
+        params = k8s.parameters(sc)
+        rwx = storage.rwx_capability(sc)
+        class_rows.append(ClassRow(
+            name=name,
+            provisioner=k8s.provisioner(sc),
+            default=default,
+            binding_mode=k8s.binding_mode(sc),
+            reclaim_policy=k8s.reclaim_policy(sc),
+            expansion=k8s.allows_expansion(sc),
+            parameters=tuple((key, params[key]) for key in KEY_PARAMETERS if key in params),
+            rwx={True: "yes", False: "no", None: "unknown"}[rwx.capable],
+            rwx_reason=rwx.reason,
+        ))
+
+    users: dict[tuple[str, str], list[str]] = {}
+    for ns, claim, pod in k8s.iter_claim_users(snap.of("Pod")):
+        node = k8s.pod_node(pod)
+        users.setdefault((ns, claim), []).append(f"{k8s.name(pod)}@{node}" if node else k8s.name(pod))
+    claim_rows = []
+    for claim, pvc in kubeflow.platform_claims(snap.of("PersistentVolumeClaim"), snap.of("Deployment"), namespace):
+        ns = kubeflow.claim_namespace(claim, namespace)
+        if pvc is None:
+            claim_rows.append(ClaimRow(ns, claim.name, claim.role, "Missing", "", claim.size, (), "", ()))
+            continue
+        class_name, _ = k8s.claim_class(pvc, classes)
+        capacity = str(k8s.dig(pvc, "status", "capacity", "storage", default="") or k8s.requested_storage(pvc))
+        claim_rows.append(ClaimRow(
+            namespace=ns,
+            name=claim.name,
+            role=claim.role,
+            phase=k8s.phase(pvc),
+            storage_class=class_name if class_name is not None else "(no default)",
+            capacity=capacity,
+            access_modes=tuple(k8s.access_modes(pvc)),
+            volume=k8s.dig(pvc, "spec", "volumeName", default=""),
+            mounted_by=tuple(sorted(users.get((ns, claim.name), []))),
+        ))
+    return Inventory(classes=tuple(class_rows), claims=tuple(claim_rows))

@@ -1,0 +1,253 @@
+"""Small pure helpers over Kubernetes objects as plain dicts.
+
+Every read is type-defensive: a snapshot may come from a hand-edited or hostile file, so a field
+of the wrong type reads as absent instead of crashing a check.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
+
+from kfstor.model import K8sObject
+
+T = TypeVar("T")
+
+DEFAULT_CLASS_ANNOTATIONS = (
+    "storageclass.kubernetes.io/is-default-class",
+    "storageclass.beta.kubernetes.io/is-default-class",
+)
+LEGACY_CLASS_ANNOTATION = "volume.beta.kubernetes.io/storage-class"
+SELECTED_NODE_ANNOTATION = "volume.kubernetes.io/selected-node"
+NO_PROVISIONER = "kubernetes.io/no-provisioner"
+
+
+def dig(obj: Any, *path: str, default: T) -> T:
+    """obj[path0][path1]... when every step is a mapping and the leaf has default's type."""
+    current = obj
+    for key in path:
+        if not isinstance(current, Mapping):
+            return default
+        current = current.get(key)
+    if current is None or not isinstance(current, type(default)):
+        return default
+    return current  # type: ignore[no-any-return]
+
+
+def name(obj: K8sObject) -> str:
+    return dig(obj, "metadata", "name", default="")
+
+
+def namespace(obj: K8sObject) -> str:
+    return dig(obj, "metadata", "namespace", default="")
+
+
+def annotations(obj: K8sObject) -> Mapping[str, Any]:
+    return dig(obj, "metadata", "annotations", default={})
+
+
+def labels(obj: K8sObject) -> Mapping[str, Any]:
+    return dig(obj, "metadata", "labels", default={})
+
+
+def creation_timestamp(obj: K8sObject) -> str:
+    # RFC 3339 in UTC ("2024-05-01T10:00:00Z") sorts correctly as text.
+    value = dig(obj, "metadata", "creationTimestamp", default="")
+    return value if isinstance(value, str) else str(value)
+
+
+def str_list(obj: Any, *path: str) -> list[str]:
+    return [item for item in dig(obj, *path, default=[]) if isinstance(item, str)]
+
+
+def dict_list(obj: Any, *path: str) -> list[Mapping[str, Any]]:
+    return [item for item in dig(obj, *path, default=[]) if isinstance(item, Mapping)]
+
+
+# --- StorageClasses --------------------------------------------------------------------------
+
+
+def is_default_class(sc: K8sObject) -> bool:
+    ann = annotations(sc)
+    return any(ann.get(key) == "true" for key in DEFAULT_CLASS_ANNOTATIONS)
+
+
+def default_classes(storage_classes: tuple[K8sObject, ...] | list[K8sObject]) -> list[K8sObject]:
+    """Default classes in the order Kubernetes prefers them: newest first, ties by name ascending."""
+    defaults = [sc for sc in storage_classes if is_default_class(sc)]
+    defaults.sort(key=name)
+    defaults.sort(key=creation_timestamp, reverse=True)  # stable: equal times keep name order
+    return defaults
+
+
+def effective_default_class(storage_classes: tuple[K8sObject, ...] | list[K8sObject]) -> K8sObject | None:
+    defaults = default_classes(storage_classes)
+    return defaults[0] if defaults else None
+
+
+def provisioner(sc: K8sObject) -> str:
+    return dig(sc, "provisioner", default="")
+
+
+def parameters(sc: K8sObject) -> dict[str, str]:
+    raw = dig(sc, "parameters", default={})
+    return {str(k): v if isinstance(v, str) else str(v) for k, v in raw.items()}
+
+
+def binding_mode(sc: K8sObject) -> str:
+    return dig(sc, "volumeBindingMode", default="Immediate")
+
+
+def reclaim_policy(sc: K8sObject) -> str:
+    return dig(sc, "reclaimPolicy", default="Delete")
+
+
+def allows_expansion(sc: K8sObject) -> bool:
+    return dig(sc, "allowVolumeExpansion", default=False) is True
+
+
+# --- Claims and volumes ----------------------------------------------------------------------
+
+
+def claim_class_name(pvc: K8sObject) -> str | None:
+    """The class a claim asks for: legacy annotation first, then spec; None means "the default"
+    and "" means "no class" (bind to class-less PVs only), exactly as Kubernetes reads it."""
+    legacy = annotations(pvc).get(LEGACY_CLASS_ANNOTATION)
+    if isinstance(legacy, str):
+        return legacy
+    spec = dig(pvc, "spec", default={})
+    value = spec.get("storageClassName")
+    return value if isinstance(value, str) else None
+
+
+def claim_class(pvc: K8sObject, storage_classes: tuple[K8sObject, ...]) -> tuple[str | None, K8sObject | None]:
+    """(class name, class object) a claim uses. For an unset class, the effective default, since
+    Kubernetes assigns it at creation (and retroactively since 1.26)."""
+    wanted = claim_class_name(pvc)
+    if wanted is None:
+        default = effective_default_class(storage_classes)
+        return (name(default), default) if default else (None, None)
+    if wanted == "":
+        return ("", None)
+    for sc in storage_classes:
+        if name(sc) == wanted:
+            return (wanted, sc)
+    return (wanted, None)
+
+
+def phase(obj: K8sObject, default: str = "Pending") -> str:
+    return dig(obj, "status", "phase", default=default)
+
+
+def access_modes(obj: K8sObject) -> list[str]:
+    return str_list(obj, "spec", "accessModes")
+
+
+def volume_mode(obj: K8sObject) -> str:
+    return dig(obj, "spec", "volumeMode", default="Filesystem")
+
+
+def requested_storage(pvc: K8sObject) -> str:
+    return str(dig(pvc, "spec", "resources", "requests", "storage", default="") or "")
+
+
+_QUANTITY = re.compile(r"^\s*([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)\s*([KMGTPE]i?|[mkunµ]|)\s*$")
+_FACTORS = {
+    "": 1, "m": Decimal("0.001"), "u": Decimal("0.000001"), "µ": Decimal("0.000001"), "n": Decimal("1e-9"),
+    "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18,
+    "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
+}
+
+
+def quantity_bytes(value: Any) -> int | None:
+    """A Kubernetes resource quantity ("20Gi", "1.5G", "500M") in bytes; None when unparseable."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return int(value)
+    if not isinstance(value, str):
+        return None
+    match = _QUANTITY.match(value)
+    if not match:
+        return None
+    try:
+        number = Decimal(match.group(1))
+    except InvalidOperation:
+        return None
+    return int(number * Decimal(_FACTORS[match.group(2)]))
+
+
+def format_bytes(count: int) -> str:
+    for unit, size in (("Ti", 2**40), ("Gi", 2**30), ("Mi", 2**20), ("Ki", 2**10)):
+        if count >= size and count % size == 0:
+            return f"{count // size}{unit}"
+    for unit, size in (("Ti", 2**40), ("Gi", 2**30), ("Mi", 2**20)):
+        if count >= size:
+            return f"{count / size:.1f}{unit}"
+    return f"{count}B"
+
+
+# --- Pods and workloads ----------------------------------------------------------------------
+
+
+def pod_spec(obj: K8sObject) -> Mapping[str, Any]:
+    """The pod spec of a Pod, or the template of a Deployment/StatefulSet/ReplicaSet/Job."""
+    if obj.get("kind") == "Pod":
+        return dig(obj, "spec", default={})
+    return dig(obj, "spec", "template", "spec", default={})
+
+
+def claim_names(obj: K8sObject) -> list[str]:
+    """Names of the PersistentVolumeClaims a pod (or workload template) mounts."""
+    names = []
+    for volume in dict_list(pod_spec(obj), "volumes"):
+        claim = dig(volume, "persistentVolumeClaim", "claimName", default="")
+        if claim:
+            names.append(claim)
+    return names
+
+
+def pod_is_active(pod: K8sObject) -> bool:
+    return phase(pod, default="Pending") not in ("Succeeded", "Failed")
+
+
+def pod_node(pod: K8sObject) -> str:
+    return dig(pod, "spec", "nodeName", default="")
+
+
+def iter_claim_users(pods: tuple[K8sObject, ...]) -> Iterator[tuple[str, str, K8sObject]]:
+    """(namespace, claim name, pod) for every active pod's claim mount."""
+    for pod in pods:
+        if not pod_is_active(pod):
+            continue
+        for claim in claim_names(pod):
+            yield namespace(pod), claim, pod
+
+
+def events_for(events: tuple[K8sObject, ...], kind: str, ns: str, obj_name: str, limit: int = 3) -> list[K8sObject]:
+    """The latest events about one object, newest first."""
+    matching = [
+        ev
+        for ev in events
+        if dig(ev, "involvedObject", "kind", default="") == kind
+        and dig(ev, "involvedObject", "name", default="") == obj_name
+        and (dig(ev, "involvedObject", "namespace", default="") or namespace(ev)) == ns
+    ]
+    matching.sort(key=_event_time, reverse=True)
+    return matching[:limit]
+
+
+def _event_time(ev: K8sObject) -> str:
+    for key in ("lastTimestamp", "eventTime", "firstTimestamp"):
+        value = ev.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return creation_timestamp(ev)
+
+
+def describe_event(ev: K8sObject) -> str:
+    reason = dig(ev, "reason", default="")
+    message = " ".join(dig(ev, "message", default="").split())
+    return f"{reason}: {message}" if reason else message

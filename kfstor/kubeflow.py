@@ -1,0 +1,112 @@
+"""Kubeflow's platform claims: which exist in which release, and how to find the installed ones.
+
+From kubeflow/manifests 1.7 → 26.03 (facts page, Q1): none of these claims names a
+StorageClass, so they all land on the cluster's default class.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kfstor import k8s
+from kfstor.model import K8sObject
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformClaim:
+    name: str
+    namespace: str  # "" = the configured Kubeflow namespace
+    size: str
+    role: str  # what it stores, for messages
+    database: bool  # write-heavy database or object store: wants replicated block storage
+    workload: str  # the Deployment/StatefulSet that mounts it
+
+
+# The claims of a default install (object store chosen by detection, see object_store()).
+MYSQL = PlatformClaim("mysql-pv-claim", "", "20Gi", "Pipelines MySQL (KFP and ML Metadata)", True, "mysql")
+KATIB_MYSQL = PlatformClaim("katib-mysql", "", "10Gi", "Katib MySQL", True, "katib-mysql")
+MINIO = PlatformClaim("minio-pvc", "", "20Gi", "Pipelines artifact store (MinIO)", True, "minio")
+SEAWEEDFS = PlatformClaim("seaweedfs-pvc", "", "20Gi", "Pipelines artifact store (SeaweedFS)", True, "seaweedfs")
+
+# Claims of optional components, audited when present.
+OPTIONAL: tuple[PlatformClaim, ...] = (
+    PlatformClaim("metadata-mysql", "", "10Gi", "ML Metadata / Model Registry MySQL", True, "metadata-db"),
+    PlatformClaim("metadata-postgres", "", "20Gi", "ML Metadata / Model Registry PostgreSQL", True, "model-registry-db"),
+    PlatformClaim("postgres-pvc", "", "20Gi", "Pipelines PostgreSQL", True, "postgres"),
+    PlatformClaim("katib-postgres", "", "3Gi", "Katib PostgreSQL", True, "katib-postgres"),
+    PlatformClaim("model-catalog-postgres", "", "5Gi", "Model Registry catalog PostgreSQL", True, "model-catalog-postgres"),
+    PlatformClaim("authservice-pvc", "istio-system", "10Gi", "OIDC AuthService sessions (1.7/1.8)", False, "authservice"),
+)
+
+REQUIRED_CORE = (MYSQL, KATIB_MYSQL)
+# The platform's requests before install (1.11+ default: SeaweedFS), used for capacity planning.
+PRE_INSTALL = (MYSQL, SEAWEEDFS, KATIB_MYSQL)
+
+NOTEBOOK_LABEL = "notebook-name"
+STOPPED_ANNOTATION = "kubeflow-resource-stopped"
+
+
+def claim_namespace(claim: PlatformClaim, kubeflow_namespace: str) -> str:
+    return claim.namespace or kubeflow_namespace
+
+
+def object_store(snap_pvcs: dict[tuple[str, str], K8sObject], deployments: dict[tuple[str, str], K8sObject],
+                 namespace: str) -> PlatformClaim | None:
+    """Which artifact store is installed: SeaweedFS (1.11+) or MinIO (≤1.10), never both demanded.
+
+    A Deployment decides first (the claim of a removed store may linger after an upgrade),
+    then the claims themselves.
+    """
+    for store in (SEAWEEDFS, MINIO):
+        if (namespace, store.workload) in deployments:
+            return store
+    for store in (SEAWEEDFS, MINIO):
+        if (namespace, store.name) in snap_pvcs:
+            return store
+    return None
+
+
+def expected_claims(pvcs: tuple[K8sObject, ...], deployments: tuple[K8sObject, ...], namespace: str
+                    ) -> tuple[list[PlatformClaim], list[PlatformClaim]]:
+    """(claims that must exist, optional claims that do exist) for the installed variant.
+
+    Returns ([], []) when Kubeflow is not installed (none of its platform claims or workloads present).
+    """
+    pvc_index = {(k8s.namespace(p), k8s.name(p)): p for p in pvcs}
+    deploy_index = {(k8s.namespace(d), k8s.name(d)): d for d in deployments}
+    store = object_store(pvc_index, deploy_index, namespace)
+    candidates = [*REQUIRED_CORE, *([store] if store else []), *OPTIONAL]
+    installed = any(
+        (claim_namespace(c, namespace), c.name) in pvc_index or (claim_namespace(c, namespace), c.workload) in deploy_index
+        for c in candidates
+    )
+    if not installed:
+        return ([], [])
+    # Pipelines and Katib each may run on PostgreSQL instead of MySQL: demand MySQL only when
+    # its replacement is absent.
+    required: list[PlatformClaim] = []
+    if (namespace, "postgres-pvc") not in pvc_index:
+        required.append(MYSQL)
+    if (namespace, "katib-postgres") not in pvc_index:
+        required.append(KATIB_MYSQL)
+    if store:
+        required.append(store)
+    optional = [c for c in OPTIONAL if (claim_namespace(c, namespace), c.name) in pvc_index]
+    return (required, optional)
+
+
+def platform_claims(pvcs: tuple[K8sObject, ...], deployments: tuple[K8sObject, ...], namespace: str
+                    ) -> list[tuple[PlatformClaim, K8sObject | None]]:
+    """Every platform claim to audit with its object (None when it is missing)."""
+    required, optional = expected_claims(pvcs, deployments, namespace)
+    pvc_index = {(k8s.namespace(p), k8s.name(p)): p for p in pvcs}
+    return [(c, pvc_index.get((claim_namespace(c, namespace), c.name))) for c in (*required, *optional)]
+
+
+def is_notebook_statefulset(sts: K8sObject) -> bool:
+    template_labels = k8s.dig(sts, "spec", "template", "metadata", "labels", default={})
+    return NOTEBOOK_LABEL in template_labels or NOTEBOOK_LABEL in k8s.labels(sts)
+
+
+def is_stopped(obj: K8sObject) -> bool:
+    return STOPPED_ANNOTATION in k8s.annotations(obj)

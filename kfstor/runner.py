@@ -1,0 +1,137 @@
+"""Run checks over a snapshot and apply kfstor.yaml: the only place statuses are decided.
+
+Each check runs in isolation: a crash becomes an `error` result with the exception summary and
+the other checks still run. Checks whose required kinds could not be read are skipped with the
+reason, never judged on missing data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import replace
+
+from kfstor import __version__
+from kfstor.config import Config, ConfigError
+from kfstor.inventory import build_inventory
+from kfstor.model import Check, CheckResult, Context, Finding, Report, Status, Waiver, worst
+from kfstor.snapshot import Snapshot
+
+DEFAULT_NAMESPACE = "kubeflow"
+
+
+def _options(check: Check, config: Config) -> dict[str, object]:
+    given = dict(config.for_check(check.id).options)
+    unknown = sorted(set(given) - set(check.options))
+    if unknown:
+        known = ", ".join(sorted(check.options)) or "none"
+        raise ConfigError(f"{config.path}: checks.{check.id}.options: unknown option(s) {', '.join(unknown)} "
+                          f"(known: {known})")
+    return {**check.options, **given}
+
+
+def _evaluate(check: Check, snap: Snapshot, ctx: Context) -> CheckResult:
+    missing = [snap.unavailable[k] for k in check.kinds if k in snap.unavailable]
+    if missing:
+        return CheckResult(check, Status.SKIP, (), reason="; ".join(dict.fromkeys(missing)))
+    try:
+        findings = tuple(check.evaluate(snap, ctx))
+        for finding in findings:
+            if not isinstance(finding, Finding):
+                raise TypeError(f"evaluate yielded a {type(finding).__name__}, not a Finding")
+    except Exception as exc:  # any bug in any check: record it, keep auditing
+        summary = " ".join(str(exc).split())[:300]
+        return CheckResult(check, Status.ERROR, (), reason=f"{type(exc).__name__}: {summary}" if summary else
+                           type(exc).__name__)
+    return CheckResult(check, worst(f.status for f in findings), findings)
+
+
+def _override(finding: Finding, override: str | None) -> Finding:
+    if override == "warn" and finding.status is Status.FAIL:
+        return replace(finding, status=Status.WARN, original_status=Status.FAIL,
+                       note="fail lowered to warn by kfstor.yaml")
+    if override == "fail" and finding.status is Status.WARN:
+        return replace(finding, status=Status.FAIL, original_status=Status.WARN,
+                       note="warn raised to fail by kfstor.yaml")
+    return finding
+
+
+def _waive(finding: Finding, waivers: Sequence[Waiver], today: dt.date, used: set[Waiver]) -> Finding:
+    if finding.status not in (Status.WARN, Status.FAIL):
+        return finding
+    for waiver in waivers:
+        if waiver.object != str(finding.ref):
+            continue
+        used.add(waiver)
+        if waiver.expired(today):
+            return replace(finding, note=f"waiver expired on {waiver.expires}: {waiver.reason}")
+        return replace(finding, status=Status.PASS, waived=waiver,
+                       original_status=finding.original_status or finding.status)
+    return finding
+
+
+def _finish(result: CheckResult, config: Config, today: dt.date, used: set[Waiver]) -> CheckResult:
+    if result.status in (Status.ERROR,) or not result.findings:
+        if result.status is Status.SKIP and not result.reason:
+            return replace(result, reason="nothing to check")
+        return result
+    settings = config.for_check(result.id)
+    waivers = [w for w in config.waivers if w.check == result.id]
+    findings = [_waive(_override(f, settings.status), waivers, today, used) for f in result.findings]
+    findings.sort(key=lambda f: (-f.status.rank, f.ref))
+    status = worst(f.status for f in findings)
+    reason = ""
+    if status is Status.SKIP:
+        reason = findings[0].message
+    return replace(result, findings=tuple(findings), status=status, reason=reason)
+
+
+def run(
+    checks: Sequence[Check],
+    snap: Snapshot,
+    config: Config | None = None,
+    namespace: str | None = None,
+    today: dt.date | None = None,
+    now: str | None = None,
+    notes: Sequence[str] = (),
+) -> Report:
+    config = config or Config()
+    namespace = namespace or config.namespace or DEFAULT_NAMESPACE
+    today = today or dt.date.today()
+    used: set[Waiver] = set()
+    results = []
+    for check in checks:
+        options = _options(check, config)  # validate before running anything
+        if config.for_check(check.id).status == "off":
+            results.append(CheckResult(check, Status.SKIP, (), reason="turned off in kfstor.yaml"))
+            continue
+        ctx = Context(namespace=namespace, options=options)
+        results.append(_finish(_evaluate(check, snap, ctx), config, today, used))
+    run_notes = list(notes)
+    selected = {c.id for c in checks}
+    for waiver in config.waivers:
+        if waiver not in used and waiver.check in selected:
+            run_notes.append(f"waiver for {waiver.check} on {waiver.object} matched no warn or fail finding")
+    run_notes.extend(_absent_kind_notes(checks, snap))
+    created = now or dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return Report(
+        source=snap.source,
+        results=tuple(sorted(results, key=lambda r: r.id)),
+        created=created,
+        version=__version__,
+        namespace=namespace,
+        inventory=build_inventory(snap, namespace),
+        notes=tuple(run_notes),
+    )
+
+
+def _absent_kind_notes(checks: Sequence[Check], snap: Snapshot) -> list[str]:
+    """Plain kubectl input cannot say whether a kind was left out or has no objects: say which
+    needed kinds had none, so a reader knows what the verdicts rest on."""
+    if snap.collected is not None or snap.source.kind != "file":
+        return []
+    needed = sorted({k for c in checks for k in c.all_kinds})
+    absent = [k for k in needed if not snap.of(k) and k not in snap.unavailable]
+    if not absent:
+        return []
+    return [f"the input has no {', '.join(absent)} objects; they were taken to be absent from the cluster"]

@@ -1,0 +1,300 @@
+"""The snapshot: every object an audit looks at, as plain dicts keyed by kind.
+
+Two sources produce it (the live cluster in cluster.py, files here) and checks never know which.
+Files are what `kubectl get ... -o yaml|json` prints (multi-document streams, `kind: List`) or
+what `kfstor snapshot` writes: the same List, with kfstor's collection facts in its annotations.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kfstor.kinds import FORBIDDEN_KINDS
+from kfstor.model import K8sObject, Source
+
+ANNOTATION_PREFIX = "kfstor.io/"
+SNAPSHOT_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+class InputError(Exception):
+    """A snapshot file that cannot be read or parsed. The message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Objects by kind, each tuple sorted by (namespace, name) so every source yields the same order.
+
+    `collected` lists the kinds that were actually read (None: unknown, as for plain kubectl
+    output, where a kind with no objects is taken to have none). `unavailable` maps a kind to
+    why it could not be read ("forbidden: list persistentvolumes").
+    """
+
+    objects: Mapping[str, tuple[dict[str, Any], ...]]
+    source: Source
+    collected: frozenset[str] | None = None
+    unavailable: Mapping[str, str] = field(default_factory=dict)
+    _index: dict[tuple[str, str, str], dict[str, Any]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        # One index over every object, built once: checks join by name instead of scanning lists.
+        index = self._index
+        for kind, objs in self.objects.items():
+            for obj in objs:
+                meta = obj.get("metadata") or {}
+                index[(kind, str(meta.get("namespace") or ""), str(meta.get("name") or ""))] = obj
+
+    def of(self, kind: str) -> tuple[dict[str, Any], ...]:
+        return self.objects.get(kind, ())
+
+    def get(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any] | None:
+        return self._index.get((kind, namespace or "", name))
+
+    def available(self, kind: str) -> bool:
+        return kind not in self.unavailable
+
+    def has_collected(self, kind: str) -> bool:
+        """True when the kind was read (even if empty); for plain kubectl input, when it has objects."""
+        if kind in self.unavailable:
+            return False
+        if self.collected is None:
+            return bool(self.objects.get(kind))
+        return kind in self.collected
+
+    def count(self) -> int:
+        return sum(len(v) for v in self.objects.values())
+
+
+def _sort_key(obj: Mapping[str, Any]) -> tuple[str, str]:
+    meta = obj.get("metadata") or {}
+    return (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
+
+
+def build(
+    objects: Iterable[dict[str, Any]],
+    source: Source,
+    collected: frozenset[str] | None = None,
+    unavailable: Mapping[str, str] | None = None,
+) -> Snapshot:
+    """Group objects by kind, drop kinds kfstor never carries, de-duplicate and sort."""
+    by_kind: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
+    for obj in objects:
+        kind = obj.get("kind")
+        if not isinstance(kind, str) or kind in FORBIDDEN_KINDS:
+            continue
+        # Last one wins on duplicates, as `kubectl apply` of the same stream would leave it.
+        by_kind.setdefault(kind, {})[_sort_key(obj)] = obj
+    grouped = {kind: tuple(sorted(objs.values(), key=_sort_key)) for kind, objs in by_kind.items()}
+    return Snapshot(
+        objects=grouped,
+        source=source,
+        collected=collected,
+        unavailable=dict(unavailable or {}),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading files
+
+
+def _yaml_loader() -> Any:
+    import yaml
+
+    # The C loader is several times faster on large kubectl dumps; fall back when absent.
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _documents(text: str, name: str) -> Iterator[Any]:
+    stripped = text.lstrip()
+    if stripped.startswith(("{", "[")):
+        try:
+            yield json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{name}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
+        except RecursionError:
+            raise InputError(f"{name}: JSON nested too deeply") from None
+        return
+    import yaml
+
+    try:
+        yield from yaml.load_all(text, Loader=_yaml_loader())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError(f"{name}: invalid YAML{where}: {problem}") from None
+    except RecursionError:
+        raise InputError(f"{name}: YAML nested too deeply") from None
+
+
+def _flatten(doc: Any, name: str, position: str) -> Iterator[dict[str, Any]]:
+    """Yield the objects of one document: a single object or a List (kubectl's -A output)."""
+    if doc is None:
+        return
+    if isinstance(doc, list):
+        for i, item in enumerate(doc):
+            yield from _flatten(item, name, f"{position}[{i}]")
+        return
+    if not isinstance(doc, dict):
+        raise InputError(f"{name}: {position} is a {type(doc).__name__}, expected a Kubernetes object")
+    kind = doc.get("kind")
+    if isinstance(kind, str) and kind.endswith("List") and "items" in doc:
+        items = doc.get("items")
+        if items is None:
+            return
+        if not isinstance(items, list):
+            raise InputError(f"{name}: {position} has 'items' that is not a list")
+        # Typed lists from the raw API (PersistentVolumeClaimList) carry no kind on their items.
+        item_kind = kind[: -len("List")] if kind != "List" else None
+        for i, item in enumerate(items):
+            if isinstance(item, dict) and item_kind and not item.get("kind"):
+                item = {**item, "kind": item_kind}
+            yield from _flatten(item, name, f"{position} item {i}")
+        return
+    _validate(doc, name, position)
+    yield doc
+
+
+def _validate(obj: dict[str, Any], name: str, position: str) -> None:
+    kind = obj.get("kind")
+    if not isinstance(kind, str) or not kind:
+        raise InputError(f"{name}: {position} has no 'kind'")
+    meta = obj.get("metadata")
+    if not isinstance(meta, dict):
+        raise InputError(f"{name}: {position} ({kind}) has no 'metadata' mapping")
+    obj_name = meta.get("name")
+    if not isinstance(obj_name, str) or not obj_name:
+        raise InputError(f"{name}: {position} ({kind}) has no metadata.name")
+    namespace = meta.get("namespace")
+    if namespace is not None and not isinstance(namespace, str):
+        raise InputError(f"{name}: {position} ({kind}/{obj_name}) has a metadata.namespace that is not a string")
+
+
+@dataclass
+class _Header:
+    """kfstor's own facts from a snapshot written by `kfstor snapshot`."""
+
+    context: str = ""
+    server: str = ""
+    server_version: str = ""
+    collected_at: str = ""
+    kinds: frozenset[str] | None = None
+    unavailable: dict[str, str] = field(default_factory=dict)
+
+
+def _read_header(doc: Any, header: _Header) -> None:
+    if not isinstance(doc, dict) or doc.get("kind") != "List":
+        return
+    annotations = (doc.get("metadata") or {}).get("annotations") or {}
+    if not isinstance(annotations, dict):
+        return
+    get = lambda key: str(annotations.get(ANNOTATION_PREFIX + key) or "")  # noqa: E731
+    header.context = get("context") or header.context
+    header.server = get("server") or header.server
+    header.server_version = get("server-version") or header.server_version
+    header.collected_at = get("collected-at") or header.collected_at
+    kinds = get("kinds")
+    if kinds:
+        header.kinds = (header.kinds or frozenset()) | frozenset(k for k in kinds.split(",") if k)
+    unavailable = get("unavailable")
+    if unavailable:
+        try:
+            parsed = json.loads(unavailable)
+        except json.JSONDecodeError:
+            parsed = {}
+        if isinstance(parsed, dict):
+            header.unavailable.update({str(k): str(v) for k, v in parsed.items()})
+
+
+def expand_paths(paths: Sequence[str]) -> list[str]:
+    """Files as given; directories become their snapshot files, sorted; '-' is stdin."""
+    expanded: list[str] = []
+    for raw in paths:
+        if raw == "-":
+            expanded.append(raw)
+            continue
+        path = Path(raw)
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SNAPSHOT_SUFFIXES)
+            if not files:
+                raise InputError(f"{raw}: directory has no .yaml, .yml or .json files")
+            expanded.extend(str(p) for p in files)
+        elif path.exists():
+            expanded.append(raw)
+        else:
+            raise InputError(f"{raw}: no such file or directory")
+    return expanded
+
+
+def _read_text(name: str) -> str:
+    try:
+        data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read: {exc.strerror or exc}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{name}: not UTF-8 text (invalid byte at offset {exc.start})") from None
+
+
+def from_files(paths: Sequence[str]) -> Snapshot:
+    header = _Header()
+    objects: list[dict[str, Any]] = []
+    names = expand_paths(paths)
+    for name in names:
+        label = "stdin" if name == "-" else name
+        for index, doc in enumerate(_documents(_read_text(name), label)):
+            _read_header(doc, header)
+            objects.extend(_flatten(doc, label, f"document {index + 1}"))
+    source = Source(
+        kind="file",
+        description=", ".join("stdin" if n == "-" else n for n in names),
+        context=header.context,
+        server_version=header.server_version,
+        collected_at=header.collected_at,
+    )
+    return build(objects, source, collected=header.kinds, unavailable=header.unavailable)
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing snapshots
+
+
+def to_document(snap: Snapshot, server: str = "") -> dict[str, Any]:
+    """The snapshot as one kubectl-style List, with kfstor's facts as List annotations."""
+    annotations = {
+        ANNOTATION_PREFIX + "collected-at": snap.source.collected_at,
+        ANNOTATION_PREFIX + "context": snap.source.context,
+        ANNOTATION_PREFIX + "server": server,
+        ANNOTATION_PREFIX + "server-version": snap.source.server_version,
+    }
+    if snap.collected is not None:
+        annotations[ANNOTATION_PREFIX + "kinds"] = ",".join(sorted(snap.collected))
+    if snap.unavailable:
+        annotations[ANNOTATION_PREFIX + "unavailable"] = json.dumps(dict(snap.unavailable), sort_keys=True)
+    items = [obj for kind in sorted(snap.objects) for obj in snap.objects[kind]]
+    return {
+        "apiVersion": "v1",
+        "kind": "List",
+        "metadata": {"annotations": annotations},
+        "items": items,
+    }
+
+
+def write(snap: Snapshot, out: io.TextIOBase | Any, fmt: str = "yaml", server: str = "") -> None:
+    doc = to_document(snap, server)
+    if fmt == "json":
+        json.dump(doc, out, indent=1, sort_keys=False)
+        out.write("\n")
+        return
+    import yaml
+
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    yaml.dump(doc, out, Dumper=dumper, sort_keys=False, default_flow_style=False, allow_unicode=True)

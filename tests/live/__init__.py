@@ -1,0 +1,1 @@
+"""Live tests against a real kube-apiserver + etcd (see controlplane.py)."""

@@ -1,0 +1,39 @@
+"""One parametrized test over the whole check corpus (tests/cases): exact statuses per object."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from kfstor import runner
+from kfstor.config import CheckConfig, Config
+from kfstor.loader import load_checks
+from kfstor.snapshot import from_files
+from tests.corpus import Case, load_cases
+
+CHECKS = {c.id: c for c in load_checks(include_plugins=False).checks}
+ONLY = os.environ.get("KFSTOR_CHECK")  # KFSTOR_CHECK=rwx_claims runs one check's cases
+CASES = [c for c in load_cases() if not ONLY or c.check_id == ONLY]
+
+
+def ref_key(ref: object) -> str:
+    text = str(ref)
+    return "Cluster" if text == "cluster" else text
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_case(case: Case) -> None:
+    assert case.check_id in CHECKS, f"{case.path}: unknown check {case.check_id}"
+    snap = from_files([str(case.path)])
+    config = Config(checks={case.check_id: CheckConfig(options=case.options)})
+    report = runner.run([CHECKS[case.check_id]], snap, config=config, namespace=case.namespace)
+    result = report.results[0]
+    got = {ref_key(f.ref): f.status.value for f in result.findings}
+    detail = "\n".join(f"  {f.status.value:5} {ref_key(f.ref)}: {f.message}" for f in result.findings)
+    assert result.reason or result.findings, "a check result must carry findings or a reason"
+    assert got == case.expected_findings, f"findings differ:\n{detail}\nreason: {result.reason}"
+    assert result.status.value == case.expected_check, f"check status {result.status.value}:\n{detail}"
+    messages = {ref_key(f.ref): f.message for f in result.findings}
+    for ref, fragment in case.messages.items():
+        assert fragment in messages[ref], f"{ref}: {messages[ref]!r} lacks {fragment!r}"
