@@ -251,3 +251,49 @@ def describe_event(ev: K8sObject) -> str:
     reason = dig(ev, "reason", default="")
     message = " ".join(dig(ev, "message", default="").split())
     return f"{reason}: {message}" if reason else message
+
+
+# --- Added for rwx_claims / notebook_volumes / claim_health / volume_binding_mode -----------
+
+ZONE_LABELS = ("topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone")
+SHARED_MODES = ("ReadWriteMany", "ReadOnlyMany")
+
+
+def event_index(events: tuple[K8sObject, ...]) -> dict[tuple[str, str, str], list[K8sObject]]:
+    """Events by (involved kind, namespace, name), newest first: built once, read per object."""
+    index: dict[tuple[str, str, str], list[K8sObject]] = {}
+    for ev in events:
+        kind = dig(ev, "involvedObject", "kind", default="")
+        obj_name = dig(ev, "involvedObject", "name", default="")
+        if not kind or not obj_name:
+            continue
+        ns = dig(ev, "involvedObject", "namespace", default="") or namespace(ev)
+        index.setdefault((kind, ns, obj_name), []).append(ev)
+    for evs in index.values():
+        evs.sort(key=_event_time, reverse=True)
+    return index
+
+
+def node_zone(node: K8sObject) -> str:
+    node_labels = labels(node)
+    for key in ZONE_LABELS:
+        value = node_labels.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return ""
+
+
+def granted_access_modes(pvc: K8sObject, pv: K8sObject | None = None) -> list[str]:
+    """The access modes a claim's volume actually grants: the bound PV's, else the claim's
+    status (set on binding), else what the claim asks for."""
+    if pv is not None and access_modes(pv):
+        return access_modes(pv)
+    status_modes = str_list(pvc, "status", "accessModes")
+    if phase(pvc) == "Bound" and status_modes:
+        return status_modes
+    return access_modes(pvc)
+
+
+def is_single_node_mode(modes: list[str]) -> bool:
+    """True when the modes let only one node mount the volume (no RWX, no ROX)."""
+    return bool(modes) and not any(m in SHARED_MODES for m in modes)

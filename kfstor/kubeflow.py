@@ -110,3 +110,33 @@ def is_notebook_statefulset(sts: K8sObject) -> bool:
 
 def is_stopped(obj: K8sObject) -> bool:
     return STOPPED_ANNOTATION in k8s.annotations(obj)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimStorage:
+    """A platform claim of the installed variant with the StorageClass it uses."""
+
+    claim: PlatformClaim
+    namespace: str
+    pvc: K8sObject | None  # None: the expected claim does not exist
+    class_name: str | None  # as k8s.claim_class: None = unset and no default, "" = explicitly no class
+    storage_class: K8sObject | None  # None: no class, or the named class does not exist
+
+
+def claims_with_classes(pvcs: tuple[K8sObject, ...], deployments: tuple[K8sObject, ...],
+                        storage_classes: tuple[K8sObject, ...], namespace: str) -> list[ClaimStorage]:
+    """platform_claims() joined with each present claim's StorageClass (empty before install)."""
+    by_name = {k8s.name(sc): sc for sc in storage_classes}
+    default = k8s.effective_default_class(storage_classes)
+    rows = []
+    for claim, pvc in platform_claims(pvcs, deployments, namespace):
+        class_name: str | None = None
+        sc: K8sObject | None = None
+        if pvc is not None:
+            wanted = k8s.claim_class_name(pvc)
+            if wanted is None:
+                class_name, sc = (k8s.name(default), default) if default else (None, None)
+            else:
+                class_name, sc = wanted, by_name.get(wanted) if wanted else None
+        rows.append(ClaimStorage(claim, claim_namespace(claim, namespace), pvc, class_name, sc))
+    return rows

@@ -209,6 +209,11 @@ class Report:
     namespace: str
     inventory: Inventory
     notes: tuple[str, ...] = ()  # run-level remarks (kinds absent from an offline input, ...)
+    fail_on: FailOn = FailOn.FAIL  # the gate this run is judged by
+
+    @property
+    def exit_status(self) -> int:
+        return self.exit_code(self.fail_on)
 
     @property
     def worst(self) -> Status:
@@ -234,8 +239,8 @@ class Report:
             return EXIT_GATE_FAILED
         return EXIT_OK
 
-    def verdict(self, fail_on: FailOn = FailOn.FAIL) -> str:
+    def verdict(self) -> str:
         counts = self.counts()
         parts = ", ".join(f"{counts[s.value]} {s.value}" for s in reversed(Status) if counts[s.value])
-        gate = "FAILED" if self.exit_code(fail_on) else "PASSED"
+        gate = "FAILED" if self.exit_status else "PASSED"
         return f"Storage readiness gate {gate} ({parts or 'no checks'})"

@@ -14,7 +14,7 @@ from dataclasses import replace
 from kfstor import __version__
 from kfstor.config import Config, ConfigError
 from kfstor.inventory import build_inventory
-from kfstor.model import Check, CheckResult, Context, Finding, Report, Status, Waiver, worst
+from kfstor.model import Check, CheckResult, Context, FailOn, Finding, Report, Status, Waiver, worst
 from kfstor.snapshot import Snapshot
 
 DEFAULT_NAMESPACE = "kubeflow"
@@ -94,6 +94,7 @@ def run(
     today: dt.date | None = None,
     now: str | None = None,
     notes: Sequence[str] = (),
+    fail_on: FailOn = FailOn.FAIL,
 ) -> Report:
     config = config or Config()
     namespace = namespace or config.namespace or DEFAULT_NAMESPACE
@@ -122,6 +123,7 @@ def run(
         namespace=namespace,
         inventory=build_inventory(snap, namespace),
         notes=tuple(run_notes),
+        fail_on=fail_on,
     )
 
 

@@ -196,3 +196,112 @@ def rwx_capability(sc: K8sObject) -> RwxVerdict:
     if info is UNKNOWN:
         return RwxVerdict(None, f"unknown provisioner {prov}: test with a ReadWriteMany probe claim")
     return RwxVerdict(False, f"{info.label} serves ReadWriteOnce only")
+
+
+# --- Added for rwx_available / rwx_claims / notebook_volumes / volume_binding_mode ----------
+
+
+def expects_csidriver(provisioner: str) -> bool:
+    """True when a class's provisioner is (or migrates to) a CSI driver, so a CSIDriver object
+    named after it should exist. Non-CSI external provisioners, no-provisioner and removed
+    in-tree plugins register none."""
+    if provisioner in REMOVED_IN_TREE or provisioner == k8s.NO_PROVISIONER or not provisioner:
+        return False
+    if provisioner in NON_CSI_PROVISIONERS or provisioner.endswith("/nfs-subdir-external-provisioner"):
+        return False
+    return True
+
+
+def csi_driver_missing(sc: K8sObject, drivers: frozenset[str] | None) -> str | None:
+    """The CSI driver a class needs when CSIDrivers were read and it is not among them, else None.
+
+    `drivers` is None when the CSIDriver list is unknown (not collected): nothing is missing then.
+    """
+    prov = k8s.provisioner(sc)
+    if drivers is None or not expects_csidriver(prov):
+        return None
+    driver = csi_name(prov)
+    return None if driver in drivers else driver
+
+
+def rwx_block_capability(sc: K8sObject) -> RwxVerdict:
+    """Can this class serve ReadWriteMany *raw block* volumes (volumeMode: Block)?
+
+    Block backends share a raw device across nodes (the application coordinates writes);
+    file systems (NFS, CephFS, EFS, ...) cannot serve Block volumes at all.
+    """
+    prov = k8s.provisioner(sc)
+    params = k8s.parameters(sc)
+    if prov in REMOVED_IN_TREE:
+        return RwxVerdict(False, f"{REMOVED_IN_TREE[prov]}: the plugin no longer exists")
+    info = backend(prov)
+    family = info.family
+    if is_portworx(sc):
+        return RwxVerdict(True, "Portworx raw block volumes")
+    if family == "ceph-rbd":
+        return RwxVerdict(True, "Ceph RBD raw block volumes")
+    if family == "aws-ebs":
+        volume_type = params.get("type", "gp3").lower()
+        if volume_type == "io2":
+            return RwxVerdict(True, "AWS EBS io2 Multi-Attach")
+        return RwxVerdict(False, f"AWS EBS {volume_type} cannot be multi-attached (only io2 can)")
+    if family == "gce-pd":
+        volume_type = params.get("type", "").lower()
+        if volume_type.startswith("hyperdisk-balanced"):
+            return RwxVerdict(True, f"GCE {volume_type} multi-writer")
+        return RwxVerdict(False, f"GCE PD {volume_type or 'disks'} cannot be attached read-write to several nodes")
+    if family == "azure-disk":
+        shares = params.get("maxShares", params.get("maxshares", ""))
+        if shares.isdigit() and int(shares) > 1:
+            return RwxVerdict(True, f"Azure shared disk (maxShares {shares})")
+        return RwxVerdict(False, "Azure Disk without maxShares > 1 cannot be shared")
+    if family == "trident":
+        backend_type = params.get("backendType", "")
+        if "san" in backend_type:
+            return RwxVerdict(True, f"Trident {backend_type} raw block")
+        if backend_type:
+            return RwxVerdict(False, f"Trident {backend_type} is file storage (no raw block)")
+        return RwxVerdict(None, "Trident class without backendType: depends on the backend chosen")
+    if family in ("powerstore", "powermax", "powerflex", "unity"):
+        return RwxVerdict(True, f"{info.label} raw block")
+    if family == "mayastor":
+        if is_true(params.get("rwxBlock")):
+            return RwxVerdict(True, 'OpenEBS Mayastor with rwxBlock: "true"')
+        return RwxVerdict(False, 'OpenEBS Mayastor serves RWX block only with rwxBlock: "true"')
+    if family == "longhorn":
+        if is_true(params.get("migratable")):
+            return RwxVerdict(True, 'Longhorn with migratable: "true"')
+        return RwxVerdict(False, 'Longhorn serves RWX block only with migratable: "true"')
+    if info is UNKNOWN:
+        return RwxVerdict(None, f"unknown provisioner {prov}: test with a ReadWriteMany Block probe claim")
+    if info.shared_fs:
+        return RwxVerdict(False, f"{info.label} is a file system: it cannot serve raw block volumes")
+    return RwxVerdict(False, f"{info.label} cannot share a raw block volume across nodes")
+
+
+def zonal_block(sc: K8sObject) -> str | None:
+    """Why a class provisions zonal block volumes (each disk lives in one zone), or None.
+
+    Regional/zone-redundant variants (GCE regional PD, Azure *_ZRS) and backends that span
+    zones by themselves (Portworx, Ceph, file systems) are not zonal."""
+    prov = k8s.provisioner(sc)
+    params = {k.lower(): v.lower() for k, v in k8s.parameters(sc).items()}
+    family = backend(prov).family
+    if family == "aws-ebs":
+        return "AWS EBS volumes live in one availability zone"
+    if family == "gce-pd":
+        if "regional" in params.get("replication-type", ""):
+            return None
+        return "GCE persistent disks live in one zone (use replication-type: regional-pd for two)"
+    if family == "azure-disk":
+        sku = params.get("skuname") or params.get("storageaccounttype") or ""
+        if sku.endswith("_zrs"):
+            return None
+        return "Azure Disks (non-ZRS) live in one availability zone"
+    if family == "cinder":
+        return "OpenStack Cinder volumes live in one availability zone"
+    if family == "vsphere":
+        if "nfs" in _fstype(params):
+            return None
+        return "vSphere block volumes live on one zone's datastores"
+    return None

@@ -1,0 +1,238 @@
+"""Kubeflow's platform claims exist, are Bound, and sit on a healthy PersistentVolume.
+
+kfstor finds the claims of the installed variant in the Kubeflow namespace (`--namespace`,
+default `kubeflow`): `mysql-pv-claim` (unless Pipelines runs on `postgres-pvc`), `katib-mysql`
+(unless Katib runs on `katib-postgres`), and the object store's claim, `seaweedfs-pvc` (1.11+)
+or `minio-pvc` (up to 1.10), detected from the `seaweedfs`/`minio` Deployment first and the claims
+second, so only the installed store is demanded. Optional claims are audited when present:
+`metadata-mysql`, `metadata-postgres`, `postgres-pvc`, `katib-postgres`, `model-catalog-postgres`,
+and `authservice-pvc` in `istio-system` (1.7/1.8).
+
+- Bound, and its PersistentVolume exists, is Bound and its claimRef names this claim (and its
+  uid, when both carry one): pass.
+- Pending under a `WaitForFirstConsumer` class with no scheduled consumer pod: warn (binding
+  waits until the Deployment's pod is scheduled; not an error by itself).
+- Any other Pending: fail, with the diagnosis (the class does not exist, no class and no default,
+  `kubernetes.io/no-provisioner`, a removed in-tree plugin, ReadWriteMany on a class that cannot
+  serve it, the provisioner not running: ExternalProvisioning events and no Provisioning activity,
+  or the ProvisioningFailed text) and the latest events recorded for the claim.
+- Lost, or its PersistentVolume missing or not Bound to it: fail.
+- An expected claim that does not exist while Kubeflow is installed: fail.
+- Kubeflow not installed (none of its claims or workloads exist): one skip finding saying which
+  default StorageClass its claims will use.
+
+The claim of an object store that is no longer installed (`minio-pvc` left behind by the
+1.10 -> 1.11 upgrade to SeaweedFS) is not demanded: it gets a skip finding saying it is left over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from kfstor import (
+    CLUSTER,
+    Check,
+    Context,
+    Finding,
+    Ref,
+    Snapshot,
+    fail,
+    k8s,
+    kubeflow,
+    ok,
+    skip,
+    storage,
+    warn,
+)
+
+WFFC = "WaitForFirstConsumer"
+PROVISIONER_ACTIVITY = ("Provisioning", "ProvisioningSucceeded", "ProvisioningFailed")
+EVENTS_SHOWN = 3
+
+Obj = Mapping[str, Any]
+
+
+def _events_text(events: list[Obj], ns: str, name: str) -> str:
+    if not events:
+        return "no events recorded for the claim (events expire after an hour)"
+    latest = k8s.events_for(tuple(events), "PersistentVolumeClaim", ns, name, limit=EVENTS_SHOWN)
+    return "latest events: " + " | ".join(k8s.describe_event(ev) for ev in latest)
+
+
+def _bound(pvc: Obj, snap: Snapshot, where: str) -> Finding:
+    volume = k8s.dig(pvc, "spec", "volumeName", default="")
+    if not volume:
+        return fail(pvc, f"{where} is Bound but names no PersistentVolume (spec.volumeName is empty); "
+                         "describe the claim and re-create it from a backup if the volume is gone")
+    pv = snap.get("PersistentVolume", volume)
+    if pv is None:
+        if not snap.has_collected("PersistentVolume"):
+            return fail(pvc, f"{where} is Bound to PersistentVolume {volume}, which is not in the snapshot "
+                             "(the input has no PersistentVolumes: add them with kubectl get pv)")
+        return fail(pvc, f"{where} is Bound to PersistentVolume {volume}, which does not exist: the claim "
+                         "will turn Lost and its data is gone; restore the volume or the data from a backup")
+    pv_phase = k8s.dig(pv, "status", "phase", default="") or "unknown"
+    ref_ns = k8s.dig(pv, "spec", "claimRef", "namespace", default="")
+    ref_name = k8s.dig(pv, "spec", "claimRef", "name", default="")
+    ref_uid = k8s.dig(pv, "spec", "claimRef", "uid", default="")
+    pvc_uid = k8s.dig(pvc, "metadata", "uid", default="")
+    if (ref_ns, ref_name) != (k8s.namespace(pvc), k8s.name(pvc)):
+        holder = f"{ref_ns}/{ref_name}" if ref_name else "no claim"
+        return fail(pvc, f"{where} is Bound to PersistentVolume {volume}, but that volume's claimRef names "
+                         f"{holder}; describe both and fix the binding before Kubeflow writes to it")
+    if ref_uid and pvc_uid and ref_uid != pvc_uid:
+        return fail(pvc, f"{where} is Bound to PersistentVolume {volume}, but its claimRef uid {ref_uid} belongs "
+                         f"to an earlier claim of that name (this claim is {pvc_uid}); the volume holds another "
+                         "claim's data: re-bind it deliberately or provision a new one")
+    if pv_phase != "Bound":
+        return fail(pvc, f"{where} is Bound but its PersistentVolume {volume} is {pv_phase}; "
+                         "describe the volume and repair or restore it")
+    capacity = k8s.dig(pvc, "status", "capacity", "storage", default="") or k8s.requested_storage(pvc)
+    sc = k8s.dig(pv, "spec", "storageClassName", default="") or "no class"
+    return ok(pvc, f"{where} is Bound to PersistentVolume {volume} ({capacity}, {sc})")
+
+
+def _pending_diagnosis(pvc: Obj, sc_name: str | None, sc: Obj | None, events: list[Obj],
+                       drivers: Mapping[str, Obj], csidrivers_read: bool) -> str:
+    if sc_name is None:
+        return ("it names no StorageClass and the cluster has no default class: mark one class default "
+                "(see default_storage_class); Kubernetes 1.26+ then assigns it to the waiting claim")
+    if sc_name == "":
+        return ('it asks for no StorageClass (storageClassName: "") and no matching PersistentVolume exists: '
+                "create the volume by hand or remove the empty class name")
+    if sc is None:
+        return (f"its StorageClass {sc_name} does not exist: create that class or re-create the claim "
+                "with an existing one")
+    prov = k8s.provisioner(sc)
+    if prov == k8s.NO_PROVISIONER:
+        return (f"its StorageClass {sc_name} uses {prov}, so no volume is created: create a matching "
+                "PersistentVolume by hand or use a dynamic class")
+    if prov in storage.REMOVED_IN_TREE:
+        return (f"its StorageClass {sc_name} uses {prov}, a removed in-tree plugin "
+                f"({storage.REMOVED_IN_TREE[prov]}): move the claim to a class with a CSI driver")
+    if "ReadWriteMany" in k8s.access_modes(pvc):
+        verdict = storage.rwx_capability(sc)
+        if verdict.capable is False:
+            return (f"it asks for ReadWriteMany, which StorageClass {sc_name} cannot serve ({verdict.reason}): "
+                    "request ReadWriteOnce or use an RWX-capable class")
+    reasons = {k8s.dig(ev, "reason", default="") for ev in events}
+    failed = [ev for ev in events if k8s.dig(ev, "reason", default="") == "ProvisioningFailed"]
+    if failed:
+        latest = k8s.events_for(tuple(failed), "PersistentVolumeClaim", k8s.namespace(pvc), k8s.name(pvc), 1)
+        text = " ".join(k8s.dig(latest[0], "message", default="").split()) if latest else ""
+        return f"provisioning by {prov} failed ({text}): fix the cause in the provisioner's or class's settings"
+    driver = storage.csi_name(prov)
+    unregistered = csidrivers_read and "/" not in driver and driver not in drivers
+    if "ExternalProvisioning" in reasons and not reasons & set(PROVISIONER_ACTIVITY):
+        extra = f" (no CSIDriver {driver} is registered)" if unregistered else ""
+        return (f"the provisioner {prov} is not running or not registered{extra}: it never picked the claim up "
+                "(only ExternalProvisioning events); check the driver's controller pods")
+    if unregistered:
+        return f"no CSIDriver {driver} is registered for StorageClass {sc_name}: install the driver"
+    return f"StorageClass {sc_name} ({prov}) has not provisioned a volume yet; describe the claim"
+
+
+def _pending(pvc: Obj, where: str, workload: str, sc_name: str | None, sc: Obj | None, events: list[Obj],
+             consumers: list[Obj], drivers: Mapping[str, Obj], csidrivers_read: bool) -> Finding:
+    scheduled = [p for p in consumers if k8s.pod_node(p)]
+    selected = k8s.annotations(pvc).get(k8s.SELECTED_NODE_ANNOTATION)
+    if sc is not None and k8s.binding_mode(sc) == WFFC and not scheduled and not selected:
+        waiting = ", ".join(sorted(k8s.name(p) for p in consumers))
+        who = (f"pod {waiting} mounts it but is not scheduled" if waiting
+               else "no pod that mounts it has been scheduled yet")
+        return warn(pvc, f"{where} is Pending: StorageClass {sc_name} binds WaitForFirstConsumer and {who}; "
+                         f"it binds once a pod of {workload} is scheduled, so check why it is not; "
+                         f"{_events_text(events, k8s.namespace(pvc), k8s.name(pvc))}")
+    diagnosis = _pending_diagnosis(pvc, sc_name, sc, events, drivers, csidrivers_read)
+    return fail(pvc, f"{where} is Pending: {diagnosis}; "
+                     f"{_events_text(events, k8s.namespace(pvc), k8s.name(pvc))}")
+
+
+def _pre_install(snap: Snapshot, ctx: Context) -> Finding:
+    default = k8s.effective_default_class(snap.of("StorageClass"))
+    prefix = (f"pre-install: Kubeflow is not installed in namespace {ctx.namespace} (none of its platform "
+              "claims or workloads exist)")
+    if default is None:
+        return skip(CLUSTER, f"{prefix}; its claims name no StorageClass and there is no default StorageClass, "
+                             "so they would stay Pending: mark one class default before installing")
+    return skip(CLUSTER, f"{prefix}; Kubeflow's claims will use the default StorageClass {k8s.name(default)} "
+                         f"({k8s.provisioner(default)})")
+
+
+def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+    pvcs = snap.of("PersistentVolumeClaim")
+    deployments = snap.of("Deployment")
+    rows = kubeflow.claims_with_classes(pvcs, deployments, snap.of("StorageClass"), ctx.namespace)
+    if not rows:
+        yield _pre_install(snap, ctx)
+        return
+    wanted = {(row.namespace, row.claim.name) for row in rows}
+    events: dict[tuple[str, str], list[Obj]] = {}
+    for ev in snap.of("Event"):
+        if k8s.dig(ev, "involvedObject", "kind", default="") != "PersistentVolumeClaim":
+            continue
+        key = (k8s.dig(ev, "involvedObject", "namespace", default="") or k8s.namespace(ev),
+               k8s.dig(ev, "involvedObject", "name", default=""))
+        if key in wanted:
+            events.setdefault(key, []).append(ev)
+    consumers: dict[tuple[str, str], list[Obj]] = {}
+    for ns, claim_name, pod in k8s.iter_claim_users(snap.of("Pod")):
+        if (ns, claim_name) in wanted:
+            consumers.setdefault((ns, claim_name), []).append(pod)
+    drivers = {k8s.name(d): d for d in snap.of("CSIDriver")}
+    csidrivers_read = snap.has_collected("CSIDriver")
+
+    for row in rows:
+        key = (row.namespace, row.claim.name)
+        where = f"{row.claim.role} claim {row.namespace}/{row.claim.name}"
+        pvc = row.pvc
+        if pvc is None:
+            yield fail(Ref("PersistentVolumeClaim", row.claim.name, row.namespace),
+                       f"{where} does not exist although Kubeflow is installed: {row.claim.workload} cannot start; "
+                       f"re-apply the Kubeflow manifests that create it ({row.claim.size}, ReadWriteOnce)")
+            continue
+        phase = k8s.phase(pvc)
+        if phase == "Bound":
+            yield _bound(pvc, snap, where)
+        elif phase == "Lost":
+            volume = k8s.dig(pvc, "spec", "volumeName", default="") or "its volume"
+            yield fail(pvc, f"{where} is Lost: PersistentVolume {volume} is gone with its data; restore it from a "
+                            f"backup or re-create the claim; {_events_text(events.get(key, []), *key)}")
+        elif phase == "Pending":
+            yield _pending(pvc, where, row.claim.workload, row.class_name, row.storage_class, events.get(key, []),
+                           consumers.get(key, []), drivers, csidrivers_read)
+        else:
+            yield fail(pvc, f"{where} is in unknown phase {phase}; describe the claim")
+
+    yield from _leftover_stores(snap, ctx, rows)
+
+
+def _leftover_stores(snap: Snapshot, ctx: Context, rows: list[kubeflow.ClaimStorage]) -> Iterator[Finding]:
+    audited = {row.claim.name for row in rows if row.namespace == ctx.namespace}
+    store = next((row.claim for row in rows if row.claim in (kubeflow.MINIO, kubeflow.SEAWEEDFS)), None)
+    if store is None:
+        return
+    for other in (kubeflow.MINIO, kubeflow.SEAWEEDFS):
+        if other.name in audited:
+            continue
+        pvc = snap.get("PersistentVolumeClaim", other.name, ctx.namespace)
+        if pvc is not None:
+            yield skip(pvc, f"claim {ctx.namespace}/{other.name} is left over from {other.role}, which is not "
+                            f"installed ({store.role} is): not demanded; delete it once its data is migrated")
+
+
+CHECK = Check(
+    id="kubeflow_claims",
+    title="Kubeflow's platform claims are Bound to healthy volumes",
+    kinds=("PersistentVolumeClaim", "PersistentVolume", "StorageClass"),
+    optional_kinds=("Event", "Pod", "Deployment", "CSIDriver"),
+    evaluate=evaluate,
+    description=__doc__ or "",
+    remediation=(
+        "kubectl -n kubeflow describe pvc <name> shows the claim's events. Missing default class: mark one "
+        "class default. Missing class: create it or re-create the claim. Provisioner not running: check the "
+        "CSI driver's controller pods and its CSIDriver object. WaitForFirstConsumer: make sure the Deployment's "
+        "pod can be scheduled. Lost claims and volumes bound elsewhere need a restore from backup."
+    ),
+)

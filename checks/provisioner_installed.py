@@ -1,0 +1,126 @@
+"""Every StorageClass's provisioner is installed: its CSI driver is registered.
+
+A StorageClass only names a provisioner; nothing checks that it runs. Claims against a class
+whose driver is gone stay Pending with "Waiting for a volume to be created either by the external
+provisioner ...". kfstor translates in-tree names to the CSI driver that serves them since CSI
+migration (`kubernetes.io/aws-ebs` is served by `ebs.csi.aws.com`, `kubernetes.io/portworx-volume`
+by `pxd.portworx.com`, ...) and looks for a `CSIDriver` object of that name:
+
+- missing for the effective default class (Kubeflow's claims use it): fail; for other classes: warn.
+  A CSIDriver whose `volumeLifecycleModes` lacks `Persistent` serves only inline ephemeral volumes,
+  so it counts as not installed for claims.
+- an in-tree name that still works through migration: warn, naming the CSI provisioner to use.
+- an in-tree plugin removed with no migration (glusterfs, rbd, cephfs, flocker, quobyte, ...):
+  fail for every class, default or not: nothing can provision its volumes.
+- known external provisioners that are not CSI drivers (local-path, NFS subdir, OpenEBS local,
+  hostpath provisioners) register no CSIDriver object: pass, named as such.
+- `kubernetes.io/no-provisioner` provisions nothing by design (static local volumes): skip, since
+  there is nothing to install; default_storage_class judges whether it may be the default.
+- any other name containing "/" cannot be a CSI driver name, so no CSIDriver object can prove it
+  runs: warn "cannot verify".
+
+One finding per StorageClass; its status is the worst of the problems above. When the input has
+no CSIDriver objects at all, the message says so (a kubectl dump made without `csidrivers`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from kfstor import CLUSTER, Check, Context, Finding, Snapshot, Status, fail, k8s, ok, skip, storage, warn
+
+PERSISTENT = "Persistent"
+
+
+def _non_csi_label(prov: str) -> str | None:
+    if prov in storage.NON_CSI_PROVISIONERS:
+        return storage.NON_CSI_PROVISIONERS[prov]
+    # The NFS subdir provisioner's name is configurable ("<anything>/nfs-subdir-external-provisioner").
+    if prov.endswith("/nfs-subdir-external-provisioner"):
+        return "NFS subdir external provisioner"
+    return None
+
+
+def _driver_problem(driver: str, drivers: Mapping[str, Mapping[str, Any]], no_drivers_note: str) -> str | None:
+    """Why the CSI driver cannot serve claims, or None when it is registered for persistent volumes."""
+    obj = drivers.get(driver)
+    if obj is None:
+        return f"no CSIDriver {driver} is registered, so the driver is not installed{no_drivers_note}"
+    modes = k8s.str_list(obj, "spec", "volumeLifecycleModes")
+    if modes and PERSISTENT not in modes:
+        return (f"CSIDriver {driver} declares volumeLifecycleModes {', '.join(modes)} without Persistent, "
+                "so it cannot back PersistentVolumeClaims")
+    return None
+
+
+def _judge(sc: Mapping[str, Any], is_default: bool, drivers: Mapping[str, Mapping[str, Any]],
+           no_drivers_note: str) -> tuple[Status, str]:
+    sc_name = k8s.name(sc)
+    prov = k8s.provisioner(sc)
+    role = "the default StorageClass" if is_default else "StorageClass"
+    missing_status = Status.FAIL if is_default else Status.WARN
+    if not prov:
+        return missing_status, f"{role} {sc_name} names no provisioner; recreate it with the provisioner to use"
+    if prov in storage.REMOVED_IN_TREE:
+        return Status.FAIL, (f"{role} {sc_name} uses {prov}, an in-tree plugin removed with no migration "
+                             f"({storage.REMOVED_IN_TREE[prov]}); nothing can provision its volumes, recreate "
+                             "the class with a CSI driver")
+    if prov == k8s.NO_PROVISIONER:
+        return Status.SKIP, (f"{role} {sc_name} uses {prov}: it provisions nothing by design (static "
+                             "PersistentVolumes only), so there is no driver to install; default_storage_class "
+                             "judges whether it may be the default")
+    non_csi = _non_csi_label(prov)
+    if non_csi:
+        return Status.PASS, (f"{role} {sc_name} uses {prov} ({non_csi}): not a CSI driver, "
+                             "no CSIDriver object expected")
+    driver = storage.csi_name(prov)
+    if driver == prov and "/" in prov:
+        return Status.WARN, (f"{role} {sc_name} uses {prov}, an external provisioner that is not a CSI driver "
+                             "and unknown to kfstor: cannot verify it is running; check its controller pod")
+    problem = _driver_problem(driver, drivers, no_drivers_note)
+    if driver != prov:
+        deprecated = (f"{role} {sc_name} uses the deprecated in-tree name {prov}; create a class with "
+                      f"provisioner {driver} instead")
+        if problem:
+            return missing_status, (f"{deprecated}, and CSI migration sends its volumes to {driver}, but "
+                                    f"{problem}; install the {driver} driver")
+        return Status.WARN, f"{deprecated} (CSI migration serves it through the registered {driver} driver)"
+    if problem:
+        return missing_status, f"{role} {sc_name} uses {prov} but {problem}; install the driver or delete the class"
+    return Status.PASS, f"{role} {sc_name}: CSI driver {prov} is registered"
+
+
+_BUILD = {Status.PASS: ok, Status.WARN: warn, Status.FAIL: fail, Status.SKIP: skip}
+
+
+def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+    classes = snap.of("StorageClass")
+    if not classes:
+        yield skip(CLUSTER, "no StorageClasses exist, so there is no provisioner to verify "
+                            "(default_storage_class reports the missing default)")
+        return
+    drivers = {k8s.name(d): d for d in snap.of("CSIDriver")}
+    no_drivers_note = "" if snap.has_collected("CSIDriver") else (
+        " (the input has no CSIDriver objects at all: if it was made without `kubectl get csidrivers`, add them)"
+    )
+    effective = k8s.effective_default_class(classes)
+    for sc in classes:
+        status, message = _judge(sc, sc is effective, drivers, no_drivers_note)
+        yield _BUILD[status](sc, message)
+
+
+CHECK = Check(
+    id="provisioner_installed",
+    title="Every StorageClass's provisioner is installed",
+    kinds=("StorageClass", "CSIDriver"),
+    evaluate=evaluate,
+    description=__doc__ or "",
+    remediation=(
+        "Install the CSI driver the class names (its CSIDriver object must exist: kubectl get csidrivers), "
+        "or delete the class. Replace in-tree provisioner names with their CSI drivers (kubernetes.io/aws-ebs "
+        "-> ebs.csi.aws.com, kubernetes.io/gce-pd -> pd.csi.storage.gke.io, kubernetes.io/portworx-volume -> "
+        "pxd.portworx.com, ...) by creating a new class; classes of removed plugins (glusterfs, rbd, cephfs) "
+        "must be recreated on a CSI driver such as ceph-csi."
+    ),
+)

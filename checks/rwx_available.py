@@ -1,0 +1,95 @@
+"""At least one StorageClass can serve ReadWriteMany filesystem volumes.
+
+Notebooks share datasets through ReadWriteMany (RWX) claims mounted by pods on different nodes,
+Katib's Population Based Training asks for a 5Gi RWX claim per experiment, and multi-step
+pipelines that pass a volume between steps need RWX too. Block storage (EBS, GCE PD, Ceph RBD,
+local disks) cannot serve RWX *filesystem* volumes: only network file systems can (NFS, CephFS,
+EFS, Azure Files, Filestore, Portworx with `sharedv4: "true"`, vSphere file volumes with an NFS
+fstype, Trident `ontap-nas`, Longhorn's share-manager). Raw block RWX (io2 Multi-Attach, Ceph
+RBD block) does not count: notebooks and Katib mount file systems.
+
+One cluster-wide finding. Pass names the capable classes (and says when the default class is
+not one of them: Katib's PBT claims name no class, so they use the default). A class whose
+in-tree plugin was removed, or whose CSI driver is not registered (the CSIDriver list was read
+and lacks it), does not count. Fail when no class can serve RWX; warn "cannot verify" when no
+known class can but some classes use provisioners kfstor does not know.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from kfstor import CLUSTER, Check, Context, Finding, Snapshot, fail, k8s, ok, storage, warn
+
+
+def _drivers(snap: Snapshot) -> frozenset[str] | None:
+    if not snap.has_collected("CSIDriver"):
+        return None
+    return frozenset(k8s.name(d) for d in snap.of("CSIDriver"))
+
+
+def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+    classes = sorted(snap.of("StorageClass"), key=k8s.name)
+    drivers = _drivers(snap)
+    capable: list[tuple[str, str]] = []
+    unregistered: list[str] = []
+    unknown: list[str] = []
+    others: list[str] = []
+    for sc in classes:
+        sc_name = k8s.name(sc)
+        verdict = storage.rwx_capability(sc)
+        if verdict.capable is True:
+            missing = storage.csi_driver_missing(sc, drivers)
+            if missing:
+                unregistered.append(f"{sc_name} (CSI driver {missing} is not registered)")
+            else:
+                capable.append((sc_name, verdict.reason))
+                continue
+        elif verdict.capable is None:
+            unknown.append(f"{sc_name} ({k8s.provisioner(sc) or 'no provisioner'})")
+        else:
+            others.append(f"{sc_name}: {verdict.reason}")
+    not_counted = f"; not counted: {', '.join(unregistered)}" if unregistered else ""
+    if capable:
+        capable_names = {sc_name for sc_name, _ in capable}
+        served = ", ".join(f"{sc_name} ({reason})" for sc_name, reason in capable)
+        default = k8s.effective_default_class(classes)
+        hint = ""
+        if default is not None and k8s.name(default) not in capable_names:
+            hint = (f"; the default class {k8s.name(default)} is not RWX-capable, so set storageClassName "
+                    "in Katib's PBT persistentVolumeClaimSpec and in shared notebook data volumes")
+        unverified = f"; cannot verify: {', '.join(unknown)}" if unknown else ""
+        yield ok(CLUSTER, f"ReadWriteMany filesystem volumes can be served by {served}"
+                          f"{hint}{unverified}{not_counted}")
+        return
+    consequence = ("notebooks cannot share datasets across nodes and Katib PBT experiments "
+                   "(ReadWriteMany claims) stay Pending")
+    if unknown:
+        yield warn(CLUSTER, f"cannot verify ReadWriteMany support: no class is known to serve RWX filesystem "
+                            f"volumes and these use provisioners kfstor does not know: {', '.join(unknown)}; "
+                            f"test with a ReadWriteMany probe claim, otherwise {consequence}{not_counted}")
+        return
+    if not classes:
+        yield fail(CLUSTER, f"no StorageClass exists, so nothing can serve ReadWriteMany volumes: {consequence}; "
+                            "install an RWX-capable driver (NFS, CephFS, EFS, Azure Files, Filestore, ...)")
+        return
+    detail = "; ".join(others + unregistered)
+    yield fail(CLUSTER, f"no StorageClass can serve ReadWriteMany filesystem volumes ({detail}): {consequence}; "
+                        "add an RWX-capable class (NFS, CephFS, EFS, Azure Files, Filestore, Portworx "
+                        "sharedv4, ...)")
+
+
+CHECK = Check(
+    id="rwx_available",
+    title="A StorageClass can serve ReadWriteMany volumes",
+    kinds=("StorageClass",),
+    optional_kinds=("CSIDriver",),
+    evaluate=evaluate,
+    description=__doc__ or "",
+    remediation=(
+        "Install a driver that serves ReadWriteMany file systems and create a class for it: NFS "
+        "(nfs.csi.k8s.io or nfs-subdir-external-provisioner), CephFS (cephfs.csi.ceph.com), AWS EFS "
+        "(efs.csi.aws.com), Azure Files, GCP Filestore, or a Portworx class with sharedv4: \"true\". "
+        "Point Katib's PBT persistentVolumeClaimSpec (katib-config) and shared notebook data volumes at it."
+    ),
+)

@@ -1,0 +1,263 @@
+"""ReadWriteMany claims can be served, and ReadWriteOnce claims are not shared across nodes.
+
+A claim asking for ReadWriteMany binds only when its StorageClass can serve it: for filesystem
+volumes a network file system (NFS, CephFS, EFS, Azure Files, Filestore, Portworx sharedv4,
+vSphere NFS file volumes, Trident NAS); for `volumeMode: Block`, a backend that shares raw block
+devices (Portworx, Ceph RBD, EBS io2 Multi-Attach, Azure shared disks, Hyperdisk multi-writer,
+Trident SAN, ...). Otherwise the claim stays Pending forever: fail. An Available static
+PersistentVolume of the claim's class that grants ReadWriteMany (a hand-made NFS volume) also
+serves it. A claim already Bound on a PersistentVolume that grants ReadWriteMany passes.
+
+A ReadWriteOnce volume attaches to one node. When active pods on two different nodes mount the
+same ReadWriteOnce claim, the second pod hangs in ContainerCreating with "Multi-Attach error for
+volume ... Volume is already exclusively attached to one node": fail. Several pods on the same
+node work until one is rescheduled elsewhere: warn. A ReadWriteOncePod claim used by more than one
+pod is a fail wherever they run. Pods that finished (Succeeded, Failed) do not count; pods that
+are terminating still hold the attachment and do. Decisions where Kubernetes itself is lenient:
+a ReadWriteOnce volume that is never attached (an NFS PersistentVolume, or a CSI driver whose
+CSIDriver says `attachRequired: false`) works across nodes, so that case is a warn asking for
+ReadWriteMany rather than a fail; an unscheduled pod next to pods on one node is a warn.
+
+Claims with neither ReadWriteMany nor a shared ReadWriteOnce volume get no finding of their own;
+when there are none at all, one cluster-wide pass says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from kfstor import CLUSTER, Check, Context, Finding, Snapshot, fail, k8s, ok, skip, storage, warn
+
+RWX = "ReadWriteMany"
+RWOP = "ReadWriteOncePod"
+NON_ATTACHED_SOURCES = ("nfs", "cephfs", "glusterfs", "hostPath", "local", "flexVolume")
+MAX_LISTED = 4
+
+
+class _Cluster:
+    """Everything the per-claim judgements look up, indexed once."""
+
+    def __init__(self, snap: Snapshot) -> None:
+        classes = snap.of("StorageClass")
+        self.classes = {k8s.name(sc): sc for sc in classes}
+        default = k8s.effective_default_class(classes)
+        self.default_name = k8s.name(default) if default is not None else None
+        self.pvs = {k8s.name(pv): pv for pv in snap.of("PersistentVolume")}
+        self.pvs_known = snap.has_collected("PersistentVolume")
+        csidrivers = snap.of("CSIDriver")
+        self.drivers = frozenset(k8s.name(d) for d in csidrivers) if snap.has_collected("CSIDriver") else None
+        self.no_attach = frozenset(
+            k8s.name(d) for d in csidrivers if k8s.dig(d, "spec", "attachRequired", default=True) is False
+        )
+        self.static: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+        for pv in snap.of("PersistentVolume"):
+            if k8s.phase(pv, default="") != "Available" or RWX not in k8s.access_modes(pv):
+                continue
+            key = (k8s.dig(pv, "spec", "storageClassName", default=""), k8s.volume_mode(pv))
+            self.static.setdefault(key, []).append(pv)
+        self._capable: dict[bool, list[str]] = {}
+
+    def capable_classes(self, block: bool) -> list[str]:
+        if block not in self._capable:
+            names = []
+            for sc_name, sc in sorted(self.classes.items()):
+                verdict = storage.rwx_block_capability(sc) if block else storage.rwx_capability(sc)
+                if verdict.capable is True and not storage.csi_driver_missing(sc, self.drivers):
+                    names.append(sc_name)
+            self._capable[block] = names
+        return self._capable[block]
+
+    def class_of(self, pvc: Mapping[str, Any]) -> str | None:
+        wanted = k8s.claim_class_name(pvc)
+        return self.default_name if wanted is None else wanted
+
+    def attached(self, pvc: Mapping[str, Any], pv: Mapping[str, Any] | None, sc_name: str | None) -> bool:
+        """False when Kubernetes never attaches this volume (so ReadWriteOnce is not enforced)."""
+        if pv is not None:
+            spec = k8s.dig(pv, "spec", default={})
+            if any(key in spec for key in NON_ATTACHED_SOURCES):
+                return False
+            driver = k8s.dig(pv, "spec", "csi", "driver", default="")
+            if driver:
+                return driver not in self.no_attach
+        sc = self.classes.get(sc_name or "")
+        if sc is not None:
+            return storage.csi_name(k8s.provisioner(sc)) not in self.no_attach
+        return True
+
+
+def _static_match(cluster: _Cluster, pvc: Mapping[str, Any], sc_name: str, block: bool) -> str | None:
+    wanted = k8s.quantity_bytes(k8s.requested_storage(pvc)) or 0
+    mode = "Block" if block else "Filesystem"
+    for pv in sorted(cluster.static.get((sc_name, mode), []), key=k8s.name):
+        size = k8s.quantity_bytes(k8s.dig(pv, "spec", "capacity", "storage", default="")) or 0
+        if size >= wanted:
+            return k8s.name(pv)
+    return None
+
+
+def _judge_rwx(cluster: _Cluster, pvc: Mapping[str, Any]) -> Finding:
+    pvc_name = k8s.name(pvc)
+    block = k8s.volume_mode(pvc) == "Block"
+    kind = "raw block" if block else "filesystem"
+    volume_name = k8s.dig(pvc, "spec", "volumeName", default="")
+    pv = cluster.pvs.get(volume_name) if volume_name else None
+    phase = k8s.phase(pvc)
+    sc_name = cluster.class_of(pvc)
+    alternatives = [n for n in cluster.capable_classes(block) if n != sc_name]
+    instead = (f"; use an RWX-capable class such as {', '.join(alternatives)}" if alternatives
+               else "; no class in this cluster can serve it (see rwx_available)")
+    if phase == "Bound":
+        granted = k8s.granted_access_modes(pvc, pv)
+        where = f"PersistentVolume {volume_name}" if volume_name else "its PersistentVolume"
+        if RWX in granted:
+            return ok(pvc, f"claim {pvc_name} is Bound as ReadWriteMany on {where}")
+        return warn(pvc, f"claim {pvc_name} asks for ReadWriteMany but {where} grants only "
+                         f"{', '.join(granted) or 'no access modes'}: pods on different nodes will fail "
+                         "with Multi-Attach; recreate it on an RWX-capable class")
+    if volume_name:
+        if pv is None:
+            if cluster.pvs_known:
+                return fail(pvc, f"claim {pvc_name} is pre-bound to PersistentVolume {volume_name}, which does "
+                                 "not exist: it will never bind; create the volume or clear spec.volumeName")
+            return warn(pvc, f"cannot verify claim {pvc_name}: it is pre-bound to PersistentVolume {volume_name} "
+                             "and PersistentVolumes were not read")
+        if RWX in k8s.access_modes(pv):
+            return ok(pvc, f"claim {pvc_name} is pre-bound to PersistentVolume {volume_name}, which grants "
+                           "ReadWriteMany")
+        return fail(pvc, f"claim {pvc_name} asks for ReadWriteMany but is pre-bound to PersistentVolume "
+                         f"{volume_name}, which grants only {', '.join(k8s.access_modes(pv)) or 'nothing'}: "
+                         "it will never bind")
+    if sc_name is not None:
+        static = _static_match(cluster, pvc, sc_name, block)
+        if static:
+            return ok(pvc, f"claim {pvc_name} can bind to the Available PersistentVolume {static}, which grants "
+                           "ReadWriteMany")
+    if sc_name is None:
+        return fail(pvc, f"claim {pvc_name} asks for ReadWriteMany, names no StorageClass and the cluster has no "
+                         f"default class: it will never bind{instead}")
+    if sc_name == "":
+        return fail(pvc, f"claim {pvc_name} asks for ReadWriteMany with storageClassName \"\" (static volumes "
+                         "only) and no Available PersistentVolume without a class grants ReadWriteMany: it will "
+                         f"never bind; create one (for example an NFS PersistentVolume){instead}")
+    sc = cluster.classes.get(sc_name)
+    if sc is None:
+        return fail(pvc, f"claim {pvc_name} asks for ReadWriteMany from StorageClass {sc_name}, which does not "
+                         f"exist: it will never bind{instead}")
+    verdict = storage.rwx_block_capability(sc) if block else storage.rwx_capability(sc)
+    if verdict.capable is True:
+        missing = storage.csi_driver_missing(sc, cluster.drivers)
+        if missing:
+            return fail(pvc, f"claim {pvc_name} asks for ReadWriteMany from StorageClass {sc_name} ({verdict.reason}) "
+                             f"but its CSI driver {missing} is not registered: it will never bind; install the "
+                             f"driver{instead}")
+        pending = ""
+        if phase != "Pending" or k8s.binding_mode(sc) != "WaitForFirstConsumer":
+            pending = f"; it is {phase} for another reason (see claim_health)"
+        return ok(pvc, f"claim {pvc_name}: StorageClass {sc_name} can serve ReadWriteMany {kind} volumes "
+                       f"({verdict.reason}){pending}")
+    if verdict.capable is None:
+        return warn(pvc, f"cannot verify that StorageClass {sc_name} serves ReadWriteMany {kind} volumes for claim "
+                         f"{pvc_name} ({verdict.reason})")
+    return fail(pvc, f"claim {pvc_name} asks for ReadWriteMany {kind} volumes from StorageClass {sc_name}, which "
+                     f"cannot serve them ({verdict.reason}): it will never bind{instead}")
+
+
+def _pod_list(pods: list[Mapping[str, Any]]) -> str:
+    shown = [f"{k8s.name(p)} (node {k8s.pod_node(p) or 'not scheduled'})" for p in pods[:MAX_LISTED]]
+    more = f" and {len(pods) - MAX_LISTED} more" if len(pods) > MAX_LISTED else ""
+    return ", ".join(shown) + more
+
+
+def _attach_event(events: dict[tuple[str, str, str], list[Mapping[str, Any]]], ns: str,
+                  pods: list[Mapping[str, Any]]) -> str:
+    for pod in pods:
+        for ev in events.get(("Pod", ns, k8s.name(pod)), []):
+            if k8s.dig(ev, "reason", default="") == "FailedAttachVolume":
+                return f" (pod {k8s.name(pod)}: {k8s.describe_event(ev)})"
+    return ""
+
+
+def _judge_shared(cluster: _Cluster, pvc: Mapping[str, Any], pods: list[Mapping[str, Any]],
+                  events: dict[tuple[str, str, str], list[Mapping[str, Any]]]) -> Finding | None:
+    pvc_name = k8s.name(pvc)
+    volume_name = k8s.dig(pvc, "spec", "volumeName", default="")
+    pv = cluster.pvs.get(volume_name) if volume_name else None
+    granted = k8s.granted_access_modes(pvc, pv)
+    listed = _pod_list(pods)
+    if RWOP in granted:
+        return fail(pvc, f"ReadWriteOncePod claim {pvc_name} is used by {len(pods)} pods ({listed}): only one pod "
+                         "may use it, the others cannot start; give each pod its own claim or use ReadWriteMany")
+    if not k8s.is_single_node_mode(granted):
+        return None
+    nodes = sorted({k8s.pod_node(p) for p in pods} - {""})
+    unscheduled = [k8s.name(p) for p in pods if not k8s.pod_node(p)]
+    if len(nodes) >= 2:
+        if not cluster.attached(pvc, pv, cluster.class_of(pvc)):
+            return warn(pvc, f"ReadWriteOnce claim {pvc_name} is mounted on nodes {', '.join(nodes)} by {listed}: "
+                             "its volume is never attached, so Kubernetes does not enforce ReadWriteOnce and this "
+                             "works, but the claim misstates its use; recreate it as ReadWriteMany")
+        event = _attach_event(events, k8s.namespace(pvc), pods)
+        return fail(pvc, f"ReadWriteOnce claim {pvc_name} is mounted by pods on {len(nodes)} nodes ({listed}): "
+                         "the volume attaches to one node only, so the others fail with Multi-Attach"
+                         f"{event}; use a ReadWriteMany class, or one pod per claim (Recreate strategy, "
+                         "StatefulSet volumeClaimTemplates)")
+    if nodes and unscheduled:
+        return warn(pvc, f"ReadWriteOnce claim {pvc_name} is mounted on node {nodes[0]} and wanted by the "
+                         f"unscheduled pod(s) {', '.join(sorted(unscheduled))}: a pod placed on another node "
+                         "fails with Multi-Attach; use ReadWriteMany or pin the pods to one node")
+    if nodes:
+        return warn(pvc, f"ReadWriteOnce claim {pvc_name} is mounted by {len(pods)} pods, all on node {nodes[0]} "
+                         f"({listed}): this works only while they share the node, a reschedule elsewhere fails "
+                         "with Multi-Attach; use ReadWriteMany for shared data")
+    return warn(pvc, f"ReadWriteOnce claim {pvc_name} is wanted by {len(pods)} unscheduled pods ({listed}): "
+                     "pods placed on different nodes fail with Multi-Attach; use ReadWriteMany for shared data")
+
+
+def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+    pvcs = snap.of("PersistentVolumeClaim")
+    if not pvcs:
+        yield skip(CLUSTER, "no PersistentVolumeClaims in the snapshot")
+        return
+    cluster = _Cluster(snap)
+    users: dict[tuple[str, str], dict[str, Mapping[str, Any]]] = {}
+    for ns, claim, pod in k8s.iter_claim_users(snap.of("Pod")):
+        users.setdefault((ns, claim), {})[k8s.name(pod)] = pod
+    events: dict[tuple[str, str, str], list[Mapping[str, Any]]] = {}
+    if any(len(by_name) > 1 for by_name in users.values()):
+        events = k8s.event_index(snap.of("Event"))
+    judged = 0
+    for pvc in pvcs:
+        finding: Finding | None
+        if RWX in k8s.access_modes(pvc):
+            finding = _judge_rwx(cluster, pvc)
+        else:
+            by_name = users.get((k8s.namespace(pvc), k8s.name(pvc)), {})
+            if len(by_name) < 2:
+                continue
+            pods = [by_name[n] for n in sorted(by_name)]
+            finding = _judge_shared(cluster, pvc, pods, events)
+        if finding is not None:
+            judged += 1
+            yield finding
+    if not judged:
+        yield ok(CLUSTER, f"none of the {len(pvcs)} claims asks for ReadWriteMany and no ReadWriteOnce claim is "
+                          "mounted by more than one active pod")
+
+
+CHECK = Check(
+    id="rwx_claims",
+    title="ReadWriteMany claims can bind and ReadWriteOnce claims are not shared across nodes",
+    kinds=("PersistentVolumeClaim", "StorageClass", "Pod"),
+    optional_kinds=("PersistentVolume", "CSIDriver", "Event"),
+    evaluate=evaluate,
+    description=__doc__ or "",
+    remediation=(
+        "Recreate ReadWriteMany claims on an RWX-capable class (kubectl get pvc <name> -o yaml, change "
+        "storageClassName, copy the data). For a ReadWriteOnce claim shared by several pods, either move the "
+        "shared data to a ReadWriteMany claim, give each pod its own claim (StatefulSet volumeClaimTemplates), "
+        "or use the Recreate strategy so the old pod releases the volume before the new one starts. Delete pods "
+        "stuck Terminating on a dead node to release their attachment."
+    ),
+)

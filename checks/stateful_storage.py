@@ -1,0 +1,121 @@
+"""Kubeflow's databases and object store sit on storage fit for them.
+
+Pipelines' MySQL (or PostgreSQL), Katib's MySQL and the artifact store (SeaweedFS or MinIO) are
+write-heavy, fsync-bound services holding all of Kubeflow's metadata. For each of their claims
+(the database and object-store claims of kubeflow_claims) kfstor judges the StorageClass behind it:
+
+- a shared network file system (NFS, GlusterFS, CephFS, EFS, Azure Files, Filestore, Portworx
+  sharedv4, ...): warn, databases need block storage (slow fsync, locking and corruption risk);
+- reclaim policy `Delete`: warn, deleting the claim (`kubectl delete -k`, a namespace deletion,
+  `--prune`) destroys the volume and Kubeflow's metadata with it. The bound PersistentVolume's
+  own `persistentVolumeReclaimPolicy` decides what really happens, so a PV patched to `Retain`
+  makes this aspect pass (and a PV patched to `Delete` under a Retain class warns);
+- no `allowVolumeExpansion: true`: warn, the 20Gi/10Gi volumes cannot grow when they fill up.
+
+One finding per claim, combining every problem of that claim into one message (the status is
+warn when any aspect warns, pass otherwise, and a pass message says what was verified).
+Claims that are missing, or whose class does not exist, are skipped here (kubeflow_claims
+reports them); claims holding no database (`authservice-pvc`'s login sessions) are skipped.
+
+Before Kubeflow is installed, the effective default StorageClass (which its claims will use)
+is judged the same way and reported against that StorageClass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from kfstor import CLUSTER, Check, Context, Finding, Ref, Snapshot, k8s, kubeflow, ok, skip, storage, warn
+
+Obj = Mapping[str, Any]
+
+def _problems(sc: Obj, pv: Obj | None, subject: str) -> tuple[list[str], list[str]]:
+    """(problems, verified facts) for the class (and bound volume) behind one subject."""
+    sc_name = k8s.name(sc)
+    problems: list[str] = []
+    fine: list[str] = []
+    shared = storage.shared_filesystem(sc)
+    if shared:
+        problems.append(f"StorageClass {sc_name} is a {shared}: write-heavy databases need block storage, "
+                        "use a block class (RWO) for it")
+    else:
+        fine.append("block storage")
+    class_policy = k8s.reclaim_policy(sc)
+    pv_policy = k8s.dig(pv, "spec", "persistentVolumeReclaimPolicy", default="") if pv is not None else ""
+    if pv is not None and pv_policy:
+        pv_name = k8s.name(pv)
+        if pv_policy == "Retain":
+            note = f" although StorageClass {sc_name} says {class_policy}" if class_policy != "Retain" else ""
+            fine.append(f"PersistentVolume {pv_name} is Retain{note}")
+        else:
+            problems.append(f"its PersistentVolume {pv_name} has reclaim policy {pv_policy}: deleting the claim "
+                            f"destroys {subject}; patch the volume's persistentVolumeReclaimPolicy to Retain")
+    elif class_policy == "Retain":
+        fine.append(f"StorageClass {sc_name} is Retain")
+    else:
+        problems.append(f"StorageClass {sc_name} has reclaimPolicy {class_policy}: deleting the claim destroys "
+                        f"{subject}; use a Retain class or patch the bound volume to Retain")
+    if k8s.allows_expansion(sc):
+        fine.append("volume expansion allowed")
+    else:
+        problems.append(f"StorageClass {sc_name} does not allow volume expansion, so a full volume cannot grow; "
+                        "set allowVolumeExpansion: true")
+    return problems, fine
+
+
+def _finding(subject_obj: Obj, label: str, sc: Obj, pv: Obj | None, subject: str) -> Finding:
+    problems, fine = _problems(sc, pv, subject)
+    if problems:
+        return warn(subject_obj, f"{label}: " + "; ".join(problems))
+    return ok(subject_obj, f"{label} on StorageClass {k8s.name(sc)}: " + ", ".join(fine))
+
+
+def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+    classes = snap.of("StorageClass")
+    rows = kubeflow.claims_with_classes(snap.of("PersistentVolumeClaim"), snap.of("Deployment"), classes,
+                                        ctx.namespace)
+    if not rows:
+        default = k8s.effective_default_class(classes)
+        if default is None:
+            yield skip(CLUSTER, "pre-install: Kubeflow is not installed and there is no default StorageClass to "
+                                "judge (default_storage_class reports it)")
+            return
+        yield _finding(default, f"pre-install: default StorageClass {k8s.name(default)}, which Kubeflow's "
+                                "databases and object store will use", default, None,
+                       "Kubeflow's metadata")
+        return
+    for row in rows:
+        where = f"{row.namespace}/{row.claim.name}"
+        if row.pvc is None:
+            yield skip(Ref("PersistentVolumeClaim", row.claim.name, row.namespace), f"claim {where} does not exist; kubeflow_claims reports it")
+            continue
+        if not row.claim.database:
+            yield skip(row.pvc, f"claim {where} holds {row.claim.role}, no database: not judged")
+            continue
+        if row.storage_class is None:
+            what = (f"StorageClass {row.class_name} does not exist" if row.class_name
+                    else "it has no StorageClass")
+            yield skip(row.pvc, f"claim {where}: {what}, so its storage cannot be judged; kubeflow_claims "
+                                "reports the claim")
+            continue
+        volume = k8s.dig(row.pvc, "spec", "volumeName", default="")
+        pv = snap.get("PersistentVolume", volume) if volume else None
+        yield _finding(row.pvc, f"{row.claim.role} claim {where}", row.storage_class, pv,
+                       f"the {row.claim.role} data")
+
+
+CHECK = Check(
+    id="stateful_storage",
+    title="Kubeflow's databases use block storage that is retained and expandable",
+    kinds=("StorageClass", "PersistentVolumeClaim"),
+    optional_kinds=("PersistentVolume", "Deployment"),
+    evaluate=evaluate,
+    description=__doc__ or "",
+    remediation=(
+        "Put Kubeflow's MySQL/PostgreSQL and object store on a block StorageClass (not NFS-like) with "
+        "allowVolumeExpansion: true (kubectl patch storageclass <name> -p '{\"allowVolumeExpansion\":true}'). "
+        "Protect the data from claim deletion: kubectl patch pv <volume> -p "
+        "'{\"spec\":{\"persistentVolumeReclaimPolicy\":\"Retain\"}}', or use a class with reclaimPolicy: Retain."
+    ),
+)

@@ -1,0 +1,56 @@
+"""Self-contained HTML report (no external CSS, JS, fonts or CDNs), for review meetings.
+
+Jinja2 autoescaping is on for the whole template: every string from the cluster is escaped.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TextIO
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from kfstor.loader import resource_dir
+from kfstor.model import Report, Status
+
+TEMPLATE = "report.html.j2"
+COLORS = {"pass": "#2e7d32", "warn": "#b26a00", "fail": "#c62828", "error": "#6a1b9a", "skip": "#757575"}
+
+
+def templates_dir() -> str:
+    return str(resource_dir("templates", "reports/templates"))
+
+
+def _environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(templates_dir()),
+        autoescape=True,  # every variable, not only .html files: the template is .j2
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _chart(report: Report) -> list[dict[str, Any]]:
+    """Bars for the inline SVG chart: one per status, width proportional to its count."""
+    counts = report.counts()
+    total = max(1, len(report.results))
+    bars = []
+    y = 0
+    for status in reversed(Status):
+        count = counts[status.value]
+        bars.append({"status": status.value, "count": count, "y": y,
+                     "width": round(300 * count / total), "color": COLORS[status.value]})
+        y += 22
+    return bars
+
+
+def render(report: Report, out: TextIO) -> None:
+    template = _environment().get_template(TEMPLATE)
+    out.write(template.render(
+        report=report,
+        results=report.ordered(),
+        counts=report.counts(),
+        chart=_chart(report),
+        colors=COLORS,
+        statuses=[s.value for s in reversed(Status)],
+    ))

@@ -1,0 +1,82 @@
+"""Machine-readable report, versioned as kfstor.report/v1 (schema: kfstor/schema/report-v1.json)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any, TextIO
+
+from kfstor.model import CheckResult, Finding, Report
+
+SCHEMA = "kfstor.report/v1"
+
+
+def finding_dict(finding: Finding) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "status": finding.status.value,
+        "kind": finding.ref.kind,
+        "namespace": finding.ref.namespace,
+        "name": finding.ref.name,
+        "object": str(finding.ref),
+        "message": finding.message,
+    }
+    if finding.original_status is not None:
+        data["original_status"] = finding.original_status.value
+    if finding.waived is not None:
+        data["waiver"] = {
+            "reason": finding.waived.reason,
+            "expires": finding.waived.expires.isoformat() if finding.waived.expires else None,
+        }
+    if finding.note:
+        data["note"] = finding.note
+    return data
+
+
+def result_dict(result: CheckResult) -> dict[str, Any]:
+    check = result.check
+    return {
+        "id": check.id,
+        "title": check.title,
+        "status": result.status.value,
+        "reason": result.reason,
+        "kinds": list(check.kinds),
+        "optional_kinds": list(check.optional_kinds),
+        "origin": check.origin,
+        "summary": check.summary,
+        "remediation": check.remediation,
+        "findings": [finding_dict(f) for f in result.findings],
+    }
+
+
+def report_dict(report: Report) -> dict[str, Any]:
+    counts = report.counts()
+    return {
+        "schema": SCHEMA,
+        "kfstor_version": report.version,
+        "created": report.created,
+        "source": asdict(report.source),
+        "namespace": report.namespace,
+        "gate": {
+            "fail_on": report.fail_on.value,
+            "passed": report.exit_status == 0,
+            "exit_code": report.exit_status,
+            "verdict": report.verdict(),
+        },
+        "summary": {**counts, "total": len(report.results)},
+        "notes": list(report.notes),
+        "checks": [result_dict(r) for r in report.results],
+        "inventory": {
+            "storage_classes": [
+                {**asdict(row), "parameters": dict(row.parameters)} for row in report.inventory.classes
+            ],
+            "kubeflow_claims": [
+                {**asdict(row), "access_modes": list(row.access_modes), "mounted_by": list(row.mounted_by)}
+                for row in report.inventory.claims
+            ],
+        },
+    }
+
+
+def render(report: Report, out: TextIO) -> None:
+    json.dump(report_dict(report), out, indent=2, ensure_ascii=False)
+    out.write("\n")

@@ -1,0 +1,49 @@
+"""JUnit XML for CI test panels: a testsuite per check, a testcase per finding.
+
+fail -> <failure>, error -> <error>, skip -> <skipped>; warn passes with the message in
+<system-out> so a warning shows in the panel without failing the job (the gate decides that).
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from typing import TextIO
+
+from kfstor.model import Report, Status
+
+
+def render(report: Report, out: TextIO) -> None:
+    root = ET.Element("testsuites", name="kfstor", tests="0", failures="0", errors="0", skipped="0")
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    for result in report.results:
+        suite = ET.SubElement(root, "testsuite", name=result.id)
+        counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+        ET.SubElement(ET.SubElement(suite, "properties"), "property", name="title", value=result.check.title)
+        cases = [(str(f.ref), f.status, f.message, f.note) for f in result.findings]
+        if not cases:  # a skipped or crashed check has no findings: one testcase carries its reason
+            cases = [("check", result.status, result.reason, "")]
+        for name, status, message, note in cases:
+            case = ET.SubElement(suite, "testcase", classname=f"kfstor.{result.id}", name=name)
+            counts["tests"] += 1
+            text = f"{message} ({note})" if note else message
+            if status is Status.FAIL:
+                counts["failures"] += 1
+                failure = ET.SubElement(case, "failure", message=text, type="fail")
+                failure.text = f"{text}\nRemediation: {result.check.remediation}"
+            elif status is Status.ERROR:
+                counts["errors"] += 1
+                ET.SubElement(case, "error", message=text, type="error").text = text
+            elif status is Status.SKIP:
+                counts["skipped"] += 1
+                ET.SubElement(case, "skipped", message=text)
+            else:
+                ET.SubElement(case, "system-out").text = f"{status.value}: {text}"
+        for key, value in counts.items():
+            suite.set(key, str(value))
+            totals[key] += value
+    for key, value in totals.items():
+        root.set(key, str(value))
+    ET.indent(root)
+    out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+    out.write(ET.tostring(root, encoding="unicode"))
+    out.write("\n")

@@ -1,0 +1,104 @@
+"""Fixtures for live tests against a real kube-apiserver + etcd.
+
+``control_plane`` starts one control plane per test session. Binaries are found by
+``controlplane.find_binaries()``; on a developer machine with Go but no cached build
+the first run builds them via tests/controlplane/build.sh (10-20 minutes, once).
+
+Without binaries and without Go the live tests are skipped, unless
+``KFSTOR_REQUIRE_CLUSTER=1`` (CI), which turns that into a failure so CI can never
+pass by silently skipping.
+
+Every test that uses the fixture must be marked ``@pytest.mark.live``; collection
+fails otherwise, so ``-m "not live"`` reliably deselects everything that needs it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from .controlplane import (
+    ControlPlane,
+    ControlPlaneError,
+    build_possible,
+    find_binaries,
+    start_control_plane,
+)
+
+LIVE_FIXTURES = {"control_plane"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Also declared in pyproject.toml; registering here keeps --strict-markers happy
+    # even when this directory is run on its own.
+    config.addinivalue_line("markers", "live: needs the real kube-apiserver + etcd test control plane")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    unmarked = [
+        item.nodeid
+        for item in items
+        if LIVE_FIXTURES & set(getattr(item, "fixturenames", ())) and item.get_closest_marker("live") is None
+    ]
+    if unmarked:
+        raise pytest.UsageError(
+            "tests using the control_plane fixture must be marked @pytest.mark.live: " + ", ".join(unmarked)
+        )
+
+
+@contextlib.contextmanager
+def _uncaptured(config: pytest.Config) -> Iterator[None]:
+    """Suspend pytest's output capture: a first-run build is slow and must not look hung."""
+    capman = config.pluginmanager.getplugin("capturemanager")
+    if capman is None:
+        yield
+        return
+    with capman.global_and_fixture_disabled():
+        yield
+
+
+def _announce(config: pytest.Config, message: str) -> None:
+    with _uncaptured(config):
+        print(f"\n[live] {message}", flush=True)
+
+
+@pytest.fixture(scope="session")
+def control_plane(request: pytest.FixtureRequest) -> Iterator[ControlPlane]:
+    """A running control plane shared by the session: admin and auditor users, no controllers."""
+    config = request.config
+    required = os.environ.get("KFSTOR_REQUIRE_CLUSTER") == "1"
+
+    binaries, reason = find_binaries(build=False)
+    if binaries is None and build_possible():
+        # Nothing configured and no cached build, but Go is here: build it now, with
+        # the build's output shown live. A failed build is an error, not a skip.
+        with _uncaptured(config):
+            print(f"\n[live] {reason}", flush=True)
+            try:
+                binaries, reason = find_binaries(build=True)
+            except ControlPlaneError as exc:
+                pytest.fail(str(exc), pytrace=False)
+    if binaries is None:
+        message = f"no test control plane: {reason}"
+        if required:
+            pytest.fail(f"{message} (KFSTOR_REQUIRE_CLUSTER=1 forbids skipping)", pytrace=False)
+        pytest.skip(message)
+
+    started = time.monotonic()
+    # Startup errors propagate: a broken control plane is an error, never a skip.
+    cp = start_control_plane(binaries=binaries)
+    _announce(
+        config,
+        f"control plane {cp.server_version} up in {time.monotonic() - started:.1f}s at {cp.url} "
+        f"(binaries: {binaries.source}; workdir: {cp.workdir})",
+    )
+    yield cp
+    # Keep logs, audit log and kubeconfigs for post-mortems when any test failed.
+    failed = request.session.testsfailed > 0 or os.environ.get("KFSTOR_KEEP_WORKDIR") == "1"
+    cp.stop(keep_workdir=failed)
+    if failed:
+        _announce(config, f"control plane workdir kept: {cp.workdir}")
