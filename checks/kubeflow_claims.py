@@ -82,9 +82,9 @@ def _bound(pvc: Obj, snap: Snapshot, where: str) -> Finding:
         return fail(pvc, f"{where} is Bound to PersistentVolume {volume}, but that volume's claimRef names "
                          f"{holder}; describe both and fix the binding before Kubeflow writes to it")
     if ref_uid and pvc_uid and ref_uid != pvc_uid:
-        return fail(pvc, f"{where} is Bound to PersistentVolume {volume}, but its claimRef uid {ref_uid} belongs "
-                         f"to an earlier claim of that name (this claim is {pvc_uid}); the volume holds another "
-                         "claim's data: re-bind it deliberately or provision a new one")
+        return fail(pvc, f"{where} is Bound to PersistentVolume {volume}, but its claimRef uid {ref_uid} "
+                         f"belongs to an earlier claim of that name (this claim is {pvc_uid}); the volume "
+                         "holds another claim's data: re-bind it deliberately or provision a new one")
     if pv_phase != "Bound":
         return fail(pvc, f"{where} is Bound but its PersistentVolume {volume} is {pv_phase}; "
                          "describe the volume and repair or restore it")
@@ -114,20 +114,20 @@ def _pending_diagnosis(pvc: Obj, sc_name: str | None, sc: Obj | None, events: li
     if "ReadWriteMany" in k8s.access_modes(pvc):
         verdict = storage.rwx_capability(sc)
         if verdict.capable is False:
-            return (f"it asks for ReadWriteMany, which StorageClass {sc_name} cannot serve ({verdict.reason}): "
-                    "request ReadWriteOnce or use an RWX-capable class")
+            return (f"it asks for ReadWriteMany, which StorageClass {sc_name} cannot serve "
+                    f"({verdict.reason}): request ReadWriteOnce or use an RWX-capable class")
     reasons = {k8s.dig(ev, "reason", default="") for ev in events}
     failed = [ev for ev in events if k8s.dig(ev, "reason", default="") == "ProvisioningFailed"]
     if failed:
         latest = k8s.events_for(tuple(failed), "PersistentVolumeClaim", k8s.namespace(pvc), k8s.name(pvc), 1)
         text = " ".join(k8s.dig(latest[0], "message", default="").split()) if latest else ""
-        return f"provisioning by {prov} failed ({text}): fix the cause in the provisioner's or class's settings"
+        return f"provisioning by {prov} failed ({text}): fix the cause in the provisioner or the class"
     driver = storage.csi_name(prov)
     unregistered = csidrivers_read and "/" not in driver and driver not in drivers
     if "ExternalProvisioning" in reasons and not reasons & set(PROVISIONER_ACTIVITY):
         extra = f" (no CSIDriver {driver} is registered)" if unregistered else ""
-        return (f"the provisioner {prov} is not running or not registered{extra}: it never picked the claim up "
-                "(only ExternalProvisioning events); check the driver's controller pods")
+        return (f"the provisioner {prov} is not running or not registered{extra}: it never picked the claim "
+                "up (only ExternalProvisioning events); check the driver's controller pods")
     if unregistered:
         return f"no CSIDriver {driver} is registered for StorageClass {sc_name}: install the driver"
     return f"StorageClass {sc_name} ({prov}) has not provisioned a volume yet; describe the claim"
@@ -136,7 +136,7 @@ def _pending_diagnosis(pvc: Obj, sc_name: str | None, sc: Obj | None, events: li
 def _pending(pvc: Obj, where: str, workload: str, sc_name: str | None, sc: Obj | None, events: list[Obj],
              consumers: list[Obj], drivers: Mapping[str, Obj], csidrivers_read: bool) -> Finding:
     scheduled = [p for p in consumers if k8s.pod_node(p)]
-    selected = k8s.annotations(pvc).get(k8s.SELECTED_NODE_ANNOTATION)
+    selected = k8s.dig(pvc, "metadata", "annotations", k8s.SELECTED_NODE_ANNOTATION, default="")
     if sc is not None and k8s.binding_mode(sc) == WFFC and not scheduled and not selected:
         waiting = ", ".join(sorted(k8s.name(p) for p in consumers))
         who = (f"pod {waiting} mounts it but is not scheduled" if waiting
@@ -154,8 +154,9 @@ def _pre_install(snap: Snapshot, ctx: Context) -> Finding:
     prefix = (f"pre-install: Kubeflow is not installed in namespace {ctx.namespace} (none of its platform "
               "claims or workloads exist)")
     if default is None:
-        return skip(CLUSTER, f"{prefix}; its claims name no StorageClass and there is no default StorageClass, "
-                             "so they would stay Pending: mark one class default before installing")
+        return skip(CLUSTER, f"{prefix}; its claims name no StorageClass and there is no default "
+                             "StorageClass, so they would stay Pending: mark one class default before "
+                             "installing")
     return skip(CLUSTER, f"{prefix}; Kubeflow's claims will use the default StorageClass {k8s.name(default)} "
                          f"({k8s.provisioner(default)})")
 
@@ -189,19 +190,21 @@ def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
         pvc = row.pvc
         if pvc is None:
             yield fail(Ref("PersistentVolumeClaim", row.claim.name, row.namespace),
-                       f"{where} does not exist although Kubeflow is installed: {row.claim.workload} cannot start; "
-                       f"re-apply the Kubeflow manifests that create it ({row.claim.size}, ReadWriteOnce)")
+                       f"{where} does not exist although Kubeflow is installed: {row.claim.workload} cannot "
+                       f"start; re-apply the Kubeflow manifests that create it ({row.claim.size}, "
+                       "ReadWriteOnce)")
             continue
         phase = k8s.phase(pvc)
         if phase == "Bound":
             yield _bound(pvc, snap, where)
         elif phase == "Lost":
             volume = k8s.dig(pvc, "spec", "volumeName", default="") or "its volume"
-            yield fail(pvc, f"{where} is Lost: PersistentVolume {volume} is gone with its data; restore it from a "
-                            f"backup or re-create the claim; {_events_text(events.get(key, []), *key)}")
+            history = _events_text(events.get(key, []), *key)
+            yield fail(pvc, f"{where} is Lost: PersistentVolume {volume} is gone with its data; restore it "
+                            f"from a backup or re-create the claim; {history}")
         elif phase == "Pending":
-            yield _pending(pvc, where, row.claim.workload, row.class_name, row.storage_class, events.get(key, []),
-                           consumers.get(key, []), drivers, csidrivers_read)
+            yield _pending(pvc, where, row.claim.workload, row.class_name, row.storage_class,
+                           events.get(key, []), consumers.get(key, []), drivers, csidrivers_read)
         else:
             yield fail(pvc, f"{where} is in unknown phase {phase}; describe the claim")
 
@@ -218,8 +221,9 @@ def _leftover_stores(snap: Snapshot, ctx: Context, rows: list[kubeflow.ClaimStor
             continue
         pvc = snap.get("PersistentVolumeClaim", other.name, ctx.namespace)
         if pvc is not None:
-            yield skip(pvc, f"claim {ctx.namespace}/{other.name} is left over from {other.role}, which is not "
-                            f"installed ({store.role} is): not demanded; delete it once its data is migrated")
+            yield skip(pvc, f"claim {ctx.namespace}/{other.name} is left over from {other.role}, which is "
+                            f"not installed ({store.role} is): not demanded; delete it once its data is "
+                            "migrated")
 
 
 CHECK = Check(
@@ -232,7 +236,7 @@ CHECK = Check(
     remediation=(
         "kubectl -n kubeflow describe pvc <name> shows the claim's events. Missing default class: mark one "
         "class default. Missing class: create it or re-create the claim. Provisioner not running: check the "
-        "CSI driver's controller pods and its CSIDriver object. WaitForFirstConsumer: make sure the Deployment's "
-        "pod can be scheduled. Lost claims and volumes bound elsewhere need a restore from backup."
+        "CSI driver's controller pods and its CSIDriver object. WaitForFirstConsumer: make sure the "
+        "workload's pod can be scheduled. Lost claims and volumes bound elsewhere need a restore from backup."
     ),
 )

@@ -42,7 +42,8 @@ def _non_csi_label(prov: str) -> str | None:
     return None
 
 
-def _driver_problem(driver: str, drivers: Mapping[str, Mapping[str, Any]], no_drivers_note: str) -> str | None:
+def _driver_problem(driver: str, drivers: Mapping[str, Mapping[str, Any]],
+                    no_drivers_note: str) -> str | None:
     """Why the CSI driver cannot serve claims, or None when it is registered for persistent volumes."""
     obj = drivers.get(driver)
     if obj is None:
@@ -61,23 +62,24 @@ def _judge(sc: Mapping[str, Any], is_default: bool, drivers: Mapping[str, Mappin
     role = "the default StorageClass" if is_default else "StorageClass"
     missing_status = Status.FAIL if is_default else Status.WARN
     if not prov:
-        return missing_status, f"{role} {sc_name} names no provisioner; recreate it with the provisioner to use"
+        return missing_status, f"{role} {sc_name} names no provisioner; recreate it with a provisioner"
     if prov in storage.REMOVED_IN_TREE:
         return Status.FAIL, (f"{role} {sc_name} uses {prov}, an in-tree plugin removed with no migration "
-                             f"({storage.REMOVED_IN_TREE[prov]}); nothing can provision its volumes, recreate "
-                             "the class with a CSI driver")
+                             f"({storage.REMOVED_IN_TREE[prov]}); nothing can provision its volumes, "
+                             "recreate the class with a CSI driver")
     if prov == k8s.NO_PROVISIONER:
         return Status.SKIP, (f"{role} {sc_name} uses {prov}: it provisions nothing by design (static "
-                             "PersistentVolumes only), so there is no driver to install; default_storage_class "
-                             "judges whether it may be the default")
+                             "PersistentVolumes only), so there is no driver to install; "
+                             "default_storage_class judges whether it may be the default")
     non_csi = _non_csi_label(prov)
     if non_csi:
         return Status.PASS, (f"{role} {sc_name} uses {prov} ({non_csi}): not a CSI driver, "
                              "no CSIDriver object expected")
     driver = storage.csi_name(prov)
     if driver == prov and "/" in prov:
-        return Status.WARN, (f"{role} {sc_name} uses {prov}, an external provisioner that is not a CSI driver "
-                             "and unknown to kfstor: cannot verify it is running; check its controller pod")
+        return Status.WARN, (f"{role} {sc_name} uses {prov}, an external provisioner that is not a CSI "
+                             "driver and unknown to kfstor: cannot verify it is running; check its "
+                             "controller pod")
     problem = _driver_problem(driver, drivers, no_drivers_note)
     if driver != prov:
         deprecated = (f"{role} {sc_name} uses the deprecated in-tree name {prov}; create a class with "
@@ -87,7 +89,8 @@ def _judge(sc: Mapping[str, Any], is_default: bool, drivers: Mapping[str, Mappin
                                     f"{problem}; install the {driver} driver")
         return Status.WARN, f"{deprecated} (CSI migration serves it through the registered {driver} driver)"
     if problem:
-        return missing_status, f"{role} {sc_name} uses {prov} but {problem}; install the driver or delete the class"
+        return missing_status, (f"{role} {sc_name} uses {prov} but {problem}; install the driver or "
+                                "delete the class")
     return Status.PASS, f"{role} {sc_name}: CSI driver {prov} is registered"
 
 
@@ -102,7 +105,8 @@ def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
         return
     drivers = {k8s.name(d): d for d in snap.of("CSIDriver")}
     no_drivers_note = "" if snap.has_collected("CSIDriver") else (
-        " (the input has no CSIDriver objects at all: if it was made without `kubectl get csidrivers`, add them)"
+        " (the input has no CSIDriver objects at all: if it was made without `kubectl get csidrivers`, "
+        "add them)"
     )
     effective = k8s.effective_default_class(classes)
     for sc in classes:
@@ -118,8 +122,9 @@ CHECK = Check(
     description=__doc__ or "",
     remediation=(
         "Install the CSI driver the class names (its CSIDriver object must exist: kubectl get csidrivers), "
-        "or delete the class. Replace in-tree provisioner names with their CSI drivers (kubernetes.io/aws-ebs "
-        "-> ebs.csi.aws.com, kubernetes.io/gce-pd -> pd.csi.storage.gke.io, kubernetes.io/portworx-volume -> "
+        "or delete the class. Replace in-tree provisioner names with their CSI drivers "
+        "(kubernetes.io/aws-ebs -> ebs.csi.aws.com, kubernetes.io/gce-pd -> pd.csi.storage.gke.io, "
+        "kubernetes.io/portworx-volume -> "
         "pxd.portworx.com, ...) by creating a new class; classes of removed plugins (glusterfs, rbd, cephfs) "
         "must be recreated on a CSI driver such as ceph-csi."
     ),

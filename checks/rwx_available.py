@@ -29,13 +29,13 @@ def _drivers(snap: Snapshot) -> frozenset[str] | None:
 
 
 def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
-    classes = sorted(snap.of("StorageClass"), key=k8s.name)
+    classes = snap.of("StorageClass")
     drivers = _drivers(snap)
     capable: list[tuple[str, str]] = []
     unregistered: list[str] = []
     unknown: list[str] = []
     others: list[str] = []
-    for sc in classes:
+    for sc in sorted(classes, key=k8s.name):
         sc_name = k8s.name(sc)
         verdict = storage.rwx_capability(sc)
         if verdict.capable is True:
@@ -70,13 +70,16 @@ def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
                             f"test with a ReadWriteMany probe claim, otherwise {consequence}{not_counted}")
         return
     if not classes:
-        yield fail(CLUSTER, f"no StorageClass exists, so nothing can serve ReadWriteMany volumes: {consequence}; "
-                            "install an RWX-capable driver (NFS, CephFS, EFS, Azure Files, Filestore, ...)")
+        yield fail(CLUSTER, (
+            f"no StorageClass exists, so nothing can serve ReadWriteMany volumes: {consequence}; install an "
+            "RWX-capable driver (NFS, CephFS, EFS, Azure Files, Filestore, ...)"
+        ))
         return
     detail = "; ".join(others + unregistered)
-    yield fail(CLUSTER, f"no StorageClass can serve ReadWriteMany filesystem volumes ({detail}): {consequence}; "
-                        "add an RWX-capable class (NFS, CephFS, EFS, Azure Files, Filestore, Portworx "
-                        "sharedv4, ...)")
+    yield fail(CLUSTER, (
+        f"no StorageClass can serve ReadWriteMany filesystem volumes ({detail}): {consequence}; add an "
+        "RWX-capable class (NFS, CephFS, EFS, Azure Files, Filestore, Portworx sharedv4, ...)"
+    ))
 
 
 CHECK = Check(

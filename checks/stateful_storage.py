@@ -49,18 +49,19 @@ def _problems(sc: Obj, pv: Obj | None, subject: str) -> tuple[list[str], list[st
             note = f" although StorageClass {sc_name} says {class_policy}" if class_policy != "Retain" else ""
             fine.append(f"PersistentVolume {pv_name} is Retain{note}")
         else:
-            problems.append(f"its PersistentVolume {pv_name} has reclaim policy {pv_policy}: deleting the claim "
-                            f"destroys {subject}; patch the volume's persistentVolumeReclaimPolicy to Retain")
+            problems.append(f"its PersistentVolume {pv_name} has reclaim policy {pv_policy}: deleting the "
+                            f"claim destroys {subject}; patch the volume's persistentVolumeReclaimPolicy to "
+                            "Retain")
     elif class_policy == "Retain":
         fine.append(f"StorageClass {sc_name} is Retain")
     else:
-        problems.append(f"StorageClass {sc_name} has reclaimPolicy {class_policy}: deleting the claim destroys "
-                        f"{subject}; use a Retain class or patch the bound volume to Retain")
+        problems.append(f"StorageClass {sc_name} has reclaimPolicy {class_policy}: deleting the claim "
+                        f"destroys {subject}; use a Retain class or patch the bound volume to Retain")
     if k8s.allows_expansion(sc):
         fine.append("volume expansion allowed")
     else:
-        problems.append(f"StorageClass {sc_name} does not allow volume expansion, so a full volume cannot grow; "
-                        "set allowVolumeExpansion: true")
+        problems.append(f"StorageClass {sc_name} does not allow volume expansion, so a full volume cannot "
+                        "grow; set allowVolumeExpansion: true")
     return problems, fine
 
 
@@ -78,8 +79,8 @@ def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
     if not rows:
         default = k8s.effective_default_class(classes)
         if default is None:
-            yield skip(CLUSTER, "pre-install: Kubeflow is not installed and there is no default StorageClass to "
-                                "judge (default_storage_class reports it)")
+            yield skip(CLUSTER, "pre-install: Kubeflow is not installed and there is no default StorageClass "
+                                "to judge (default_storage_class reports it)")
             return
         yield _finding(default, f"pre-install: default StorageClass {k8s.name(default)}, which Kubeflow's "
                                 "databases and object store will use", default, None,
@@ -88,7 +89,8 @@ def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
     for row in rows:
         where = f"{row.namespace}/{row.claim.name}"
         if row.pvc is None:
-            yield skip(Ref("PersistentVolumeClaim", row.claim.name, row.namespace), f"claim {where} does not exist; kubeflow_claims reports it")
+            yield skip(Ref("PersistentVolumeClaim", row.claim.name, row.namespace),
+                       f"claim {where} does not exist; kubeflow_claims reports it")
             continue
         if not row.claim.database:
             yield skip(row.pvc, f"claim {where} holds {row.claim.role}, no database: not judged")
@@ -114,8 +116,9 @@ CHECK = Check(
     description=__doc__ or "",
     remediation=(
         "Put Kubeflow's MySQL/PostgreSQL and object store on a block StorageClass (not NFS-like) with "
-        "allowVolumeExpansion: true (kubectl patch storageclass <name> -p '{\"allowVolumeExpansion\":true}'). "
-        "Protect the data from claim deletion: kubectl patch pv <volume> -p "
-        "'{\"spec\":{\"persistentVolumeReclaimPolicy\":\"Retain\"}}', or use a class with reclaimPolicy: Retain."
+        "allowVolumeExpansion: true (kubectl patch storageclass <name> -p "
+        "'{\"allowVolumeExpansion\":true}'). Protect the data from claim deletion: kubectl patch pv <volume> "
+        "-p '{\"spec\":{\"persistentVolumeReclaimPolicy\":\"Retain\"}}', or use a class with "
+        "reclaimPolicy: Retain."
     ),
 )

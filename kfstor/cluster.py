@@ -40,12 +40,49 @@ class Target:
     request_timeout: float = DEFAULT_TIMEOUT
 
 
-@dataclass
 class _Connection:
-    api: Any  # kubernetes.client.ApiClient
-    server: str
-    context: str
-    timeout: float
+    """An HTTP connection pool set up from the kubernetes client's Configuration.
+
+    Only the Configuration (host, TLS files, bearer token with its refresh hook for exec and
+    OIDC plugins) comes from the client; requests are plain urllib3 GETs, so kfstor does not
+    depend on the generated client's calling conventions, which change between releases.
+    """
+
+    def __init__(self, configuration: Any, context: str, timeout: float) -> None:
+        import ssl
+
+        import urllib3
+
+        self.configuration = configuration
+        self.server = _safe_url(configuration.host)
+        self.base = configuration.host.rstrip("/")
+        self.context = context
+        self.timeout = timeout
+        tls: dict[str, Any] = {
+            "cert_reqs": ssl.CERT_REQUIRED if configuration.verify_ssl else ssl.CERT_NONE,
+            "ca_certs": configuration.ssl_ca_cert,
+            "cert_file": configuration.cert_file,
+            "key_file": configuration.key_file,
+        }
+        if getattr(configuration, "tls_server_name", None):
+            tls["server_hostname"] = configuration.tls_server_name
+        if configuration.assert_hostname is not None:
+            tls["assert_hostname"] = configuration.assert_hostname
+        if not configuration.verify_ssl:
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+        retries = urllib3.Retry(total=0, redirect=3)  # fail fast: retries would hide an unreachable server
+        if configuration.proxy:
+            self.pool: Any = urllib3.ProxyManager(configuration.proxy, maxsize=4, retries=retries, **tls)
+        else:
+            self.pool = urllib3.PoolManager(maxsize=4, retries=retries, **tls)
+
+    def headers(self) -> dict[str, str]:
+        headers = {"Accept": "application/json", "User-Agent": "kfstor"}
+        # auth_settings() runs the refresh hook of exec/OIDC auth plugins before reading the token.
+        token = (self.configuration.auth_settings().get("BearerToken") or {}).get("value")
+        if token:
+            headers["Authorization"] = token
+        return headers
 
 
 def _safe_url(url: str) -> str:
@@ -92,9 +129,7 @@ def connect(target: Target) -> _Connection:
         raise ClusterError(f"cannot load cluster credentials: {message}") from None
     except Exception as exc:  # exec plugins and OIDC refreshers raise anything
         raise ClusterError(f"cannot load cluster credentials: {type(exc).__name__}: {_one_line(exc)}") from None
-    configuration.retries = 0  # fail fast: a retry loop would hide an unreachable server for minutes
-    api = client.ApiClient(configuration)
-    return _Connection(api, _safe_url(configuration.host), context_name, target.request_timeout)
+    return _Connection(configuration, context_name, target.request_timeout)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -109,34 +144,40 @@ class _NotFound(Exception):
     pass
 
 
+class _Expired(Exception):
+    """410 Gone: a list's continue token outlived etcd's compaction window."""
+
+
 def _get(conn: _Connection, path: str, query: list[tuple[str, Any]] | None = None) -> Any:
     """GET a path and parse its JSON; map transport and HTTP failures to kfstor's errors."""
-    from kubernetes.client.exceptions import ApiException
-    from urllib3.exceptions import HTTPError, MaxRetryError, ProtocolError, SSLError, TimeoutError
+    from urllib.parse import urlencode
 
+    from urllib3.exceptions import HTTPError, MaxRetryError
+
+    url = conn.base + path + (f"?{urlencode(query)}" if query else "")
     try:
-        response = conn.api.call_api(
-            path, "GET", query_params=query or [], header_params={"Accept": "application/json"},
-            auth_settings=["BearerToken"], _preload_content=False, _return_http_data_only=True,
-            _request_timeout=conn.timeout,
-        )
-        body = response.data
-    except ApiException as exc:
-        if exc.status == 401:
-            raise ClusterError(f"authentication failed at {conn.server} (401 Unauthorized): "
-                               "check the credentials of your kubeconfig context") from None
-        if exc.status == 403:
-            raise _Forbidden() from None
-        if exc.status == 404:
-            raise _NotFound() from None
-        reason = exc.reason or ""
-        raise ClusterError(f"the API server at {conn.server} answered {exc.status} {reason} for {path}") from None
+        response = conn.pool.request("GET", url, headers=conn.headers(), timeout=conn.timeout,
+                                     preload_content=True)
     except MaxRetryError as exc:
         raise ClusterError(_transport_message(conn, exc.reason or exc)) from None
-    except (SSLError, TimeoutError, ProtocolError, HTTPError, OSError) as exc:
+    except (HTTPError, OSError) as exc:
         raise ClusterError(_transport_message(conn, exc)) from None
+    except Exception as exc:  # an exec/OIDC plugin failing while refreshing the token
+        raise ClusterError(f"cannot authenticate to {conn.server}: {_one_line(exc)}") from None
+    status = response.status
+    if status == 401:
+        raise ClusterError(f"authentication failed at {conn.server} (401 Unauthorized): "
+                           "check the credentials of your kubeconfig context")
+    if status == 403:
+        raise _Forbidden()
+    if status == 404:
+        raise _NotFound()
+    if status == 410:
+        raise _Expired()
+    if status >= 300:
+        raise ClusterError(f"the API server at {conn.server} answered {status} {response.reason or ''} for {path}")
     try:
-        return json.loads(body)
+        return json.loads(response.data)
     except ValueError:
         raise ClusterError(f"the API server at {conn.server} sent a response that is not JSON for {path}") from None
 
@@ -186,12 +227,12 @@ def _list_all(conn: _Connection, info: KindInfo, version: str) -> list[dict[str,
             query.append(("continue", token))
         try:
             page = _get(conn, path, query)
-        except ClusterError as exc:
-            # 410 Gone: the continue token expired (etcd compaction); start the list over once.
-            if token and " 410 " in str(exc) and not restarted:
-                items, token, restarted = [], "", True
-                continue
-            raise
+        except _Expired:
+            # The continue token expired (etcd compaction): start the list over, once.
+            if not token or restarted:
+                raise ClusterError(f"the list of {info.plural} kept changing too fast to read consistently") from None
+            items, token, restarted = [], "", True
+            continue
         for item in page.get("items") or []:
             meta = item.get("metadata")
             if isinstance(meta, dict):

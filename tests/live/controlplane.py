@@ -222,9 +222,10 @@ def find_binaries(build: bool = False) -> tuple[Binaries | None, str]:
 
 
 def _write_private_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
+    # SEC1 ("EC PRIVATE KEY"): the format every Kubernetes key loader accepts.
     pem = key.private_bytes(
         serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
+        serialization.PrivateFormat.TraditionalOpenSSL,
         serialization.NoEncryption(),
     )
     path.write_bytes(pem)
@@ -292,9 +293,14 @@ def _write_pki(workdir: Path) -> None:
     _write_private_key(workdir / "ca.key", ca_key)
     (workdir / "apiserver.crt").write_bytes(serving_cert.public_bytes(serialization.Encoding.PEM))
     _write_private_key(workdir / "apiserver.key", serving_key)
-    # One private key serves as both the signing key and the verification key
-    # (kube-apiserver derives the public half), as upstream's test server does.
-    _write_private_key(workdir / "sa.key", ec.generate_private_key(ec.SECP256R1()))
+    # Service-account tokens are signed with sa.key and verified with sa.pub.
+    sa_key = ec.generate_private_key(ec.SECP256R1())
+    _write_private_key(workdir / "sa.key", sa_key)
+    (workdir / "sa.pub").write_bytes(
+        sa_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
 
 
 def _write_tokens(workdir: Path) -> dict[str, str]:
@@ -486,7 +492,8 @@ class ControlPlane:
         self.version_info: dict[str, Any] = {}
         self._etcd: _Process | None = None
         self._apiserver: _Process | None = None
-        self._ssl = ssl.create_default_context(cafile=str(self.ca_path))
+        # Created once the CA exists (in _start); verifies the apiserver against our CA.
+        self._ssl: ssl.SSLContext | None = None
         self._stopped = False
         self._timeout = STARTUP_TIMEOUT_S
 
@@ -540,6 +547,8 @@ class ControlPlane:
             default_type = "application/merge-patch+json" if method == "PATCH" else "application/json"
             headers["Content-Type"] = content_type or default_type
         req = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
+        if self._ssl is None:
+            self._ssl = ssl.create_default_context(cafile=str(self.ca_path))
         try:
             with urllib.request.urlopen(req, context=self._ssl, timeout=timeout) as resp:
                 return Response(resp.status, resp.read(), dict(resp.headers))
@@ -719,7 +728,7 @@ class ControlPlane:
                 "--authorization-mode=RBAC",
                 "--service-cluster-ip-range=10.0.0.0/24",
                 f"--service-account-issuer={url}",
-                f"--service-account-key-file={wd / 'sa.key'}",
+                f"--service-account-key-file={wd / 'sa.pub'}",
                 f"--service-account-signing-key-file={wd / 'sa.key'}",
                 # Both plugins need kube-controller-manager, which is not running: the
                 # ServiceAccount plugin rejects pods until a "default" SA exists, and
@@ -810,7 +819,12 @@ def volume_snapshot_class_crd() -> dict[str, Any]:
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
-        "metadata": {"name": "volumesnapshotclasses.snapshot.storage.k8s.io"},
+        "metadata": {
+            "name": "volumesnapshotclasses.snapshot.storage.k8s.io",
+            # *.k8s.io groups are protected: the apiserver rejects CRDs in them without
+            # this annotation. An "unapproved, ..." value is accepted (as such).
+            "annotations": {"api-approved.kubernetes.io": "unapproved, kfstor test fixture"},
+        },
         "spec": {
             "group": "snapshot.storage.k8s.io",
             "scope": "Cluster",

@@ -1,0 +1,200 @@
+"""Kubeflow's databases and object store survive the loss of a node.
+
+MySQL (or PostgreSQL) and the artifact store (SeaweedFS or MinIO) run as single-replica
+Deployments, so their availability comes from the storage alone: the volume must keep copies on
+more than one node. For each database and object-store claim (pre-install: the effective default
+StorageClass) kfstor reads what the class's parameters say:
+
+- Portworx (`pxd.portworx.com`, `kubernetes.io/portworx-volume`): `repl` at or above the
+  option `min_replicas` (default 3): pass; 2: warn; 1 or unset (Portworx's default is 1): warn,
+  a single node failure loses Kubeflow's metadata.
+- Longhorn: `numberOfReplicas` (Longhorn's default 3) judged the same way.
+- node-local provisioners (local-path, OpenEBS LocalPV, TopoLVM, hostpath provisioners,
+  `kubernetes.io/no-provisioner` static local volumes): warn, the data lives on one node.
+- Ceph RBD/CephFS: pass, replicated by the Ceph pool (its size is not visible in the class).
+- cloud block disks: pass, naming what protects them: AWS EBS (replicated within its zone),
+  GCE PD (zonal, or across two zones with `replication-type: regional-pd`), Azure Disk (LRS:
+  one datacenter, ZRS: across zones, from `skuName`); other backends that replicate by
+  themselves (EFS, Filestore, Azure Files, vSphere, Cinder, Trident, Dell, cStor, GlusterFS): pass.
+- NFS and unknown provisioners: warn "cannot verify replication".
+
+One finding per claim. Claims that are missing or name no existing class are skipped
+(kubeflow_claims reports them), except that a class-less claim bound to a `local`/`hostPath`
+PersistentVolume warns as node-local; `authservice-pvc` (login sessions) is skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from kfstor import (
+    CLUSTER,
+    Check,
+    Context,
+    Finding,
+    Ref,
+    Snapshot,
+    Status,
+    k8s,
+    kubeflow,
+    ok,
+    skip,
+    storage,
+    warn,
+)
+
+Obj = Mapping[str, Any]
+DEFAULT_MIN_REPLICAS = 3
+LONGHORN_DEFAULT_REPLICAS = 3
+PORTWORX_MAX_REPL = 3
+
+
+def _min_replicas(ctx: Context) -> int:
+    value = ctx.option("min_replicas", DEFAULT_MIN_REPLICAS)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"option min_replicas must be a whole number of at least 1, not {value!r}")
+    return value
+
+
+def _count(system: str, setting: str, count: int, minimum: int, subject: str) -> tuple[Status, str]:
+    if count >= minimum:
+        return Status.PASS, f"{system} keeps {count} replicas ({setting}), at least the required {minimum}"
+    if count <= 1:
+        return Status.WARN, (f"{system} keeps a single copy ({setting}): a single node failure loses "
+                             f"{subject}; use a class with {minimum} replicas")
+    return Status.WARN, (f"{system} keeps only {count} replicas ({setting}), below the required {minimum}: "
+                         f"a second failure loses {subject}; use a class with {minimum} replicas")
+
+
+def _param(params: Mapping[str, str], *keys: str) -> str:
+    """A parameter by any of its spellings, case-insensitively (Azure's drivers accept any case)."""
+    lowered = {k.lower(): v for k, v in params.items()}
+    for key in keys:
+        if key.lower() in lowered:
+            return lowered[key.lower()].strip()
+    return ""
+
+
+def _judge(sc: Obj, minimum: int, subject: str) -> tuple[Status, str]:
+    prov = k8s.provisioner(sc)
+    params = k8s.parameters(sc)
+    if prov in storage.REMOVED_IN_TREE:
+        return Status.WARN, (f"{prov} is a removed in-tree plugin: cannot verify replication "
+                             "(provisioner_installed fails the class)")
+    info = storage.backend(prov)
+    if storage.is_portworx(sc):
+        raw = params.get("repl", "").strip()
+        if not raw:
+            return _count("Portworx", "repl unset, Portworx's default is 1", 1, minimum, subject)
+        if not raw.isdigit():
+            return Status.WARN, (f'Portworx repl "{raw}" is not a number: cannot verify replication '
+                                 "(portworx_parameters fails it)")
+        if int(raw) > PORTWORX_MAX_REPL or int(raw) < 1:
+            return Status.WARN, (f'Portworx repl "{raw}" is outside 1-3, so Portworx rejects the volume '
+                                 "(portworx_parameters fails it)")
+        return _count("Portworx", f'repl: "{raw}"', int(raw), minimum, subject)
+    if info.node_local:
+        return Status.WARN, (f"{info.label} ({prov}) keeps each volume on one node's disk: a single node "
+                             f"failure loses {subject}; use a replicated class")
+    if info.family == "longhorn":
+        raw = params.get("numberOfReplicas", "").strip()
+        if not raw:
+            return _count("Longhorn", "numberOfReplicas unset, Longhorn's default is 3",
+                          LONGHORN_DEFAULT_REPLICAS, minimum, subject)
+        if not raw.isdigit():
+            return Status.WARN, f'Longhorn numberOfReplicas "{raw}" is not a number: cannot verify it'
+        return _count("Longhorn", f'numberOfReplicas: "{raw}"', int(raw), minimum, subject)
+    if info.family in ("ceph-rbd", "cephfs", "ceph-nfs"):
+        pool = params.get("pool") or params.get("fsName") or ""
+        where = f"Ceph pool {pool}" if pool else "the Ceph pool"
+        return Status.PASS, (f"{info.label}: replicated by the {where} (its size is not visible in the "
+                             "class; ceph osd pool get <pool> size shows it)")
+    if info.family == "aws-ebs":
+        return Status.PASS, "AWS EBS volumes are replicated within their availability zone by AWS"
+    if info.family == "gce-pd":
+        if _param(params, "replication-type").lower() == "regional-pd":
+            return Status.PASS, "regional GCE persistent disk: synchronously replicated across two zones"
+        return Status.PASS, ("zonal GCE persistent disk: replicated within its zone by Google (a zone outage "
+                             "makes it unavailable; replication-type: regional-pd survives one)")
+    if info.family == "azure-disk":
+        sku = _param(params, "skuName", "storageaccounttype")
+        if "zrs" in sku.lower():
+            return Status.PASS, f"Azure Disk {sku}: zone-redundant, copies across availability zones"
+        shown = sku or "default SKU"
+        return Status.PASS, (f"Azure Disk {shown}: locally redundant (three copies in one datacenter; a ZRS "
+                             "skuName survives a zone outage)")
+    if info.replicated is True:
+        return Status.PASS, f"{info.label} ({prov}) replicates data in its storage system"
+    if info.family == "nfs":
+        return Status.WARN, (f"cannot verify replication: {info.label} ({prov}) stores data on an NFS server "
+                             "kfstor cannot see; make sure that server is highly available")
+    return Status.WARN, (f"cannot verify replication of provisioner {prov}: confirm the backend keeps more "
+                         "than one copy of each volume")
+
+
+_BUILD = {Status.PASS: ok, Status.WARN: warn}
+
+
+def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+    minimum = _min_replicas(ctx)
+    classes = snap.of("StorageClass")
+    rows = kubeflow.claims_with_classes(snap.of("PersistentVolumeClaim"), snap.of("Deployment"), classes,
+                                        ctx.namespace)
+    if not rows:
+        default = k8s.effective_default_class(classes)
+        if default is None:
+            yield skip(CLUSTER, "pre-install: Kubeflow is not installed and there is no default StorageClass "
+                                "to judge (default_storage_class reports it)")
+            return
+        status, text = _judge(default, minimum, "Kubeflow's metadata")
+        yield _BUILD[status](default, f"pre-install: default StorageClass {k8s.name(default)}, which "
+                                      f"Kubeflow's databases will use: {text}")
+        return
+    for row in rows:
+        where = f"{row.claim.role} claim {row.namespace}/{row.claim.name}"
+        if row.pvc is None:
+            yield skip(Ref("PersistentVolumeClaim", row.claim.name, row.namespace),
+                       f"{where} does not exist; kubeflow_claims reports it")
+            continue
+        if not row.claim.database:
+            yield skip(row.pvc, f"{where} holds no database: not judged")
+            continue
+        subject = f"the {row.claim.role} data"
+        if row.storage_class is None:
+            yield _classless(snap, row.pvc, where, row.class_name, subject)
+            continue
+        status, text = _judge(row.storage_class, minimum, subject)
+        yield _BUILD[status](row.pvc, f"{where} on StorageClass {k8s.name(row.storage_class)}: {text}")
+
+
+def _classless(snap: Snapshot, pvc: Obj, where: str, class_name: str | None, subject: str) -> Finding:
+    volume = k8s.dig(pvc, "spec", "volumeName", default="")
+    pv = snap.get("PersistentVolume", volume) if volume else None
+    if pv is not None:
+        for source in ("local", "hostPath"):
+            if k8s.dig(pv, "spec", source, default={}):
+                return warn(pvc, f"{where} is bound to the {source} PersistentVolume {volume}, which lives on "
+                                 f"one node: a single node failure loses {subject}; move it to a replicated "
+                                 "class")
+    what = f"StorageClass {class_name} does not exist" if class_name else "it has no StorageClass"
+    return skip(pvc, f"{where}: {what}, so its replication cannot be judged; kubeflow_claims reports the "
+                     "claim")
+
+
+CHECK = Check(
+    id="stateful_replication",
+    title="Kubeflow's databases are on replicated storage",
+    kinds=("StorageClass", "PersistentVolumeClaim"),
+    optional_kinds=("PersistentVolume", "Deployment"),
+    evaluate=evaluate,
+    description=__doc__ or "",
+    remediation=(
+        "Put Kubeflow's MySQL and object store on a class that keeps several copies: Portworx repl: \"3\" "
+        "(with io_profile: db_remote), Longhorn numberOfReplicas: \"3\", Ceph RBD, or a cloud disk (regional "
+        "PD or Azure ZRS for zone outages). Classes are immutable: create a new class and migrate the data; "
+        "for Portworx, pxctl volume ha-update --repl 3 <volume> raises an existing volume's replication. "
+        "Node-local storage is only for throw-away test clusters."
+    ),
+    options={"min_replicas": DEFAULT_MIN_REPLICAS},
+)
