@@ -52,7 +52,7 @@ def _condition_problems(pvc: Mapping[str, Any]) -> list[tuple[int, str]]:
         elif cond_type == "FileSystemResizePending":
             problems.append((1, f"FileSystemResizePending{detail}: the file system grows when a pod next "
                                 "mounts the volume; restart the pod using it"))
-    statuses = k8s.dig(pvc, "status", "allocatedResourceStatuses", default={})
+    statuses: Mapping[str, Any] = k8s.dig(pvc, "status", "allocatedResourceStatuses", default={})
     for resource in sorted(statuses, key=str):
         value = statuses[resource]
         if isinstance(value, str) and value.endswith("Infeasible"):
@@ -80,7 +80,8 @@ def _pending_problem(pvc: Mapping[str, Any], classes: Mapping[str, Mapping[str, 
     elif sc is None:
         why = f"Pending: StorageClass {sc_name} does not exist"
     else:
-        why = f"Pending: StorageClass {sc_name} ({k8s.provisioner(sc) or 'no provisioner'}) has not provisioned it"
+        prov = k8s.provisioner(sc) or "no provisioner"
+        why = f"Pending: StorageClass {sc_name} ({prov}) has not provisioned it"
     return 2, f"{why}; {event}"
 
 
@@ -121,7 +122,8 @@ def _claims(snap: Snapshot, events: Events) -> Iterator[Finding]:
     for ns in sorted(healthy):
         counts = healthy[ns]
         total = sum(counts.values())
-        parts = ", ".join(f"{counts[s]} {s}" for s in ("Bound", "waiting for their first consumer") if counts[s])
+        states = ("Bound", "waiting for their first consumer")
+        parts = ", ".join(f"{counts[s]} {s}" for s in states if counts[s])
         noun = "claim" if total == 1 else "claims"
         yield ok(Ref("Namespace", ns), f"{total} healthy {noun} in namespace {ns or '(none)'}: {parts}")
 
@@ -131,8 +133,9 @@ def _volumes(snap: Snapshot, events: Events) -> Iterator[Finding]:
     for pv in snap.of("PersistentVolume"):
         pv_name = k8s.name(pv)
         phase = k8s.phase(pv, default="")
-        claim_ref = k8s.dig(pv, "spec", "claimRef", default={})
-        former = f"{k8s.dig(claim_ref, 'namespace', default='')}/{k8s.dig(claim_ref, 'name', default='')}"
+        claim_ref: Mapping[str, Any] = k8s.dig(pv, "spec", "claimRef", default={})
+        ref_name = k8s.dig(claim_ref, "name", default="")
+        former = f"{k8s.dig(claim_ref, 'namespace', default='')}/{ref_name}" if ref_name else "(unknown)"
         message = " ".join(k8s.dig(pv, "status", "message", default="").split())
         if phase == "Failed":
             yield fail(pv, f"PersistentVolume {pv_name} is Failed ({message or 'no message'}); "
@@ -141,20 +144,26 @@ def _volumes(snap: Snapshot, events: Events) -> Iterator[Finding]:
         elif phase == "Released":
             policy = k8s.dig(pv, "spec", "persistentVolumeReclaimPolicy", default="Retain")
             if policy == "Retain":
-                yield warn(pv, f"PersistentVolume {pv_name} is Released with reclaim policy Retain: it keeps the "
-                               f"data of the deleted claim {former}, orphaned; recover it (clear spec.claimRef "
-                               "and re-bind) or delete the volume and its backing storage")
+                yield warn(pv, (
+                    f"PersistentVolume {pv_name} is Released with reclaim policy Retain: it keeps the data of"
+                    f" the deleted claim {former}, orphaned; recover it (clear spec.claimRef and re-bind) or "
+                    "delete the volume and its backing storage"
+                ))
             elif policy == "Delete":
                 found = events.get(("PersistentVolume", "", pv_name), [])
                 failed = [ev for ev in found if k8s.dig(ev, "reason", default="") == "VolumeFailedDelete"]
                 if failed:
-                    yield fail(pv, f"PersistentVolume {pv_name} (claim {former} deleted) could not be deleted: "
-                                   f"{k8s.describe_event(failed[0])}; fix the provisioner's permissions or "
-                                   "delete the backing volume by hand, then the PersistentVolume")
+                    yield fail(pv, (
+                        f"PersistentVolume {pv_name} (claim {former} deleted) could not be deleted: "
+                        f"{k8s.describe_event(failed[0])}; fix the provisioner's permissions or delete the "
+                        "backing volume by hand, then the PersistentVolume"
+                    ))
                 else:
-                    yield warn(pv, f"PersistentVolume {pv_name} is Released with reclaim policy Delete: deleting "
-                                   f"the volume of claim {former} has not completed; if it persists, check the "
-                                   "provisioner's logs")
+                    yield warn(pv, (
+                        f"PersistentVolume {pv_name} is Released with reclaim policy Delete: deleting the "
+                        f"volume of claim {former} has not completed; if it persists, check the provisioner's"
+                        " logs"
+                    ))
             else:
                 yield warn(pv, f"PersistentVolume {pv_name} is Released with the deprecated reclaim policy "
                                f"{policy}: use Retain or Delete")

@@ -174,9 +174,9 @@ def _classless(snap: Snapshot, pvc: Obj, where: str, class_name: str | None, sub
     if pv is not None:
         for source in ("local", "hostPath"):
             if k8s.dig(pv, "spec", source, default={}):
-                return warn(pvc, f"{where} is bound to the {source} PersistentVolume {volume}, which lives on "
-                                 f"one node: a single node failure loses {subject}; move it to a replicated "
-                                 "class")
+                return warn(pvc, f"{where} is bound to the {source} PersistentVolume {volume}, which "
+                                 f"lives on one node: a single node failure loses {subject}; move it to a "
+                                 "replicated class")
     what = f"StorageClass {class_name} does not exist" if class_name else "it has no StorageClass"
     return skip(pvc, f"{where}: {what}, so its replication cannot be judged; kubeflow_claims reports the "
                      "claim")

@@ -261,10 +261,26 @@ def rbac(
 
 
 def main() -> None:
-    # Click reports usage errors with exit code 2 itself; everything else kfstor raises is mapped
-    # above. A KeyboardInterrupt ends quietly with 130 like other CLI tools.
+    # Usage errors (bad flag or value) are one line like every other kfstor error, exit code 2;
+    # everything else kfstor raises is mapped above. A KeyboardInterrupt ends with 130.
+    import click
+
+    no_args_help = getattr(click.exceptions, "NoArgsIsHelpError", ())
     try:
-        app()
+        code = app(prog_name="kfstor", standalone_mode=False)
     except KeyboardInterrupt:
         sys.stderr.write("kfstor: interrupted\n")
         sys.exit(130)
+    except click.ClickException as exc:
+        if no_args_help and isinstance(exc, no_args_help):
+            exc.show()  # bare `kfstor`: the help text, as Click prints it
+            sys.exit(exc.exit_code)
+        message = " ".join(exc.format_message().split())
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see '{ctx.command_path} --help')" if isinstance(exc, click.UsageError) and ctx else ""
+        sys.stderr.write(f"kfstor: error: {message}{hint}\n")
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        sys.stderr.write("kfstor: interrupted\n")
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,148 @@
+"""Portworx StorageClasses carry parameters Portworx accepts and that suit Kubeflow.
+
+Portworx validates a class's parameters only when it creates a volume, so a typo sits unnoticed
+until a claim stays Pending with ProvisioningFailed. For every Portworx class
+(`pxd.portworx.com`, `kubernetes.io/portworx-volume`):
+
+- fail (provisioning would be rejected) when `repl` is not 1, 2 or 3; `io_profile` is not one
+  of the values Portworx parses (sequential, random, db, db_remote, cms, sync_shared, auto,
+  none, journal, auto_journal, and `use_cluster_default`; case-insensitive like Portworx's
+  parser); `priority_io`/`io_priority` is not high, medium or low (or 3, 2, 1; empty means
+  low); `sharedv4` is not true or false.
+- warn on deprecated io_profiles: `db` and `sequential` (Portworx treats them as `auto`) and
+  `auto_journal` (use `journal` or `auto`);
+- warn when a class used by Kubeflow's database or object-store claims (pre-install: the
+  default class, which they will use) has an io_profile other than `db_remote` or `auto`,
+  including unset (the cluster's default profile then applies, whatever it is set to);
+- warn when `io_profile: db_remote` is paired with repl 1: db_remote coalesces syncs across
+  replicas and is designed for repl 2 or more;
+- warn on the deprecated in-tree provisioner name `kubernetes.io/portworx-volume`.
+
+One finding per Portworx class, combining its problems (fail when any value is invalid). The
+legacy profiles random, cms and sync_shared are accepted (the parser still knows them).
+No Portworx classes: skip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from kfstor import CLUSTER, Check, Context, Finding, Snapshot, fail, k8s, kubeflow, ok, skip, storage, warn
+
+Obj = Mapping[str, Any]
+IN_TREE = "kubernetes.io/portworx-volume"
+CSI = "pxd.portworx.com"
+
+# openstorage api.proto IoProfile enum (10 values) plus the docs-level use_cluster_default.
+IO_PROFILES = (
+    "sequential", "random", "db", "db_remote", "cms", "sync_shared", "auto", "none", "journal",
+    "auto_journal", "use_cluster_default",
+)
+DEPRECATED_PROFILES = {
+    "db": "db_remote (repl 2 or more) or auto; Portworx treats db as auto",
+    "sequential": "auto; Portworx treats sequential as auto",
+    "auto_journal": "journal or auto",
+}
+DATABASE_PROFILES = ("db_remote", "auto")
+PRIORITIES = ("high", "medium", "low", "3", "2", "1", "")
+BOOLEANS = ("true", "false")
+
+
+def _database_classes(snap: Snapshot, ctx: Context) -> dict[str, str]:
+    """StorageClass name -> who uses it among Kubeflow's database claims (or the pre-install default)."""
+    classes = snap.of("StorageClass")
+    rows = kubeflow.claims_with_classes(snap.of("PersistentVolumeClaim"), snap.of("Deployment"), classes,
+                                        ctx.namespace)
+    users: dict[str, list[str]] = {}
+    for row in rows:
+        if row.pvc is not None and row.claim.database and row.storage_class is not None:
+            users.setdefault(k8s.name(row.storage_class), []).append(f"{row.namespace}/{row.claim.name}")
+    if not rows and snap.available("PersistentVolumeClaim"):
+        default = k8s.effective_default_class(classes)
+        if default is not None:
+            return {k8s.name(default): "Kubeflow's database claims once installed (it is the default class)"}
+    return {name: "Kubeflow's database claims " + ", ".join(sorted(claims)) for name, claims in users.items()}
+
+
+def _judge(sc: Obj, used_by: str | None) -> tuple[list[str], list[str], list[str]]:
+    """(invalid values, warnings, settings) of one Portworx class."""
+    params = k8s.parameters(sc)
+    invalid: list[str] = []
+    warnings: list[str] = []
+    settings: list[str] = []
+    repl = params.get("repl")
+    if repl is not None:
+        if not (repl.isdigit() and 1 <= int(repl) <= 3):
+            invalid.append(f'repl "{repl}" (must be 1, 2 or 3)')
+        else:
+            settings.append(f"repl {repl}")
+    profile_raw = params.get("io_profile")
+    profile = (profile_raw or "").lower()
+    if profile_raw:  # an empty value reads as unset
+        if profile not in IO_PROFILES:
+            invalid.append(f'io_profile "{profile_raw}" (Portworx accepts {", ".join(IO_PROFILES)})')
+        elif profile in DEPRECATED_PROFILES:
+            warnings.append(f'io_profile "{profile_raw}" is deprecated: use {DEPRECATED_PROFILES[profile]}')
+        else:
+            settings.append(f"io_profile {profile}")
+    for key in ("priority_io", "io_priority"):
+        value = params.get(key)
+        if value is None:
+            continue
+        if value.lower() not in PRIORITIES:
+            invalid.append(f'{key} "{value}" (must be high, medium or low)')
+        else:
+            settings.append(f"{key} {value or 'low'}")
+    sharedv4 = params.get("sharedv4")
+    if sharedv4 is not None:
+        if sharedv4.lower() not in BOOLEANS:
+            invalid.append(f'sharedv4 "{sharedv4}" (must be "true" or "false")')
+        else:
+            settings.append(f"sharedv4 {sharedv4.lower()}")
+    judged = (not profile or profile in IO_PROFILES) and profile not in DEPRECATED_PROFILES
+    if used_by and judged and profile not in DATABASE_PROFILES:
+        shown = f'io_profile "{profile_raw}"' if profile else "no io_profile (the cluster default applies)"
+        warnings.append(f"it serves {used_by} but has {shown}: set io_profile: db_remote (or auto)")
+    if profile == "db_remote" and (repl or "1") == "1":
+        warnings.append('io_profile db_remote is designed for repl 2 or more, but the class keeps one copy: '
+                        'set repl: "3"')
+    if k8s.provisioner(sc) == IN_TREE:
+        warnings.append(f"the provisioner {IN_TREE} is the deprecated in-tree name: create the class with "
+                        f"provisioner {CSI}")
+    return invalid, warnings, settings
+
+
+def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+    classes = [sc for sc in snap.of("StorageClass") if storage.is_portworx(sc)]
+    if not classes:
+        yield skip(CLUSTER, "no Portworx StorageClasses (pxd.portworx.com or kubernetes.io/portworx-volume)")
+        return
+    database = _database_classes(snap, ctx)
+    for sc in classes:
+        name = k8s.name(sc)
+        invalid, warnings, settings = _judge(sc, database.get(name))
+        if invalid:
+            problems = "; ".join([f"invalid {', '.join(invalid)}", *warnings])
+            yield fail(sc, f"Portworx StorageClass {name}: {problems}; Portworx rejects every volume of this "
+                           "class, so its claims stay Pending: recreate the class with valid values")
+        elif warnings:
+            yield warn(sc, f"Portworx StorageClass {name}: " + "; ".join(warnings))
+        else:
+            shown = ", ".join(settings) or "Portworx defaults"
+            yield ok(sc, f"Portworx StorageClass {name}: parameters valid ({shown})")
+
+
+CHECK = Check(
+    id="portworx_parameters",
+    title="Portworx StorageClass parameters are valid and suit Kubeflow",
+    kinds=("StorageClass",),
+    optional_kinds=("PersistentVolumeClaim", "Deployment"),
+    evaluate=evaluate,
+    description=__doc__ or "",
+    remediation=(
+        "StorageClass parameters are immutable: create a corrected class (provisioner pxd.portworx.com, "
+        "repl: \"3\", io_profile: db_remote, priority_io: high for Kubeflow's databases; sharedv4: \"true\" "
+        "only for ReadWriteMany notebook classes), move the claims to it, and delete the old one."
+    ),
+)

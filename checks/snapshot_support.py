@@ -1,0 +1,165 @@
+"""Kubeflow's database volumes can be snapshotted: a VolumeSnapshotClass exists for their driver.
+
+Pipelines' MySQL (runs, experiments, ML Metadata), Katib's MySQL and the artifact store hold
+Kubeflow's state. CSI VolumeSnapshots are the cheapest consistent backup and the way to clone them
+before an upgrade, but only when the snapshot API (the external-snapshotter CRDs in group
+`snapshot.storage.k8s.io`) is installed and a VolumeSnapshotClass names the CSI driver behind
+the volumes.
+
+The driver is read from each Kubeflow database claim's bound PersistentVolume (`spec.csi.driver`,
+or the migrated/provisioned-by annotations), else from its StorageClass with in-tree names
+translated (kubernetes.io/aws-ebs -> ebs.csi.aws.com, ...). Before Kubeflow is installed the
+default StorageClass stands in. One finding per database claim (or for the default class):
+pass when a VolumeSnapshotClass exists for the driver; warn when none does, when the provisioner
+is not a CSI driver (local-path, NFS subdir: no CSI snapshots at all), or, as one cluster-wide
+finding, when the snapshot API is not installed or not readable. Several VolumeSnapshotClasses
+marked default (`snapshot.storage.kubernetes.io/is-default-class: "true"`) for one driver make
+every VolumeSnapshot that names no class fail ("2 default snapshot classes were found"): fail on
+each of them. Skip before install when there is no default class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from kfstor import (
+    CLUSTER,
+    Check,
+    Context,
+    Finding,
+    Ref,
+    Snapshot,
+    fail,
+    k8s,
+    kubeflow,
+    ok,
+    skip,
+    storage,
+    warn,
+)
+
+DEFAULT_ANNOTATION = "snapshot.storage.kubernetes.io/is-default-class"
+
+
+def _annotations(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    # k8s.annotations reads the same, but mypy confuses its name with `from __future__ import annotations`.
+    found: Mapping[str, Any] = k8s.dig(obj, "metadata", "annotations", default={})
+    return found
+
+
+def _is_default(vsc: Mapping[str, Any]) -> bool:
+    return _annotations(vsc).get(DEFAULT_ANNOTATION) == "true"
+
+
+def _pv_driver(pv: Mapping[str, Any] | None) -> str:
+    if pv is None:
+        return ""
+    driver = k8s.dig(pv, "spec", "csi", "driver", default="")
+    if driver:
+        return driver
+    ann = _annotations(pv)
+    for key in ("pv.kubernetes.io/migrated-to", "pv.kubernetes.io/provisioned-by"):
+        value = ann.get(key)
+        if isinstance(value, str) and value:
+            return storage.csi_name(value)
+    return ""
+
+
+def _targets(snap: Snapshot, ctx: Context) -> list[tuple[Mapping[str, Any] | Ref, str, str, str]]:
+    """(subject, description, provisioner, CSI driver) for each volume to snapshot."""
+    classes = snap.of("StorageClass")
+    claims = kubeflow.platform_claims(snap.of("PersistentVolumeClaim"), snap.of("Deployment"), ctx.namespace)
+    targets: list[tuple[Mapping[str, Any] | Ref, str, str, str]] = []
+    for platform, pvc in claims:
+        if pvc is None or not platform.database:
+            continue
+        sc_name, sc = k8s.claim_class(pvc, classes)
+        prov = k8s.provisioner(sc) if sc is not None else ""
+        pv = snap.get("PersistentVolume", k8s.dig(pvc, "spec", "volumeName", default=""))
+        driver = _pv_driver(pv) or (storage.csi_name(prov) if prov else "")
+        where = f"{k8s.namespace(pvc)}/{k8s.name(pvc)}"
+        label = f"claim {where} ({platform.role}, StorageClass {sc_name or 'none'})"
+        targets.append((pvc, label, prov or driver, driver))
+    return targets
+
+
+def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+    targets = _targets(snap, ctx)
+    if not targets:
+        default_sc = k8s.effective_default_class(snap.of("StorageClass"))
+        if default_sc is None:
+            yield skip(CLUSTER, "pre-install and no default StorageClass: the driver of Kubeflow's future "
+                                "database volumes is unknown (default_storage_class reports it)")
+            return
+        default: Mapping[str, Any] = default_sc
+        prov = k8s.provisioner(default)
+        label = f"default StorageClass {k8s.name(default)} (pre-install: Kubeflow's databases will use it)"
+        targets = [(default, label, prov, storage.csi_name(prov))]
+    if not snap.available("VolumeSnapshotClass"):
+        names = ", ".join(sorted({t[1].split(" (", 1)[0] for t in targets}))
+        yield warn(CLUSTER, f"no snapshot API: VolumeSnapshotClasses cannot be read "
+                            f"({snap.unavailable['VolumeSnapshotClass']}), so {names} cannot be snapshotted; "
+                            "install the external-snapshotter CRDs and controller and a VolumeSnapshotClass")
+        return
+    by_driver: dict[str, list[Mapping[str, Any]]] = {}
+    for vsc in snap.of("VolumeSnapshotClass"):
+        by_driver.setdefault(k8s.dig(vsc, "driver", default=""), []).append(vsc)
+    for subject, label, prov, driver in targets:
+        yield _judge(subject, label, prov, driver, by_driver)
+    for driver in sorted(by_driver):
+        defaults = sorted((v for v in by_driver[driver] if _is_default(v)), key=k8s.name)
+        if len(defaults) < 2:
+            continue
+        names = ", ".join(k8s.name(v) for v in defaults)
+        for extra in defaults:
+            yield fail(extra, (
+                f"VolumeSnapshotClass {k8s.name(extra)} is one of {len(defaults)} defaults for driver "
+                f"{driver or '(none)'} ({names}): every VolumeSnapshot that names no class fails; keep the "
+                f"{DEFAULT_ANNOTATION} annotation on one"
+            ))
+
+
+def _judge(subject: Mapping[str, Any] | Ref, label: str, prov: str, driver: str,
+           by_driver: Mapping[str, list[Mapping[str, Any]]]) -> Finding:
+    if not driver:
+        return warn(subject, (
+            f"{label}: its CSI driver is unknown (no bound volume, no provisioner), so snapshot support "
+            "cannot be judged"
+        ))
+    if not storage.expects_csidriver(prov or driver):
+        return warn(subject, f"{label}: {prov or driver} is not a CSI driver, so its volumes cannot be "
+                             "snapshotted; back the databases up another way (mysqldump, a file-level backup "
+                             "tool) or move them to a CSI class with snapshot support")
+    classes = sorted(by_driver.get(driver, []), key=k8s.name)
+    if not classes:
+        return warn(subject, (
+            f"{label}: no VolumeSnapshotClass names driver {driver}, so the volume cannot be snapshotted; "
+            f"create one (driver: {driver}, deletionPolicy: Retain)"
+        ))
+    defaults = [k8s.name(v) for v in classes if _is_default(v)]
+    names = ", ".join(k8s.name(v) for v in classes)
+    if len(defaults) == 1:
+        note = f"default {defaults[0]}"
+    elif defaults:
+        note = "several defaults: name the class in each VolumeSnapshot"
+    else:
+        note = "none is default: name the class in each VolumeSnapshot"
+    return ok(subject, f"{label}: driver {driver} has VolumeSnapshotClass {names} ({note})")
+
+
+CHECK = Check(
+    id="snapshot_support",
+    title="Kubeflow's database volumes can be snapshotted",
+    kinds=("StorageClass", "PersistentVolumeClaim"),
+    optional_kinds=("VolumeSnapshotClass", "PersistentVolume", "Deployment"),
+    evaluate=evaluate,
+    description=__doc__ or "",
+    remediation=(
+        "Install the snapshot CRDs and snapshot-controller (kubernetes-csi/external-snapshotter), run the "
+        "driver's csi-snapshotter sidecar, and create a VolumeSnapshotClass for the driver (driver: <csi "
+        "driver>, deletionPolicy: Retain), marked default with snapshot.storage.kubernetes.io/"
+        "is-default-class: \"true\" on exactly one class per driver. Without CSI snapshots, back up MySQL "
+        "with mysqldump and the object store with an S3 copy."
+    ),
+)

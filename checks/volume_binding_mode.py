@@ -1,0 +1,98 @@
+"""The default StorageClass binds WaitForFirstConsumer when nodes span several zones.
+
+Kubeflow's claims use the default class. With `volumeBindingMode: Immediate` the volume is
+provisioned the moment the claim is created, in a zone chosen without knowing where the pod will
+run. Zonal block storage (AWS EBS, GCE PD except regional disks, Azure Disk except ZRS SKUs,
+OpenStack Cinder, vSphere block volumes) can only attach in its own zone, so in a multi-zone
+cluster MySQL, the object store or a notebook may land in a zone its disk is not in: the pod
+stays Pending with "volume node affinity conflict". WaitForFirstConsumer provisions the volume
+where the scheduler placed the pod.
+
+Warn when the nodes span more than one zone (label `topology.kubernetes.io/zone`, or the older
+`failure-domain.beta.kubernetes.io/zone`) and the default class binds Immediate on zonal block
+storage. Otherwise pass with the reason (WaitForFirstConsumer, a single zone, nodes without zone
+labels, or storage that is not zonal: Portworx, Ceph, file systems, regional disks). Control-plane
+nodes tainted NoSchedule are not counted when other nodes exist (Kubeflow's pods do not run
+there). Skip when there are no Node objects or no default class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from kfstor import CLUSTER, Check, Context, Finding, Snapshot, k8s, ok, skip, storage, warn
+
+WFFC = "WaitForFirstConsumer"
+CONTROL_PLANE_TAINTS = ("node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master")
+
+
+def _control_plane_only(node: Mapping[str, Any]) -> bool:
+    return any(
+        k8s.dig(t, "key", default="") in CONTROL_PLANE_TAINTS
+        and k8s.dig(t, "effect", default="") == "NoSchedule"
+        for t in k8s.dict_list(node, "spec", "taints")
+    )
+
+
+def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+    nodes = list(snap.of("Node"))
+    if not nodes:
+        yield skip(CLUSTER, "no Node objects in the snapshot: zones unknown")
+        return
+    default = k8s.effective_default_class(snap.of("StorageClass"))
+    if default is None:
+        yield skip(CLUSTER, "no default StorageClass (default_storage_class reports it)")
+        return
+    workers = [n for n in nodes if not _control_plane_only(n)] or nodes
+    zones: dict[str, int] = {}
+    unlabelled = 0
+    for node in workers:
+        zone = k8s.node_zone(node)
+        if zone:
+            zones[zone] = zones.get(zone, 0) + 1
+        else:
+            unlabelled += 1
+    sc_name = k8s.name(default)
+    mode = k8s.binding_mode(default)
+    zone_text = ", ".join(f"{z} ({zones[z]})" for z in sorted(zones))
+    if mode == WFFC:
+        yield ok(default, (
+            f"default StorageClass {sc_name} binds {WFFC}: volumes are provisioned in the zone of the node "
+            f"their pod is scheduled to (node zones: {zone_text or 'none labelled'})"
+        ))
+        return
+    if len(zones) < 2:
+        where = (f"all {len(workers) - unlabelled} labelled nodes are in zone {zone_text}" if zones
+                 else f"none of the {len(workers)} nodes carries a zone label")
+        yield ok(default, (
+            f"default StorageClass {sc_name} binds {mode}, but {where}: a volume cannot land in a zone away "
+            "from its pod; switch to WaitForFirstConsumer before adding zones"
+        ))
+        return
+    zonal = storage.zonal_block(default)
+    if zonal is None:
+        yield ok(default, f"default StorageClass {sc_name} binds {mode} across zones {zone_text}, but "
+                          f"{k8s.provisioner(default)} volumes are not tied to one zone")
+        return
+    yield warn(default, (
+        f"default StorageClass {sc_name} binds {mode} while nodes span zones {zone_text}: {zonal}, so "
+        "Kubeflow's MySQL, object store and notebook volumes may be created in a zone their pod cannot run "
+        "in (Pending with 'volume node affinity conflict'); create the default class with volumeBindingMode:"
+        " WaitForFirstConsumer"
+    ))
+
+
+CHECK = Check(
+    id="volume_binding_mode",
+    title="Zonal default storage binds WaitForFirstConsumer in multi-zone clusters",
+    kinds=("StorageClass", "Node"),
+    evaluate=evaluate,
+    description=__doc__ or "",
+    remediation=(
+        "volumeBindingMode cannot be changed on an existing class: create a copy of the default class with "
+        "volumeBindingMode: WaitForFirstConsumer (same provisioner and parameters), mark it default and "
+        "remove the default annotation from the old one. Existing volumes keep their zone; pods using them "
+        "are scheduled there."
+    ),
+)

@@ -1,0 +1,127 @@
+"""The runner: isolation of crashing checks, skips on unreadable kinds, overrides, waivers, gate."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+
+from kfstor import CLUSTER, Check, Context, Finding, Ref, Snapshot, Status, fail, ok, warn
+from kfstor import runner
+from kfstor.config import CheckConfig, Config, ConfigError
+from kfstor.model import FailOn, Source, Waiver
+from kfstor.snapshot import build
+
+SOURCE = Source("file", "test.yaml")
+PVC_A = {"kind": "PersistentVolumeClaim", "metadata": {"name": "a", "namespace": "kubeflow"}}
+PVC_B = {"kind": "PersistentVolumeClaim", "metadata": {"name": "b", "namespace": "kubeflow"}}
+
+
+def snapshot(unavailable: dict[str, str] | None = None) -> Snapshot:
+    return build([PVC_A, PVC_B], SOURCE, collected=frozenset({"PersistentVolumeClaim"}), unavailable=unavailable)
+
+
+def per_claim(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+    limit = ctx.option("limit")
+    for pvc in snap.of("PersistentVolumeClaim"):
+        name = pvc["metadata"]["name"]
+        yield (fail if name == "a" else warn)(pvc, f"claim {name} over limit {limit}")
+
+
+def crashing(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+    yield ok(CLUSTER, "fine so far")
+    raise KeyError("spec")
+
+
+def make(check_id: str, evaluate, kinds=("PersistentVolumeClaim",), options=None) -> Check:  # type: ignore[no-untyped-def]
+    return Check(id=check_id, title=check_id.title(), kinds=kinds, evaluate=evaluate, description="d",
+                 remediation="r", options=options or {})
+
+
+CLAIMS = make("claims", per_claim, options={"limit": 3})
+CRASH = make("crash", crashing)
+
+
+def test_crash_is_recorded_and_others_still_run() -> None:
+    report = runner.run([CRASH, CLAIMS], snapshot())
+    by_id = {r.id: r for r in report.results}
+    assert by_id["crash"].status is Status.ERROR
+    assert by_id["crash"].reason == "KeyError: 'spec'"
+    assert by_id["claims"].status is Status.FAIL
+    assert report.exit_code(FailOn.NEVER) == 1  # a crashed check never lets the gate pass
+
+
+def test_findings_sorted_worst_first_and_options_merged() -> None:
+    report = runner.run([CLAIMS], snapshot(), config=Config(checks={"claims": CheckConfig(options={"limit": 9})}))
+    findings = report.results[0].findings
+    assert [(str(f.ref), f.status) for f in findings] == [
+        ("PersistentVolumeClaim/kubeflow/a", Status.FAIL), ("PersistentVolumeClaim/kubeflow/b", Status.WARN)]
+    assert findings[0].message == "claim a over limit 9"
+
+
+def test_unknown_option_is_a_config_error() -> None:
+    config = Config(checks={"claims": CheckConfig(options={"limt": 2})}, path="kfstor.yaml")
+    with pytest.raises(ConfigError, match=r"kfstor.yaml: checks.claims.options: unknown option\(s\) limt \(known: limit\)"):
+        runner.run([CLAIMS], snapshot(), config=config)
+
+
+def test_unreadable_kind_skips_with_reason() -> None:
+    snap = snapshot({"PersistentVolumeClaim": "forbidden: list persistentvolumeclaims"})
+    result = runner.run([CLAIMS], snap).results[0]
+    assert (result.status, result.reason, result.findings) == (
+        Status.SKIP, "forbidden: list persistentvolumeclaims", ())
+
+
+def test_status_overrides() -> None:
+    lowered = runner.run([CLAIMS], snapshot(), config=Config(checks={"claims": CheckConfig(status="warn")}))
+    assert [f.status for f in lowered.results[0].findings] == [Status.WARN, Status.WARN]
+    assert lowered.results[0].findings[0].note == "fail lowered to warn by kfstor.yaml"
+    raised = runner.run([CLAIMS], snapshot(), config=Config(checks={"claims": CheckConfig(status="fail")}))
+    assert [f.status for f in raised.results[0].findings] == [Status.FAIL, Status.FAIL]
+    off = runner.run([CLAIMS], snapshot(), config=Config(checks={"claims": CheckConfig(status="off")}))
+    assert (off.results[0].status, off.results[0].reason) == (Status.SKIP, "turned off in kfstor.yaml")
+
+
+def test_waivers_apply_until_they_expire() -> None:
+    today = dt.date(2026, 11, 28)
+    active = Waiver("claims", "PersistentVolumeClaim/kubeflow/a", "accepted until migration", dt.date(2026, 12, 31))
+    expired = Waiver("claims", "PersistentVolumeClaim/kubeflow/b", "old exception", dt.date(2026, 1, 31))
+    unused = Waiver("claims", "PersistentVolumeClaim/kubeflow/zzz", "typo", None)
+    report = runner.run([CLAIMS], snapshot(), config=Config(waivers=(active, expired, unused)), today=today)
+    findings = {str(f.ref): f for f in report.results[0].findings}
+    a = findings["PersistentVolumeClaim/kubeflow/a"]
+    assert (a.status, a.original_status, a.waived) == (Status.PASS, Status.FAIL, active)
+    b = findings["PersistentVolumeClaim/kubeflow/b"]
+    assert (b.status, b.waived, b.note) == (Status.WARN, None, "waiver expired on 2026-01-31: old exception")
+    assert report.results[0].status is Status.WARN
+    assert report.notes == ("waiver for claims on PersistentVolumeClaim/kubeflow/zzz matched no warn or fail finding",)
+
+
+@pytest.mark.parametrize(("statuses", "fail_on", "code"), [
+    ((Status.PASS, Status.WARN), FailOn.FAIL, 0),
+    ((Status.PASS, Status.WARN), FailOn.WARN, 1),
+    ((Status.FAIL,), FailOn.FAIL, 1),
+    ((Status.FAIL,), FailOn.NEVER, 0),
+    ((Status.SKIP,), FailOn.WARN, 0),
+])
+def test_gate(statuses: tuple[Status, ...], fail_on: FailOn, code: int) -> None:
+    def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+        for i, status in enumerate(statuses):
+            yield Finding(status, Ref("StorageClass", f"sc{i}"), status.value)
+
+    report = runner.run([make("gate", evaluate)], snapshot(), fail_on=fail_on)
+    assert report.exit_status == code
+    assert report.verdict().startswith("Storage readiness gate " + ("FAILED" if code else "PASSED"))
+
+
+def test_no_findings_is_skip_with_reason() -> None:
+    result = runner.run([make("empty", lambda snap, ctx: iter(()))], snapshot()).results[0]
+    assert (result.status, result.reason) == (Status.SKIP, "nothing to check")
+
+
+def test_plain_kubectl_input_notes_absent_kinds() -> None:
+    snap = build([PVC_A], SOURCE)
+    check = make("needs", per_claim, kinds=("PersistentVolumeClaim", "CSIDriver"))
+    report = runner.run([check], snap)
+    assert report.notes == ("the input has no CSIDriver objects; they were taken to be absent from the cluster",)

@@ -1,0 +1,132 @@
+"""Reading snapshots: everything kubectl prints, and clear one-line errors for everything else."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from kfstor.model import Source
+from kfstor.snapshot import InputError, build, from_files, to_document, write
+
+SC = """apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: px-db}
+provisioner: pxd.portworx.com
+"""
+PVC = """apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: mysql-pv-claim, namespace: kubeflow}
+spec: {accessModes: [ReadWriteOnce]}
+"""
+
+
+def write_file(tmp_path: Path, name: str, text: str | bytes) -> str:
+    path = tmp_path / name
+    path.write_bytes(text.encode() if isinstance(text, str) else text)
+    return str(path)
+
+
+def test_multi_document_yaml(tmp_path: Path) -> None:
+    snap = from_files([write_file(tmp_path, "a.yaml", SC + "---\n" + PVC + "---\n")])
+    assert [o["metadata"]["name"] for o in snap.of("StorageClass")] == ["px-db"]
+    assert snap.get("PersistentVolumeClaim", "mysql-pv-claim", "kubeflow") is not None
+    assert snap.collected is None and snap.source.kind == "file"
+
+
+def test_kubectl_list_and_typed_list_json(tmp_path: Path) -> None:
+    # `kubectl get -o json` of one kind prints a List whose items carry their kind; the raw API
+    # prints a typed list (PersistentVolumeClaimList) whose items do not.
+    raw = {"kind": "PersistentVolumeClaimList", "apiVersion": "v1", "items": [
+        {"metadata": {"name": "a", "namespace": "x"}}, {"metadata": {"name": "b", "namespace": "x"}}]}
+    snap = from_files([write_file(tmp_path, "pvcs.json", json.dumps(raw))])
+    assert [o["metadata"]["name"] for o in snap.of("PersistentVolumeClaim")] == ["a", "b"]
+
+
+def test_directory_and_order_independence(tmp_path: Path) -> None:
+    (tmp_path / "d").mkdir()
+    write_file(tmp_path / "d", "2.yml", PVC)
+    write_file(tmp_path / "d", "1.yaml", SC)
+    write_file(tmp_path / "d", "notes.txt", "ignored")
+    snap = from_files([str(tmp_path / "d")])
+    assert set(snap.objects) == {"StorageClass", "PersistentVolumeClaim"}
+
+
+def test_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(SC.encode())))
+    snap = from_files(["-"])
+    assert snap.source.description == "stdin"
+    assert len(snap.of("StorageClass")) == 1
+
+
+def test_secrets_are_never_carried(tmp_path: Path) -> None:
+    secret = "apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: kubeflow}\ndata: {password: aHVudGVyMg==}\n"
+    snap = from_files([write_file(tmp_path, "s.yaml", SC + "---\n" + secret)])
+    assert "Secret" not in snap.objects
+    buffer = io.StringIO()
+    write(snap, buffer)
+    assert "aHVudGVyMg" not in buffer.getvalue()
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("kind: StorageClass\nmetadata: {name: a\n", "invalid YAML at line 3 column 1"),
+    ('{"kind": "List", "items": [', "invalid JSON at line 1 column 28"),
+    ("- just\n- strings\n", "document 1[0] is a str, expected a Kubernetes object"),
+    ("kind: StorageClass\n", "document 1 (StorageClass) has no 'metadata' mapping"),
+    ("kind: StorageClass\nmetadata: {namespace: x}\n", "document 1 (StorageClass) has no metadata.name"),
+    ("metadata: {name: a}\n", "document 1 has no 'kind'"),
+    ("kind: List\nitems: 7\n", "document 1 has 'items' that is not a list"),
+    (b"kind: StorageClass\nmetadata: {name: \xff\xfe}\n", "not UTF-8 text (invalid byte at offset 36)"),
+    ("[" * 100000, "nested too deeply"),
+])
+def test_bad_input_is_one_clear_line(tmp_path: Path, content: str | bytes, message: str) -> None:
+    path = write_file(tmp_path, "bad.yaml", content)
+    with pytest.raises(InputError) as info:
+        from_files([path])
+    text = str(info.value)
+    assert text.startswith(f"{path}: ")
+    assert message in text
+    assert "\n" not in text
+
+
+def test_missing_path_and_empty_directory(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"absent\.yaml: no such file or directory$"):
+        from_files([str(tmp_path / "absent.yaml")])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="directory has no .yaml, .yml or .json files"):
+        from_files([str(tmp_path / "empty")])
+
+
+def test_snapshot_round_trip_keeps_kinds_and_unavailable(tmp_path: Path) -> None:
+    objects = [
+        {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "b", "namespace": "z"}},
+        {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "a", "namespace": "z"}},
+        {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "x"}},
+    ]
+    source = Source("cluster", "https://10.0.0.1:6443", "prod", "v1.34.2", "2026-11-01T00:00:00Z")
+    original = build(objects, source, collected=frozenset({"PersistentVolumeClaim", "StorageClass", "CSIDriver"}),
+                     unavailable={"PersistentVolume": "forbidden: list persistentvolumes"})
+    for fmt in ("yaml", "json"):
+        path = tmp_path / f"snap.{fmt}"
+        with path.open("w") as handle:
+            write(original, handle, fmt, server="https://10.0.0.1:6443")
+        again = from_files([str(path)])
+        assert again.objects == original.objects
+        assert again.collected == original.collected
+        assert dict(again.unavailable) == {"PersistentVolume": "forbidden: list persistentvolumes"}
+        assert (again.source.context, again.source.server_version, again.source.collected_at) == (
+            "prod", "v1.34.2", "2026-11-01T00:00:00Z")
+        # A kind read but empty counts as read; plain kubectl input cannot tell.
+        assert again.has_collected("CSIDriver") and not again.has_collected("PersistentVolume")
+    assert [o["metadata"]["name"] for o in original.of("PersistentVolumeClaim")] == ["a", "b"]
+    assert to_document(original)["kind"] == "List"
+
+
+def test_duplicates_keep_the_last(tmp_path: Path) -> None:
+    first = SC
+    second = SC.replace("pxd.portworx.com", "kubernetes.io/portworx-volume")
+    snap = from_files([write_file(tmp_path, "a.yaml", first), write_file(tmp_path, "b.yaml", second)])
+    assert [o["provisioner"] for o in snap.of("StorageClass")] == ["kubernetes.io/portworx-volume"]
