@@ -29,7 +29,34 @@ from kfstor import CLUSTER, Check, Context, Finding, Ref, Snapshot, fail, k8s, o
 
 WFFC = "WaitForFirstConsumer"
 RESIZE_FAILURES = ("ControllerResizeError", "NodeResizeError")
-Events = dict[tuple[str, str, str], list[Mapping[str, Any]]]
+
+
+class Events:
+    """Events by object, indexed on first use: healthy clusters never pay for the index."""
+
+    def __init__(self, snap: Snapshot) -> None:
+        self._snap = snap
+        self._index: dict[tuple[str, str, str], list[Mapping[str, Any]]] | None = None
+
+    def get(self, key: tuple[str, str, str]) -> list[Mapping[str, Any]]:
+        if self._index is None:
+            self._index = k8s.event_index(self._snap.of("Event"))
+        return self._index.get(key, [])
+
+
+class Users:
+    """Names of the active pods using each claim, indexed on first use."""
+
+    def __init__(self, snap: Snapshot) -> None:
+        self._snap = snap
+        self._index: dict[tuple[str, str], list[str]] | None = None
+
+    def get(self, key: tuple[str, str]) -> list[str]:
+        if self._index is None:
+            self._index = {}
+            for ns, claim, pod in k8s.iter_claim_users(self._snap.of("Pod")):
+                self._index.setdefault((ns, claim), []).append(k8s.name(pod))
+        return sorted(self._index.get(key, []))
 
 
 def _latest_event(events: Events, kind: str, ns: str, obj_name: str) -> str:
@@ -41,6 +68,11 @@ def _latest_event(events: Events, kind: str, ns: str, obj_name: str) -> str:
 
 def _condition_problems(pvc: Mapping[str, Any]) -> list[tuple[int, str]]:
     problems: list[tuple[int, str]] = []
+    status = pvc.get("status")
+    if not isinstance(status, Mapping) or not (
+        status.get("conditions") or status.get("allocatedResourceStatuses")
+    ):
+        return problems  # the common case, kept cheap for clusters with tens of thousands of claims
     for cond in k8s.dict_list(pvc, "status", "conditions"):
         cond_type = k8s.dig(cond, "type", default="")
         if k8s.dig(cond, "status", default="") != "True":
@@ -62,17 +94,17 @@ def _condition_problems(pvc: Mapping[str, Any]) -> list[tuple[int, str]]:
 
 
 def _pending_problem(pvc: Mapping[str, Any], classes: Mapping[str, Mapping[str, Any]], default: str | None,
-                     users: list[str], events: Events) -> tuple[int, str] | None:
+                     users: Users, events: Events) -> tuple[int, str] | None:
     """None when the claim waits legitimately (WaitForFirstConsumer, no consumer yet)."""
     wanted = k8s.claim_class_name(pvc)
     sc_name = default if wanted is None else wanted
     sc = classes.get(sc_name or "")
     ns, pvc_name = k8s.namespace(pvc), k8s.name(pvc)
-    event = _latest_event(events, "PersistentVolumeClaim", ns, pvc_name)
     if sc is not None and k8s.binding_mode(sc) == WFFC:
-        if not users:
+        consumers = users.get((ns, pvc_name))
+        if not consumers:
             return None
-        why = f"Pending although pod {', '.join(users[:3])} uses it ({WFFC} class {sc_name})"
+        why = f"Pending although pod {', '.join(consumers[:3])} uses it ({WFFC} class {sc_name})"
     elif sc_name is None:
         why = "Pending: it names no StorageClass and there is no default class"
     elif sc_name == "":
@@ -82,7 +114,7 @@ def _pending_problem(pvc: Mapping[str, Any], classes: Mapping[str, Mapping[str, 
     else:
         prov = k8s.provisioner(sc) or "no provisioner"
         why = f"Pending: StorageClass {sc_name} ({prov}) has not provisioned it"
-    return 2, f"{why}; {event}"
+    return 2, f"{why}; {_latest_event(events, 'PersistentVolumeClaim', ns, pvc_name)}"
 
 
 def _claims(snap: Snapshot, events: Events) -> Iterator[Finding]:
@@ -90,9 +122,7 @@ def _claims(snap: Snapshot, events: Events) -> Iterator[Finding]:
     classes = {k8s.name(sc): sc for sc in classes_list}
     default_sc = k8s.effective_default_class(classes_list)
     default = k8s.name(default_sc) if default_sc is not None else None
-    users: dict[tuple[str, str], list[str]] = {}
-    for ns, claim, pod in k8s.iter_claim_users(snap.of("Pod")):
-        users.setdefault((ns, claim), []).append(k8s.name(pod))
+    users = Users(snap)
     healthy: dict[str, Counter[str]] = {}
     for pvc in snap.of("PersistentVolumeClaim"):
         ns, pvc_name = k8s.namespace(pvc), k8s.name(pvc)
@@ -104,7 +134,7 @@ def _claims(snap: Snapshot, events: Events) -> Iterator[Finding]:
             problems.insert(0, (2, f"Lost: {volume} is gone and the data with it; restore from a backup or "
                                    "re-create the claim"))
         elif phase == "Pending":
-            pending = _pending_problem(pvc, classes, default, sorted(users.get((ns, pvc_name), [])), events)
+            pending = _pending_problem(pvc, classes, default, users, events)
             if pending:
                 problems.insert(0, pending)
             else:
@@ -150,7 +180,7 @@ def _volumes(snap: Snapshot, events: Events) -> Iterator[Finding]:
                     "delete the volume and its backing storage"
                 ))
             elif policy == "Delete":
-                found = events.get(("PersistentVolume", "", pv_name), [])
+                found = events.get(("PersistentVolume", "", pv_name))
                 failed = [ev for ev in found if k8s.dig(ev, "reason", default="") == "VolumeFailedDelete"]
                 if failed:
                     yield fail(pv, (
@@ -171,14 +201,16 @@ def _volumes(snap: Snapshot, events: Events) -> Iterator[Finding]:
             healthy[phase or "no phase"] += 1
     if healthy:
         parts = ", ".join(f"{healthy[p]} {p}" for p in sorted(healthy))
-        yield ok(CLUSTER, f"{sum(healthy.values())} PersistentVolumes without trouble: {parts}")
+        total = sum(healthy.values())
+        noun = "PersistentVolume" if total == 1 else "PersistentVolumes"
+        yield ok(CLUSTER, f"{total} {noun} without trouble: {parts}")
 
 
 def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
     if not snap.of("PersistentVolumeClaim") and not snap.of("PersistentVolume"):
         yield skip(CLUSTER, "no PersistentVolumeClaims or PersistentVolumes in the snapshot")
         return
-    events = k8s.event_index(snap.of("Event"))
+    events = Events(snap)
     yield from _claims(snap, events)
     if not snap.available("PersistentVolume"):
         yield skip(CLUSTER, f"PersistentVolumes were not checked ({snap.unavailable['PersistentVolume']})")

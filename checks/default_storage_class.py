@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kfstor import CLUSTER, Check, Context, Finding, Snapshot, fail, ok, warn
-from kfstor import k8s, storage
+from kfstor import CLUSTER, Check, Context, Finding, Snapshot, fail, k8s, ok, storage, warn
 
 
 def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:

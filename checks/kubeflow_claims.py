@@ -151,20 +151,19 @@ def _pending(pvc: Obj, where: str, workload: str, sc_name: str | None, sc: Obj |
 
 def _pre_install(snap: Snapshot, ctx: Context) -> Finding:
     default = k8s.effective_default_class(snap.of("StorageClass"))
-    prefix = (f"pre-install: Kubeflow is not installed in namespace {ctx.namespace} (none of its platform "
-              "claims or workloads exist)")
+    why = (f"Kubeflow is not installed in namespace {ctx.namespace} (none of its platform claims or "
+           "workloads exist)")
     if default is None:
-        return skip(CLUSTER, f"{prefix}; its claims name no StorageClass and there is no default "
+        return skip(CLUSTER, "pre-install: Kubeflow's claims name no StorageClass and there is no default "
                              "StorageClass, so they would stay Pending: mark one class default before "
-                             "installing")
-    return skip(CLUSTER, f"{prefix}; Kubeflow's claims will use the default StorageClass {k8s.name(default)} "
-                         f"({k8s.provisioner(default)})")
+                             f"installing; {why}")
+    name = k8s.name(default)
+    return skip(CLUSTER, f"pre-install: Kubeflow's claims will use the default StorageClass {name} "
+                         f"({k8s.provisioner(default)}); {why}")
 
 
 def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
-    pvcs = snap.of("PersistentVolumeClaim")
-    deployments = snap.of("Deployment")
-    rows = kubeflow.claims_with_classes(pvcs, deployments, snap.of("StorageClass"), ctx.namespace)
+    rows = kubeflow.claims_with_classes(snap, ctx.namespace)
     if not rows:
         yield _pre_install(snap, ctx)
         return
@@ -178,7 +177,9 @@ def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
         if key in wanted:
             events.setdefault(key, []).append(ev)
     consumers: dict[tuple[str, str], list[Obj]] = {}
-    for ns, claim_name, pod in k8s.iter_claim_users(snap.of("Pod")):
+    namespaces = {row.namespace for row in rows}
+    pods = tuple(p for p in snap.of("Pod") if k8s.namespace(p) in namespaces)
+    for ns, claim_name, pod in k8s.iter_claim_users(pods):
         if (ns, claim_name) in wanted:
             consumers.setdefault((ns, claim_name), []).append(pod)
     drivers = {k8s.name(d): d for d in snap.of("CSIDriver")}

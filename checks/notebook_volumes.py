@@ -131,7 +131,9 @@ def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
                 "describe pvc) before starting it"
             ))
         elif worst == 1:
-            yield warn(nb.ref, f"{state} {nb.label}: {'; '.join(texts)}; fix it before the notebook starts")
+            advice = ("fix it before starting the notebook" if nb.stopped
+                      else "it binds once the pod is scheduled; check the pod's events if it stays Pending")
+            yield warn(nb.ref, f"{state} {nb.label}: {'; '.join(texts)}; {advice}")
         else:
             yield ok(nb.ref, f"{state} {nb.label}: {', '.join(texts)}")
         if not nb.stopped:

@@ -52,8 +52,7 @@ BOOLEANS = ("true", "false")
 def _database_classes(snap: Snapshot, ctx: Context) -> dict[str, str]:
     """StorageClass name -> who uses it among Kubeflow's database claims (or the pre-install default)."""
     classes = snap.of("StorageClass")
-    rows = kubeflow.claims_with_classes(snap.of("PersistentVolumeClaim"), snap.of("Deployment"), classes,
-                                        ctx.namespace)
+    rows = kubeflow.claims_with_classes(snap, ctx.namespace)
     users: dict[str, list[str]] = {}
     for row in rows:
         if row.pvc is not None and row.claim.database and row.storage_class is not None:

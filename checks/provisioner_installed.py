@@ -44,14 +44,17 @@ def _non_csi_label(prov: str) -> str | None:
 
 def _driver_problem(driver: str, drivers: Mapping[str, Mapping[str, Any]],
                     no_drivers_note: str) -> str | None:
-    """Why the CSI driver cannot serve claims, or None when it is registered for persistent volumes."""
+    """Why the CSI driver cannot serve claims (ending with the fix), or None when it is registered for
+    persistent volumes."""
     obj = drivers.get(driver)
     if obj is None:
-        return f"no CSIDriver {driver} is registered, so the driver is not installed{no_drivers_note}"
+        return (f"no CSIDriver {driver} is registered, so the driver is not installed{no_drivers_note}: "
+                f"install the {driver} driver or delete the class")
     modes = k8s.str_list(obj, "spec", "volumeLifecycleModes")
     if modes and PERSISTENT not in modes:
         return (f"CSIDriver {driver} declares volumeLifecycleModes {', '.join(modes)} without Persistent, "
-                "so it cannot back PersistentVolumeClaims")
+                "so it serves only inline volumes and cannot back PersistentVolumeClaims: delete the class "
+                "or use a driver that provisions persistent volumes")
     return None
 
 
@@ -82,15 +85,15 @@ def _judge(sc: Mapping[str, Any], is_default: bool, drivers: Mapping[str, Mappin
                              "controller pod")
     problem = _driver_problem(driver, drivers, no_drivers_note)
     if driver != prov:
-        deprecated = (f"{role} {sc_name} uses the deprecated in-tree name {prov}; create a class with "
-                      f"provisioner {driver} instead")
         if problem:
-            return missing_status, (f"{deprecated}, and CSI migration sends its volumes to {driver}, but "
-                                    f"{problem}; install the {driver} driver")
-        return Status.WARN, f"{deprecated} (CSI migration serves it through the registered {driver} driver)"
+            return missing_status, (f"{role} {sc_name} uses the deprecated in-tree name {prov}, which CSI "
+                                    f"migration hands to {driver}, but {problem} (and create classes with "
+                                    f"provisioner {driver} instead of the in-tree name)")
+        return Status.WARN, (f"{role} {sc_name} uses the deprecated in-tree name {prov}; create a class with "
+                             f"provisioner {driver} instead (CSI migration serves it through the registered "
+                             f"{driver} driver)")
     if problem:
-        return missing_status, (f"{role} {sc_name} uses {prov} but {problem}; install the driver or "
-                                "delete the class")
+        return missing_status, f"{role} {sc_name} uses {prov} but {problem}"
     return Status.PASS, f"{role} {sc_name}: CSI driver {prov} is registered"
 
 

@@ -139,8 +139,7 @@ _BUILD = {Status.PASS: ok, Status.WARN: warn}
 def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
     minimum = _min_replicas(ctx)
     classes = snap.of("StorageClass")
-    rows = kubeflow.claims_with_classes(snap.of("PersistentVolumeClaim"), snap.of("Deployment"), classes,
-                                        ctx.namespace)
+    rows = kubeflow.claims_with_classes(snap, ctx.namespace)
     if not rows:
         default = k8s.effective_default_class(classes)
         if default is None:

@@ -32,13 +32,12 @@ Obj = Mapping[str, Any]
 
 def _problems(sc: Obj, pv: Obj | None, subject: str) -> tuple[list[str], list[str]]:
     """(problems, verified facts) for the class (and bound volume) behind one subject."""
-    sc_name = k8s.name(sc)
     problems: list[str] = []
     fine: list[str] = []
     shared = storage.shared_filesystem(sc)
     if shared:
-        problems.append(f"StorageClass {sc_name} is a {shared}: write-heavy databases need block storage, "
-                        "use a block class (RWO) for it")
+        problems.append(f"the class is a {shared}: write-heavy databases need block storage, use a block "
+                        "class (ReadWriteOnce) for it")
     else:
         fine.append("block storage")
     class_policy = k8s.reclaim_policy(sc)
@@ -46,45 +45,44 @@ def _problems(sc: Obj, pv: Obj | None, subject: str) -> tuple[list[str], list[st
     if pv is not None and pv_policy:
         pv_name = k8s.name(pv)
         if pv_policy == "Retain":
-            note = f" although StorageClass {sc_name} says {class_policy}" if class_policy != "Retain" else ""
+            note = f" although the class says {class_policy}" if class_policy != "Retain" else ""
             fine.append(f"PersistentVolume {pv_name} is Retain{note}")
         else:
             problems.append(f"its PersistentVolume {pv_name} has reclaim policy {pv_policy}: deleting the "
                             f"claim destroys {subject}; patch the volume's persistentVolumeReclaimPolicy to "
                             "Retain")
     elif class_policy == "Retain":
-        fine.append(f"StorageClass {sc_name} is Retain")
+        fine.append("the class is Retain")
     else:
-        problems.append(f"StorageClass {sc_name} has reclaimPolicy {class_policy}: deleting the claim "
-                        f"destroys {subject}; use a Retain class or patch the bound volume to Retain")
+        problems.append(f"the class has reclaimPolicy {class_policy}: deleting the claim destroys {subject}; "
+                        "use a Retain class or patch the bound volume to Retain")
     if k8s.allows_expansion(sc):
         fine.append("volume expansion allowed")
     else:
-        problems.append(f"StorageClass {sc_name} does not allow volume expansion, so a full volume cannot "
-                        "grow; set allowVolumeExpansion: true")
+        problems.append("the class does not allow volume expansion, so a full volume cannot grow; set "
+                        "allowVolumeExpansion: true")
     return problems, fine
 
 
 def _finding(subject_obj: Obj, label: str, sc: Obj, pv: Obj | None, subject: str) -> Finding:
     problems, fine = _problems(sc, pv, subject)
+    prefix = f"{label} on StorageClass {k8s.name(sc)}: "
     if problems:
-        return warn(subject_obj, f"{label}: " + "; ".join(problems))
-    return ok(subject_obj, f"{label} on StorageClass {k8s.name(sc)}: " + ", ".join(fine))
+        return warn(subject_obj, prefix + "; ".join(problems))
+    return ok(subject_obj, prefix + ", ".join(fine))
 
 
 def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
     classes = snap.of("StorageClass")
-    rows = kubeflow.claims_with_classes(snap.of("PersistentVolumeClaim"), snap.of("Deployment"), classes,
-                                        ctx.namespace)
+    rows = kubeflow.claims_with_classes(snap, ctx.namespace)
     if not rows:
         default = k8s.effective_default_class(classes)
         if default is None:
             yield skip(CLUSTER, "pre-install: Kubeflow is not installed and there is no default StorageClass "
                                 "to judge (default_storage_class reports it)")
             return
-        yield _finding(default, f"pre-install: default StorageClass {k8s.name(default)}, which Kubeflow's "
-                                "databases and object store will use", default, None,
-                       "Kubeflow's metadata")
+        yield _finding(default, "pre-install: Kubeflow's databases and object store will use the default",
+                       default, None, "Kubeflow's metadata")
         return
     for row in rows:
         where = f"{row.namespace}/{row.claim.name}"

@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Iterator
 from enum import Enum
 from pathlib import Path
+from types import ModuleType
 from typing import Annotated, NoReturn, TextIO
 
 import typer
@@ -260,27 +261,36 @@ def rbac(
     typer.echo(cluster_role_yaml(sorted({k for c in checks for k in c.all_kinds}), name), nl=False)
 
 
+def _click_exceptions() -> ModuleType:
+    """The exception module Typer raises from: its vendored Click (typer >= 0.24) or Click."""
+    import typer.core
+
+    vendored = getattr(typer.core, "_click", None)
+    if vendored is not None:
+        module: ModuleType = vendored.exceptions
+        return module
+    import click
+
+    return click.exceptions
+
+
 def main() -> None:
     # Usage errors (bad flag or value) are one line like every other kfstor error, exit code 2;
     # everything else kfstor raises is mapped above. A KeyboardInterrupt ends with 130.
-    import click
-
-    no_args_help = getattr(click.exceptions, "NoArgsIsHelpError", ())
+    exceptions = _click_exceptions()
+    no_args_help = getattr(exceptions, "NoArgsIsHelpError", None)
     try:
         code = app(prog_name="kfstor", standalone_mode=False)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, typer.Abort):
         sys.stderr.write("kfstor: interrupted\n")
         sys.exit(130)
-    except click.ClickException as exc:
-        if no_args_help and isinstance(exc, no_args_help):
+    except exceptions.ClickException as exc:
+        if no_args_help is not None and isinstance(exc, no_args_help):
             exc.show()  # bare `kfstor`: the help text, as Click prints it
             sys.exit(exc.exit_code)
         message = " ".join(exc.format_message().split())
         ctx = getattr(exc, "ctx", None)
-        hint = f" (see '{ctx.command_path} --help')" if isinstance(exc, click.UsageError) and ctx else ""
+        hint = f" (see '{ctx.command_path} --help')" if isinstance(exc, exceptions.UsageError) and ctx else ""
         sys.stderr.write(f"kfstor: error: {message}{hint}\n")
         sys.exit(exc.exit_code)
-    except click.Abort:
-        sys.stderr.write("kfstor: interrupted\n")
-        sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)

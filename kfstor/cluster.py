@@ -205,7 +205,7 @@ def _served_versions(conn: _Connection, groups: set[str]) -> dict[str, set[str]]
     for group in discovery.get("groups", []) if isinstance(discovery, dict) else []:
         name = group.get("name")
         if name in served:
-            served[name] = {v.get("version") for v in group.get("versions", []) if isinstance(v, dict)}
+            served[name] = {str(v.get("version")) for v in group.get("versions", []) if isinstance(v, dict)}
     return served
 
 

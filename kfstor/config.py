@@ -61,7 +61,9 @@ def parse(data: Any, path: str) -> Config:
         raise _fail(path, "top level must be a mapping")
     unknown = set(data) - {"namespace", "checks", "waivers"}
     if unknown:
-        raise _fail(path, f"unknown key(s): {', '.join(sorted(map(str, unknown)))} (expected namespace, checks, waivers)")
+        raise _fail(
+            path, f"unknown key(s): {', '.join(sorted(map(str, unknown)))} (expected namespace, checks, waivers)"
+        )
 
     namespace = data.get("namespace")
     if namespace is not None and (not isinstance(namespace, str) or not namespace):

@@ -76,9 +76,9 @@ def build_inventory(snap: Snapshot, namespace: str) -> Inventory:
         ))
 
     users: dict[tuple[str, str], list[str]] = {}
-    for ns, claim, pod in k8s.iter_claim_users(snap.of("Pod")):
+    for ns, claim_name, pod in k8s.iter_claim_users(snap.of("Pod")):
         node = k8s.pod_node(pod)
-        users.setdefault((ns, claim), []).append(f"{k8s.name(pod)}@{node}" if node else k8s.name(pod))
+        users.setdefault((ns, claim_name), []).append(f"{k8s.name(pod)}@{node}" if node else k8s.name(pod))
     claim_rows = []
     for claim, pvc in kubeflow.platform_claims(snap.of("PersistentVolumeClaim"), snap.of("Deployment"), namespace):
         ns = kubeflow.claim_namespace(claim, namespace)

@@ -4,7 +4,6 @@ Every read is type-defensive: a snapshot may come from a hand-edited or hostile 
 of the wrong type reads as absent instead of crashing a check.
 """
 
-from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
@@ -28,12 +27,13 @@ def dig(obj: Any, *path: str, default: T) -> T:
     """obj[path0][path1]... when every step is a mapping and the leaf has default's type."""
     current = obj
     for key in path:
-        if not isinstance(current, Mapping):
+        # `type(...) is dict` first: the ABC isinstance check is slow and plain dicts are the norm.
+        if type(current) is not dict and not isinstance(current, Mapping):
             return default
         current = current.get(key)
     if current is None or not isinstance(current, type(default)):
         return default
-    return current  # type: ignore[no-any-return]
+    return current
 
 
 def name(obj: K8sObject) -> str:
@@ -59,11 +59,13 @@ def creation_timestamp(obj: K8sObject) -> str:
 
 
 def str_list(obj: Any, *path: str) -> list[str]:
-    return [item for item in dig(obj, *path, default=[]) if isinstance(item, str)]
+    items: list[Any] = dig(obj, *path, default=[])
+    return [item for item in items if isinstance(item, str)]
 
 
 def dict_list(obj: Any, *path: str) -> list[Mapping[str, Any]]:
-    return [item for item in dig(obj, *path, default=[]) if isinstance(item, Mapping)]
+    items: list[Any] = dig(obj, *path, default=[])
+    return [item for item in items if isinstance(item, Mapping)]
 
 
 # --- StorageClasses --------------------------------------------------------------------------
@@ -92,7 +94,7 @@ def provisioner(sc: K8sObject) -> str:
 
 
 def parameters(sc: K8sObject) -> dict[str, str]:
-    raw = dig(sc, "parameters", default={})
+    raw: dict[str, Any] = dig(sc, "parameters", default={})
     return {str(k): v if isinstance(v, str) else str(v) for k, v in raw.items()}
 
 
@@ -117,7 +119,7 @@ def claim_class_name(pvc: K8sObject) -> str | None:
     legacy = annotations(pvc).get(LEGACY_CLASS_ANNOTATION)
     if isinstance(legacy, str):
         return legacy
-    spec = dig(pvc, "spec", default={})
+    spec: dict[str, Any] = dig(pvc, "spec", default={})
     value = spec.get("storageClassName")
     return value if isinstance(value, str) else None
 
@@ -176,7 +178,7 @@ def quantity_bytes(value: Any) -> int | None:
         number = Decimal(match.group(1))
     except InvalidOperation:
         return None
-    return int(number * Decimal(_FACTORS[match.group(2)]))
+    return int(number * Decimal(str(_FACTORS[match.group(2)])))
 
 
 def format_bytes(count: int) -> str:
@@ -256,6 +258,9 @@ def describe_event(ev: K8sObject) -> str:
 # --- Added for rwx_claims / notebook_volumes / claim_health / volume_binding_mode -----------
 
 ZONE_LABELS = ("topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone")
+# Events about cluster-scoped objects are stored in "default" (kubectl): key them by no namespace.
+CLUSTER_SCOPED_KINDS = frozenset({"PersistentVolume", "Node", "StorageClass", "CSIDriver", "Namespace",
+                                  "VolumeSnapshotClass", "VolumeSnapshotContent", "VolumeAttachment"})
 SHARED_MODES = ("ReadWriteMany", "ReadOnlyMany")
 
 
@@ -267,7 +272,9 @@ def event_index(events: tuple[K8sObject, ...]) -> dict[tuple[str, str, str], lis
         obj_name = dig(ev, "involvedObject", "name", default="")
         if not kind or not obj_name:
             continue
-        ns = dig(ev, "involvedObject", "namespace", default="") or namespace(ev)
+        ns = dig(ev, "involvedObject", "namespace", default="")
+        if not ns and kind not in CLUSTER_SCOPED_KINDS:
+            ns = namespace(ev)
         index.setdefault((kind, ns, obj_name), []).append(ev)
     for evs in index.values():
         evs.sort(key=_event_time, reverse=True)

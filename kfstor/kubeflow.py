@@ -7,9 +7,13 @@ StorageClass, so they all land on the cluster's default class.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from kfstor import k8s
 from kfstor.model import K8sObject
+
+if TYPE_CHECKING:
+    from kfstor.snapshot import Snapshot
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,11 +35,17 @@ SEAWEEDFS = PlatformClaim("seaweedfs-pvc", "", "20Gi", "Pipelines artifact store
 # Claims of optional components, audited when present.
 OPTIONAL: tuple[PlatformClaim, ...] = (
     PlatformClaim("metadata-mysql", "", "10Gi", "ML Metadata / Model Registry MySQL", True, "metadata-db"),
-    PlatformClaim("metadata-postgres", "", "20Gi", "ML Metadata / Model Registry PostgreSQL", True, "model-registry-db"),
+    PlatformClaim(
+        "metadata-postgres", "", "20Gi", "ML Metadata / Model Registry PostgreSQL", True, "model-registry-db"
+    ),
     PlatformClaim("postgres-pvc", "", "20Gi", "Pipelines PostgreSQL", True, "postgres"),
     PlatformClaim("katib-postgres", "", "3Gi", "Katib PostgreSQL", True, "katib-postgres"),
-    PlatformClaim("model-catalog-postgres", "", "5Gi", "Model Registry catalog PostgreSQL", True, "model-catalog-postgres"),
-    PlatformClaim("authservice-pvc", "istio-system", "10Gi", "OIDC AuthService sessions (1.7/1.8)", False, "authservice"),
+    PlatformClaim(
+        "model-catalog-postgres", "", "5Gi", "Model Registry catalog PostgreSQL", True, "model-catalog-postgres"
+    ),
+    PlatformClaim(
+        "authservice-pvc", "istio-system", "10Gi", "OIDC AuthService sessions (1.7/1.8)", False, "authservice"
+    ),
 )
 
 REQUIRED_CORE = (MYSQL, KATIB_MYSQL)
@@ -50,8 +60,9 @@ def claim_namespace(claim: PlatformClaim, kubeflow_namespace: str) -> str:
     return claim.namespace or kubeflow_namespace
 
 
-def object_store(snap_pvcs: dict[tuple[str, str], K8sObject], deployments: dict[tuple[str, str], K8sObject],
-                 namespace: str) -> PlatformClaim | None:
+def object_store(
+    snap_pvcs: dict[tuple[str, str], K8sObject], deployments: dict[tuple[str, str], K8sObject], namespace: str
+) -> PlatformClaim | None:
     """Which artifact store is installed: SeaweedFS (1.11+) or MinIO (≤1.10), never both demanded.
 
     A Deployment decides first (the claim of a removed store may linger after an upgrade),
@@ -66,8 +77,9 @@ def object_store(snap_pvcs: dict[tuple[str, str], K8sObject], deployments: dict[
     return None
 
 
-def expected_claims(pvcs: tuple[K8sObject, ...], deployments: tuple[K8sObject, ...], namespace: str
-                    ) -> tuple[list[PlatformClaim], list[PlatformClaim]]:
+def expected_claims(
+    pvcs: tuple[K8sObject, ...], deployments: tuple[K8sObject, ...], namespace: str
+) -> tuple[list[PlatformClaim], list[PlatformClaim]]:
     """(claims that must exist, optional claims that do exist) for the installed variant.
 
     Returns ([], []) when Kubeflow is not installed (none of its platform claims or workloads present).
@@ -77,7 +89,8 @@ def expected_claims(pvcs: tuple[K8sObject, ...], deployments: tuple[K8sObject, .
     store = object_store(pvc_index, deploy_index, namespace)
     candidates = [*REQUIRED_CORE, *([store] if store else []), *OPTIONAL]
     installed = any(
-        (claim_namespace(c, namespace), c.name) in pvc_index or (claim_namespace(c, namespace), c.workload) in deploy_index
+        (claim_namespace(c, namespace), c.name) in pvc_index
+        or (claim_namespace(c, namespace), c.workload) in deploy_index
         for c in candidates
     )
     if not installed:
@@ -95,8 +108,9 @@ def expected_claims(pvcs: tuple[K8sObject, ...], deployments: tuple[K8sObject, .
     return (required, optional)
 
 
-def platform_claims(pvcs: tuple[K8sObject, ...], deployments: tuple[K8sObject, ...], namespace: str
-                    ) -> list[tuple[PlatformClaim, K8sObject | None]]:
+def platform_claims(
+    pvcs: tuple[K8sObject, ...], deployments: tuple[K8sObject, ...], namespace: str
+) -> list[tuple[PlatformClaim, K8sObject | None]]:
     """Every platform claim to audit with its object (None when it is missing)."""
     required, optional = expected_claims(pvcs, deployments, namespace)
     pvc_index = {(k8s.namespace(p), k8s.name(p)): p for p in pvcs}
@@ -104,7 +118,7 @@ def platform_claims(pvcs: tuple[K8sObject, ...], deployments: tuple[K8sObject, .
 
 
 def is_notebook_statefulset(sts: K8sObject) -> bool:
-    template_labels = k8s.dig(sts, "spec", "template", "metadata", "labels", default={})
+    template_labels: dict[str, Any] = k8s.dig(sts, "spec", "template", "metadata", "labels", default={})
     return NOTEBOOK_LABEL in template_labels or NOTEBOOK_LABEL in k8s.labels(sts)
 
 
@@ -123,13 +137,27 @@ class ClaimStorage:
     storage_class: K8sObject | None  # None: no class, or the named class does not exist
 
 
-def claims_with_classes(pvcs: tuple[K8sObject, ...], deployments: tuple[K8sObject, ...],
-                        storage_classes: tuple[K8sObject, ...], namespace: str) -> list[ClaimStorage]:
-    """platform_claims() joined with each present claim's StorageClass (empty before install)."""
+def claims_with_classes(snap: Snapshot, namespace: str) -> list[ClaimStorage]:
+    """platform_claims() joined with each present claim's StorageClass (empty before install).
+
+    Looks up only the platform's known claim and workload names through the snapshot's index, so
+    it costs the same on a cluster with 50,000 claims as on one with ten.
+    """
+    pvcs: list[K8sObject] = []
+    deployments: list[K8sObject] = []
+    for claim in (*REQUIRED_CORE, MINIO, SEAWEEDFS, *OPTIONAL):
+        ns = claim_namespace(claim, namespace)
+        found = snap.get("PersistentVolumeClaim", claim.name, ns)
+        if found is not None:
+            pvcs.append(found)
+        deployment = snap.get("Deployment", claim.workload, ns)
+        if deployment is not None:
+            deployments.append(deployment)
+    storage_classes = snap.of("StorageClass")
     by_name = {k8s.name(sc): sc for sc in storage_classes}
     default = k8s.effective_default_class(storage_classes)
     rows = []
-    for claim, pvc in platform_claims(pvcs, deployments, namespace):
+    for claim, pvc in platform_claims(tuple(pvcs), tuple(deployments), namespace):
         class_name: str | None = None
         sc: K8sObject | None = None
         if pvc is not None:

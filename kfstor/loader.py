@@ -137,7 +137,9 @@ def _unique(checks: Iterable[Check], problems: list[LoadProblem]) -> list[Check]
     seen: dict[str, Check] = {}
     for check in checks:
         if check.id in seen:
-            problems.append(LoadProblem(check.origin, f"check id {check.id!r} already defined by {seen[check.id].origin}"))
+            problems.append(
+                LoadProblem(check.origin, f"check id {check.id!r} already defined by {seen[check.id].origin}")
+            )
             continue
         seen[check.id] = check
     return sorted(seen.values(), key=lambda c: c.id)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kfstor.kinds import FORBIDDEN_KINDS
-from kfstor.model import K8sObject, Source
+from kfstor.model import Source
 
 ANNOTATION_PREFIX = "kfstor.io/"
 SNAPSHOT_SUFFIXES = (".yaml", ".yml", ".json")
@@ -117,7 +117,7 @@ def _documents(text: str, name: str) -> Iterator[Any]:
         try:
             yield json.loads(text)
         except json.JSONDecodeError as exc:
-            raise InputError(f"{name}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
+            raise InputError(f"{name}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
         except RecursionError:
             raise InputError(f"{name}: JSON nested too deeply") from None
         return
@@ -195,7 +195,10 @@ def _read_header(doc: Any, header: _Header) -> None:
     annotations = (doc.get("metadata") or {}).get("annotations") or {}
     if not isinstance(annotations, dict):
         return
-    get = lambda key: str(annotations.get(ANNOTATION_PREFIX + key) or "")  # noqa: E731
+
+    def get(key: str) -> str:
+        return str(annotations.get(ANNOTATION_PREFIX + key) or "")
+
     header.context = get("context") or header.context
     header.server = get("server") or header.server
     header.server_version = get("server-version") or header.server_version

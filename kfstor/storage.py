@@ -207,9 +207,7 @@ def expects_csidriver(provisioner: str) -> bool:
     in-tree plugins register none."""
     if provisioner in REMOVED_IN_TREE or provisioner == k8s.NO_PROVISIONER or not provisioner:
         return False
-    if provisioner in NON_CSI_PROVISIONERS or provisioner.endswith("/nfs-subdir-external-provisioner"):
-        return False
-    return True
+    return not (provisioner in NON_CSI_PROVISIONERS or provisioner.endswith("/nfs-subdir-external-provisioner"))
 
 
 def csi_driver_missing(sc: K8sObject, drivers: frozenset[str] | None) -> str | None:

@@ -66,7 +66,7 @@ def fake_api() -> Iterator[tuple[FakeAPI, str]]:
     api = FakeAPI()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        def do_GET(self) -> None:
             parts = urlsplit(self.path)
             status, body = api.respond("GET", parts.path, parse_qs(parts.query),
                                        self.headers.get("Authorization", ""))

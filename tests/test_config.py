@@ -67,5 +67,5 @@ def test_malformed(tmp_path: Path, text: str, message: str) -> None:
 
 
 def test_explicit_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="absent.yaml: no such file"):
+    with pytest.raises(ConfigError, match=r"absent\.yaml: no such file"):
         load(tmp_path / "absent.yaml")

@@ -7,8 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from kfstor import CLUSTER, Check, Context, Finding, Ref, Snapshot, Status, fail, ok, warn
-from kfstor import runner
+from kfstor import CLUSTER, Check, Context, Finding, Ref, Snapshot, Status, fail, ok, runner, warn
 from kfstor.config import CheckConfig, Config, ConfigError
 from kfstor.model import FailOn, Source, Waiver
 from kfstor.snapshot import build
@@ -35,8 +34,15 @@ def crashing(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
 
 
 def make(check_id: str, evaluate, kinds=("PersistentVolumeClaim",), options=None) -> Check:  # type: ignore[no-untyped-def]
-    return Check(id=check_id, title=check_id.title(), kinds=kinds, evaluate=evaluate, description="d",
-                 remediation="r", options=options or {})
+    return Check(
+        id=check_id,
+        title=check_id.title(),
+        kinds=kinds,
+        evaluate=evaluate,
+        description="d",
+        remediation="r",
+        options=options or {},
+    )
 
 
 CLAIMS = make("claims", per_claim, options={"limit": 3})
@@ -56,13 +62,17 @@ def test_findings_sorted_worst_first_and_options_merged() -> None:
     report = runner.run([CLAIMS], snapshot(), config=Config(checks={"claims": CheckConfig(options={"limit": 9})}))
     findings = report.results[0].findings
     assert [(str(f.ref), f.status) for f in findings] == [
-        ("PersistentVolumeClaim/kubeflow/a", Status.FAIL), ("PersistentVolumeClaim/kubeflow/b", Status.WARN)]
+        ("PersistentVolumeClaim/kubeflow/a", Status.FAIL),
+        ("PersistentVolumeClaim/kubeflow/b", Status.WARN),
+    ]
     assert findings[0].message == "claim a over limit 9"
 
 
 def test_unknown_option_is_a_config_error() -> None:
     config = Config(checks={"claims": CheckConfig(options={"limt": 2})}, path="kfstor.yaml")
-    with pytest.raises(ConfigError, match=r"kfstor.yaml: checks.claims.options: unknown option\(s\) limt \(known: limit\)"):
+    with pytest.raises(
+        ConfigError, match=r"kfstor.yaml: checks.claims.options: unknown option\(s\) limt \(known: limit\)"
+    ):
         runner.run([CLAIMS], snapshot(), config=config)
 
 
@@ -70,7 +80,10 @@ def test_unreadable_kind_skips_with_reason() -> None:
     snap = snapshot({"PersistentVolumeClaim": "forbidden: list persistentvolumeclaims"})
     result = runner.run([CLAIMS], snap).results[0]
     assert (result.status, result.reason, result.findings) == (
-        Status.SKIP, "forbidden: list persistentvolumeclaims", ())
+        Status.SKIP,
+        "forbidden: list persistentvolumeclaims",
+        (),
+    )
 
 
 def test_status_overrides() -> None:
@@ -98,13 +111,16 @@ def test_waivers_apply_until_they_expire() -> None:
     assert report.notes == ("waiver for claims on PersistentVolumeClaim/kubeflow/zzz matched no warn or fail finding",)
 
 
-@pytest.mark.parametrize(("statuses", "fail_on", "code"), [
-    ((Status.PASS, Status.WARN), FailOn.FAIL, 0),
-    ((Status.PASS, Status.WARN), FailOn.WARN, 1),
-    ((Status.FAIL,), FailOn.FAIL, 1),
-    ((Status.FAIL,), FailOn.NEVER, 0),
-    ((Status.SKIP,), FailOn.WARN, 0),
-])
+@pytest.mark.parametrize(
+    ("statuses", "fail_on", "code"),
+    [
+        ((Status.PASS, Status.WARN), FailOn.FAIL, 0),
+        ((Status.PASS, Status.WARN), FailOn.WARN, 1),
+        ((Status.FAIL,), FailOn.FAIL, 1),
+        ((Status.FAIL,), FailOn.NEVER, 0),
+        ((Status.SKIP,), FailOn.WARN, 0),
+    ],
+)
 def test_gate(statuses: tuple[Status, ...], fail_on: FailOn, code: int) -> None:
     def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
         for i, status in enumerate(statuses):

@@ -96,7 +96,7 @@ def test_missing_path_and_empty_directory(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"absent\.yaml: no such file or directory$"):
         from_files([str(tmp_path / "absent.yaml")])
     (tmp_path / "empty").mkdir()
-    with pytest.raises(InputError, match="directory has no .yaml, .yml or .json files"):
+    with pytest.raises(InputError, match=r"directory has no \.yaml, \.yml or \.json files"):
         from_files([str(tmp_path / "empty")])
 
 

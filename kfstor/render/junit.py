@@ -9,7 +9,20 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import TextIO
 
-from kfstor.model import Report, Status
+from kfstor.model import Finding, Report, Status
+
+
+def _remarks(finding: Finding) -> str:
+    """The waiver that turned a finding into a pass and the runner's note: a CI panel must not
+    show a waived failure as a plain pass."""
+    parts = []
+    if finding.waived is not None:
+        was = f" ({finding.original_status.value})" if finding.original_status else ""
+        until = f", until {finding.waived.expires}" if finding.waived.expires else ""
+        parts.append(f"waived{was}: {finding.waived.reason}{until}")
+    if finding.note:
+        parts.append(finding.note)
+    return "; ".join(parts)
 
 
 def render(report: Report, out: TextIO) -> None:
@@ -19,7 +32,7 @@ def render(report: Report, out: TextIO) -> None:
         suite = ET.SubElement(root, "testsuite", name=result.id)
         counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
         ET.SubElement(ET.SubElement(suite, "properties"), "property", name="title", value=result.check.title)
-        cases = [(str(f.ref), f.status, f.message, f.note) for f in result.findings]
+        cases = [(str(f.ref), f.status, f.message, _remarks(f)) for f in result.findings]
         if not cases:  # a skipped or crashed check has no findings: one testcase carries its reason
             cases = [("check", result.status, result.reason, "")]
         for name, status, message, note in cases:

@@ -2,7 +2,7 @@
 
 ``control_plane`` starts one control plane per test session. Binaries are found by
 ``controlplane.find_binaries()``; on a developer machine with Go but no cached build
-the first run builds them via tests/controlplane/build.sh (10-20 minutes, once).
+the first run builds them via tests/controlplane/build.sh (about 5 minutes on 2 cores, once).
 
 Without binaries and without Go the live tests are skipped, unless
 ``KFSTOR_REQUIRE_CLUSTER=1`` (CI), which turns that into a failure so CI can never

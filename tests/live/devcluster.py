@@ -42,8 +42,6 @@ def seed(cp: ControlPlane, scenario: str) -> None:
     module = _scenarios_module()
     if module is not None and hasattr(module, "seed_scenario"):
         module.seed_scenario(cp, scenario)
-    elif scenario != "empty":
-        raise SystemExit(f"unknown scenario {scenario!r}: tests/live/scenarios.py is missing; use 'empty'")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,6 +50,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, help="directory for PKI, logs and etcd data (default: temp)")
     parser.add_argument("--keep", action="store_true", help="keep the workdir after stopping")
     args = parser.parse_args(argv)
+    if args.scenario != "empty" and _scenarios_module() is None:
+        print(f"devcluster: unknown scenario {args.scenario!r}: tests/live/scenarios.py is missing; "
+              "only 'empty' is available", file=sys.stderr)
+        return 2
 
     binaries, reason = find_binaries(build=True)
     if binaries is None:

@@ -1,0 +1,1 @@
+"""An example third-party kfstor check package (entry point group `kfstor.checks`)."""

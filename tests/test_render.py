@@ -1,0 +1,484 @@
+"""Golden files for every renderer, plus the properties each format promises.
+
+One fixed Report: tests/golden/snapshot.yaml run through kfstor.runner.run with a fixed time and
+date, the built-in `default_storage_class` check and two checks defined here (so the goldens do
+not move when other built-in checks change), and a config with an active, an expired and an
+unmatched waiver. Regenerate the goldens with KFSTOR_UPDATE_GOLDEN=1 and review the diff.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html.parser
+import io
+import json
+import os
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+import kfstor
+from kfstor import CLUSTER, Check, Context, Finding, Snapshot, fail, ok, skip, warn
+from kfstor.config import Config
+from kfstor.loader import load_checks
+from kfstor.model import Report, Status, Waiver
+from kfstor.render import FORMATS, renderer
+from kfstor.runner import run
+from kfstor.snapshot import build, from_files
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+SNAPSHOT = GOLDEN / "snapshot.yaml"
+SCHEMA_FILE = Path(kfstor.__file__).resolve().parent / "schema" / "report-v1.json"
+NOW = "2026-01-01T00:00:00Z"
+TODAY = dt.date(2026, 1, 1)
+PART_OF = "app.kubernetes.io/part-of"
+XSS = "<script>alert(1)</script>"
+XSS_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
+
+GOLDEN_FILES = {
+    "table": "report.txt",
+    "json": "report.json",
+    "junit": "report.junit.xml",
+    "markdown": "report.md",
+    "html": "report.html",
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Two checks that exist only in this file
+
+
+def _claims(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+    for pvc in snap.of("PersistentVolumeClaim"):
+        meta = pvc["metadata"]
+        where = f"{meta.get('namespace')}/{meta['name']}"
+        phase = (pvc.get("status") or {}).get("phase", "Pending")
+        if meta.get("deletionTimestamp"):
+            since = meta["deletionTimestamp"]
+            yield skip(pvc, f"claim {where} is being deleted since {since}; not evaluated")
+        elif phase != "Bound":
+            modes = ", ".join(pvc["spec"].get("accessModes", []))
+            wanted = pvc["spec"].get("storageClassName")
+            yield fail(pvc, f"claim {where} is {phase}: it asks {wanted} for {modes}")
+        elif PART_OF not in (meta.get("labels") or {}):
+            yield warn(pvc, f"claim {where} is Bound but has no {PART_OF} label | owner unknown")
+        else:
+            yield ok(pvc, f"claim {where} is Bound and part of {meta['labels'][PART_OF]}")
+
+
+def _crash(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+    yield ok(CLUSTER, "never reported: the check crashes before its findings are collected")
+    raise RuntimeError("cannot read the parameter table:\n  volumeBindingMode missing")
+
+
+CLAIMS_CHECK = Check(
+    id="golden_claims",
+    title="Claims are Bound and labelled with their owner",
+    kinds=("PersistentVolumeClaim",),
+    evaluate=_claims,
+    description="Every claim is Bound and says which application it belongs to.\n\nA test check.",
+    remediation="Label each claim with app.kubernetes.io/part-of and fix Pending claims.",
+)
+CRASH_CHECK = Check(
+    id="golden_crash",
+    title="A check with a bug",
+    kinds=("StorageClass",),
+    evaluate=_crash,
+    description="Always raises, so the report shows an error result.",
+    remediation="Fix the check.",
+)
+
+ACTIVE = Waiver("golden_claims", "PersistentVolumeClaim/kubeflow-user-example-com/workspace-nb1",
+                "notebook nb1 starts on demand (TICKET-42)", dt.date(2026, 3, 31))
+EXPIRED = Waiver("golden_claims", "PersistentVolumeClaim/kubeflow/katib-mysql",
+                 "labels come with the next Katib upgrade", dt.date(2025, 12, 1))
+UNMATCHED = Waiver("default_storage_class", "StorageClass/gp2", "legacy class kept for old volumes", None)
+CONFIG = Config(waivers=(ACTIVE, EXPIRED, UNMATCHED), path="kfstor.yaml")
+
+
+def builtin(check_id: str) -> Check:
+    return next(c for c in load_checks(include_plugins=False).checks if c.id == check_id)
+
+
+def golden_report() -> Report:
+    snap = from_files([str(SNAPSHOT)])
+    checks = [builtin("default_storage_class"), CLAIMS_CHECK, CRASH_CHECK]
+    report = run(checks, snap, config=CONFIG, today=TODAY, now=NOW)
+    # The path and version would make the goldens depend on the checkout and the release.
+    return replace(report, source=replace(report.source, description="tests/golden/snapshot.yaml"),
+                   version="0.0.0-golden")
+
+
+def render(report: Report, fmt: str) -> str:
+    out = io.StringIO()
+    renderer(fmt)(report, out)
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def report() -> Report:
+    return golden_report()
+
+
+@pytest.fixture(scope="module")
+def outputs(report: Report) -> dict[str, str]:
+    return {fmt: render(report, fmt) for fmt in FORMATS}
+
+
+# ---------------------------------------------------------------------------------------------
+# The fixed report itself: what the goldens show
+
+
+def test_the_fixed_report_has_the_expected_statuses(report: Report) -> None:
+    by_id = {r.id: r for r in report.results}
+    assert [r.id for r in report.results] == ["default_storage_class", "golden_claims", "golden_crash"]
+    assert by_id["default_storage_class"].status is Status.PASS
+    assert [(str(f.ref), f.status) for f in by_id["default_storage_class"].findings] == [
+        ("StorageClass/gp3", Status.PASS)]
+
+    claims = by_id["golden_claims"]
+    assert claims.status is Status.FAIL
+    got = {str(f.ref): f for f in claims.findings}
+    assert {ref: f.status for ref, f in got.items()} == {
+        "PersistentVolumeClaim/kubeflow-user-example-com/shared-datasets": Status.FAIL,
+        "PersistentVolumeClaim/kubeflow/katib-mysql": Status.WARN,
+        "PersistentVolumeClaim/kubeflow/mysql-pv-claim": Status.PASS,
+        "PersistentVolumeClaim/kubeflow/seaweedfs-pvc": Status.PASS,
+        "PersistentVolumeClaim/kubeflow-user-example-com/workspace-nb1": Status.PASS,
+        "PersistentVolumeClaim/kubeflow-user-example-com/scratch-old": Status.SKIP,
+    }
+    waived = got["PersistentVolumeClaim/kubeflow-user-example-com/workspace-nb1"]
+    assert waived.waived == ACTIVE and waived.original_status is Status.FAIL
+    expired = got["PersistentVolumeClaim/kubeflow/katib-mysql"]
+    assert expired.waived is None
+    assert expired.note == "waiver expired on 2025-12-01: labels come with the next Katib upgrade"
+
+    crash = by_id["golden_crash"]
+    assert crash.status is Status.ERROR and crash.findings == ()
+    assert crash.reason == "RuntimeError: cannot read the parameter table: volumeBindingMode missing"
+
+    assert report.notes == (
+        "waiver for default_storage_class on StorageClass/gp2 matched no warn or fail finding",)
+    assert report.exit_status == 1
+    assert report.verdict() == "Storage readiness gate FAILED (1 error, 1 fail, 1 pass)"
+    assert report.source.context == "arn:aws:eks:eu-west-1:111122223333:cluster/ml-prod"
+    assert report.source.server_version == "v1.33.4-eks-1234567"
+
+
+# ---------------------------------------------------------------------------------------------
+# Goldens
+
+
+@pytest.mark.parametrize("fmt", sorted(GOLDEN_FILES))
+def test_golden(fmt: str, outputs: dict[str, str]) -> None:
+    path = GOLDEN / GOLDEN_FILES[fmt]
+    text = outputs[fmt]
+    if os.environ.get("KFSTOR_UPDATE_GOLDEN") == "1":
+        path.write_text(text, encoding="utf-8", newline="")
+    assert path.exists(), f"{path} is missing: run with KFSTOR_UPDATE_GOLDEN=1 and review it"
+    expected = path.read_text(encoding="utf-8")
+    assert text == expected, f"{fmt} output differs from {path.name} (KFSTOR_UPDATE_GOLDEN=1 to accept)"
+
+
+def test_rendering_is_deterministic(report: Report, outputs: dict[str, str]) -> None:
+    assert {fmt: render(golden_report(), fmt) for fmt in FORMATS} == outputs
+
+
+# ---------------------------------------------------------------------------------------------
+# Terminal
+
+
+def test_terminal_to_a_file_is_plain_text(outputs: dict[str, str]) -> None:
+    text = outputs["table"]
+    assert "\x1b" not in text
+    lines = text.splitlines()
+    assert lines[0] == ("kfstor 0.0.0-golden · tests/golden/snapshot.yaml (context "
+                        "arn:aws:eks:eu-west-1:111122223333:cluster/ml-prod) · "
+                        "Kubernetes v1.33.4-eks-1234567 · Kubeflow namespace kubeflow")
+    assert lines[-1] == "Storage readiness gate FAILED (1 error, 1 fail, 1 pass)"
+    # Worst first: error, then fail, then pass.
+    heads = [line.split(" — ")[0] for line in lines if line[:5] in ("ERROR", "FAIL ", "PASS ")]
+    assert heads == ["ERROR golden_crash", "FAIL  golden_claims", "PASS  default_storage_class"]
+    assert ("      WARN  PersistentVolumeClaim/kubeflow/katib-mysql: claim kubeflow/katib-mysql is Bound "
+            "but has no app.kubernetes.io/part-of label | owner unknown [waiver expired on 2025-12-01: "
+            "labels come with the next Katib upgrade]") in lines
+    assert "      RuntimeError: cannot read the parameter table: volumeBindingMode missing" in lines
+
+
+def test_terminal_prints_cluster_text_literally() -> None:
+    """Rich markup in cluster text is printed as text, not interpreted."""
+    report = hostile_report("[bold red]x[/bold red] [link=file:///etc]y[/link]")
+    text = render(report, "table")
+    assert "[bold red]x[/bold red] [link=file:///etc]y[/link]" in text
+    assert "\x1b" not in text
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON
+
+
+def schema() -> dict[str, Any]:
+    return json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+
+
+def test_json_validates_against_the_shipped_schema(outputs: dict[str, str]) -> None:
+    doc = json.loads(outputs["json"])
+    validator = jsonschema.Draft202012Validator(schema(), format_checker=jsonschema.FormatChecker())
+    validator.validate(doc)
+    assert doc["schema"] == "kfstor.report/v1"
+    assert doc["summary"] == {"pass": 1, "warn": 0, "fail": 1, "skip": 0, "error": 1, "total": 3}
+    assert doc["gate"] == {"fail_on": "fail", "passed": False, "exit_code": 1,
+                           "verdict": "Storage readiness gate FAILED (1 error, 1 fail, 1 pass)"}
+    checks = {c["id"]: c for c in doc["checks"]}
+    assert checks["golden_crash"]["status"] == "error"
+    assert checks["golden_crash"]["findings"] == []
+    waived = next(f for f in checks["golden_claims"]["findings"] if f["name"] == "workspace-nb1")
+    assert waived == {
+        "status": "pass", "kind": "PersistentVolumeClaim", "namespace": "kubeflow-user-example-com",
+        "name": "workspace-nb1", "object": "PersistentVolumeClaim/kubeflow-user-example-com/workspace-nb1",
+        "message": "claim kubeflow-user-example-com/workspace-nb1 is Pending: it asks gp3 for ReadWriteOnce",
+        "original_status": "fail",
+        "waiver": {"reason": "notebook nb1 starts on demand (TICKET-42)", "expires": "2026-03-31"},
+    }
+    assert [c["name"] for c in doc["inventory"]["storage_classes"]] == ["efs-sc", "gp2", "gp3"]
+    assert [c["name"] for c in doc["inventory"]["kubeflow_claims"]] == [
+        "mysql-pv-claim", "katib-mysql", "seaweedfs-pvc"]
+
+
+@pytest.mark.parametrize("breakage", ["bad status", "missing summary", "wrong schema", "extra key",
+                                      "finding without message"])
+def test_schema_rejects_broken_documents(breakage: str, outputs: dict[str, str]) -> None:
+    doc = json.loads(outputs["json"])
+    if breakage == "bad status":
+        doc["checks"][0]["status"] = "ok"
+    elif breakage == "missing summary":
+        del doc["summary"]
+    elif breakage == "wrong schema":
+        doc["schema"] = "kfstor.report/v2"
+    elif breakage == "extra key":
+        doc["checks"][0]["severity"] = "high"
+    else:
+        del doc["checks"][1]["findings"][0]["message"]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(doc, schema(), cls=jsonschema.Draft202012Validator)
+
+
+# ---------------------------------------------------------------------------------------------
+# JUnit
+
+
+def test_junit_has_a_suite_per_check_and_a_case_per_finding(outputs: dict[str, str]) -> None:
+    root = ET.fromstring(outputs["junit"])
+    assert root.tag == "testsuites"
+    assert {k: root.get(k) for k in ("tests", "failures", "errors", "skipped")} == {
+        "tests": "8", "failures": "1", "errors": "1", "skipped": "1"}
+    suites = {s.get("name"): s for s in root.findall("testsuite")}
+    assert list(suites) == ["default_storage_class", "golden_claims", "golden_crash"]
+
+    def cases(suite: str) -> dict[str, str]:
+        out = {}
+        for case in suites[suite].findall("testcase"):
+            children = [c.tag for c in case]
+            assert len(children) == 1, children
+            out[case.get("name")] = children[0]
+            assert case.get("classname") == f"kfstor.{suite}"
+        return out
+
+    assert cases("default_storage_class") == {"StorageClass/gp3": "system-out"}
+    assert cases("golden_claims") == {
+        "PersistentVolumeClaim/kubeflow-user-example-com/shared-datasets": "failure",
+        "PersistentVolumeClaim/kubeflow/katib-mysql": "system-out",
+        "PersistentVolumeClaim/kubeflow-user-example-com/workspace-nb1": "system-out",
+        "PersistentVolumeClaim/kubeflow/mysql-pv-claim": "system-out",
+        "PersistentVolumeClaim/kubeflow/seaweedfs-pvc": "system-out",
+        "PersistentVolumeClaim/kubeflow-user-example-com/scratch-old": "skipped",
+    }
+    assert cases("golden_crash") == {"check": "error"}
+    claims = suites["golden_claims"]
+    assert {k: claims.get(k) for k in ("tests", "failures", "errors", "skipped")} == {
+        "tests": "6", "failures": "1", "errors": "0", "skipped": "1"}
+    failure = claims.find("testcase/failure")
+    assert failure is not None
+    assert failure.get("message") == ("claim kubeflow-user-example-com/shared-datasets is Pending: "
+                                      "it asks gp3 for ReadWriteMany")
+    assert failure.text is not None and failure.text.endswith(
+        "Remediation: Label each claim with app.kubernetes.io/part-of and fix Pending claims.")
+    nb1 = "PersistentVolumeClaim/kubeflow-user-example-com/workspace-nb1"
+    waived = claims.find(f"testcase[@name='{nb1}']/system-out")
+    assert waived is not None
+    assert waived.text == ("pass: claim kubeflow-user-example-com/workspace-nb1 is Pending: it asks gp3 "
+                           "for ReadWriteOnce (waived (fail): notebook nb1 starts on demand (TICKET-42), "
+                           "until 2026-03-31)")
+    error = suites["golden_crash"].find("testcase/error")
+    assert error is not None
+    assert error.get("message") == "RuntimeError: cannot read the parameter table: volumeBindingMode missing"
+    skipped = claims.find("testcase/skipped")
+    assert skipped is not None
+    assert skipped.get("message") == ("claim kubeflow-user-example-com/scratch-old is being deleted since "
+                                      "2025-12-31T23:40:00Z; not evaluated")
+
+
+def test_junit_for_a_check_skipped_without_findings() -> None:
+    snap = build([], from_files([str(SNAPSHOT)]).source, unavailable={
+        "PersistentVolumeClaim": "forbidden: list persistentvolumeclaims"})
+    report = run([CLAIMS_CHECK], snap, today=TODAY, now=NOW)
+    root = ET.fromstring(render(report, "junit"))
+    (suite,) = root.findall("testsuite")
+    (case,) = suite.findall("testcase")
+    assert case.get("name") == "check"
+    skipped = case.find("skipped")
+    assert skipped is not None and skipped.get("message") == "forbidden: list persistentvolumeclaims"
+    assert root.get("skipped") == "1" and root.get("failures") == "0"
+
+
+# ---------------------------------------------------------------------------------------------
+# HTML
+
+
+class _Tags(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.script_text: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        self._in_script = tag == "script"
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script":
+            self._in_script = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_script:
+            self.script_text.append(data)
+
+
+def parse_html(text: str) -> _Tags:
+    parser = _Tags()
+    parser.feed(text)
+    parser.close()
+    return parser
+
+
+def test_html_is_self_contained(outputs: dict[str, str]) -> None:
+    text = outputs["html"]
+    tags = parse_html(text)
+    names = [tag for tag, _ in tags.tags]
+    assert "link" not in names
+    assert "iframe" not in names and "object" not in names and "embed" not in names
+    assert names.count("script") == 1
+    assert names.count("style") == 1
+    for tag, attrs in tags.tags:
+        if tag == "script":
+            assert "src" not in attrs
+        for attr in ("src", "href", "srcset", "action", "data", "xlink:href"):
+            value = (attrs.get(attr) or "").strip().lower()
+            assert not value.startswith(("http://", "https://", "//")), (tag, attr, value)
+    assert not re.search(r"url\(\s*['\"]?(https?:)?//", text), "CSS must not load anything remote"
+    assert "@import" not in text and "@font-face" not in text
+    assert "kfstor storage readiness report" in text
+    assert "<svg" in text  # the inline chart
+
+
+def test_html_header_and_inventory(outputs: dict[str, str]) -> None:
+    text = outputs["html"]
+    assert "<dt>Context</dt><dd>arn:aws:eks:eu-west-1:111122223333:cluster/ml-prod</dd>" in text
+    assert "<dt>Server version</dt><dd>v1.33.4-eks-1234567</dd>" in text
+    assert "0.0.0-golden · report created 2026-01-01T00:00:00Z" in text
+    assert '<section class="check error" data-status="error" id="check-golden_crash">' in text
+    assert ('<div class="note">waiver expired on 2025-12-01: labels come with the next Katib upgrade</div>'
+            in text)
+    assert "waived (fail): notebook nb1 starts on demand (TICKET-42) · until 2026-03-31" in text
+    sections = re.findall(r'<section class="check (\w+)" data-status="\w+" id="check-(\w+)"', text)
+    assert sections == [("error", "golden_crash"), ("fail", "golden_claims"),
+                        ("pass", "default_storage_class")]
+
+
+def hostile_report(payload: str) -> Report:
+    """Cluster text carrying `payload` in a class name, an annotation, a parameter and a message."""
+    source = from_files([str(SNAPSHOT)]).source
+    objects: list[dict[str, Any]] = [
+        {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+         "metadata": {"name": payload, "creationTimestamp": "2025-01-01T00:00:00Z",
+                      "annotations": {"storageclass.kubernetes.io/is-default-class": "true",
+                                      "description": payload}},
+         "provisioner": "ebs.csi.aws.com", "parameters": {"type": payload},
+         "reclaimPolicy": "Delete", "volumeBindingMode": "WaitForFirstConsumer"},
+        {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+         "metadata": {"name": "second", "creationTimestamp": "2026-01-01T00:00:00Z",
+                      "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+         "provisioner": "ebs.csi.aws.com"},
+    ]
+
+    def echo(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+        for sc in snap.of("StorageClass"):
+            note = (sc["metadata"].get("annotations") or {}).get("description")
+            if note:
+                yield fail(sc, f"annotation says {note}")
+
+    echo_check = Check(id="echo", title="Echo " + payload, kinds=("StorageClass",), evaluate=echo,
+                       description="Echoes an annotation.", remediation="Remove " + payload)
+    snap = build(objects, replace(source, description=payload, context=payload))
+    return run([builtin("default_storage_class"), echo_check], snap, today=TODAY, now=NOW)
+
+
+def test_html_escapes_everything_from_the_cluster() -> None:
+    report = hostile_report(XSS)
+    text = render(report, "html")
+    assert XSS not in text
+    assert text.count("<script") == 1  # the template's own filter script
+    assert "alert(1)" not in "".join(parse_html(text).script_text)
+    # name (header, inventory, findings), annotation (finding message), parameter (inventory)
+    assert f"annotation says {XSS_ESCAPED}" in text
+    assert f'<td class="obj">{XSS_ESCAPED}</td>' in text
+    assert f"type={XSS_ESCAPED}" in text
+    assert f"<dt>Context</dt><dd>{XSS_ESCAPED}</dd>" in text
+    assert f"StorageClass/{XSS_ESCAPED}" in text
+    assert text.count(XSS_ESCAPED) >= 8
+
+
+def test_html_escapes_quotes_in_attributes() -> None:
+    payload = '" onmouseover="alert(1)'
+    text = render(hostile_report(payload), "html")
+    assert 'onmouseover="alert(1)' not in text
+    assert "&#34; onmouseover=&#34;alert(1)" in text
+
+
+# ---------------------------------------------------------------------------------------------
+# Markdown
+
+
+def test_markdown_summary(outputs: dict[str, str]) -> None:
+    lines = outputs["markdown"].splitlines()
+    assert lines[0] == "## kfstor: Storage readiness gate FAILED (1 error, 1 fail, 1 pass)"
+    rows = [line for line in lines if line.startswith("| ") and "`" in line]
+    assert [row.split(" | ")[1].split("`")[1] for row in rows] == [
+        "golden_crash", "golden_claims", "default_storage_class"]
+    claims_row = rows[1]
+    assert claims_row.count("**") == 4  # the fail and the warn finding, not the passes
+    assert "owner unknown" in claims_row and "label \\| owner unknown" in claims_row
+    note = "> Note: waiver for default_storage_class on StorageClass/gp2 matched no warn or fail finding"
+    assert note in lines
+
+
+def unescaped_pipes(row: str) -> int:
+    return len(re.findall(r"(?<!\\)\|", row))
+
+
+def test_markdown_escapes_cluster_text() -> None:
+    payload = "a|b <img src=x onerror=alert(1)>" + XSS
+    text = render(hostile_report(payload), "markdown")
+    assert "<script>" not in text and "<img" not in text
+    assert "&lt;script&gt;" in text
+    assert "a\\|b" in text
+    for line in text.splitlines():
+        if line.startswith("| ") and "`" in line:  # check rows: exactly three cells
+            assert unescaped_pipes(line) == 4, line
