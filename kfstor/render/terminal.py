@@ -55,8 +55,9 @@ def render(report: Report, out: TextIO) -> None:
         if not result.findings:
             console.print(Text(f"      {result.reason}", style="dim"))
             continue
-        problems = [f for f in result.findings if f.status is not Status.PASS]
-        passing = [f for f in result.findings if f.status is Status.PASS]
+        # Waived findings stay visible: an accepted risk is still a risk a reader should see.
+        problems = [f for f in result.findings if f.status is not Status.PASS or f.waived]
+        passing = [f for f in result.findings if f.status is Status.PASS and not f.waived]
         shown = problems[:MAX_SHOWN] if problems else passing[:MAX_SHOWN]
         for finding in shown:
             row = Text("      ")
