@@ -16,7 +16,9 @@ pod is a fail wherever they run. Pods that finished (Succeeded, Failed) do not c
 are terminating still hold the attachment and do. Decisions where Kubernetes itself is lenient:
 a ReadWriteOnce volume that is never attached (an NFS PersistentVolume, or a CSI driver whose
 CSIDriver says `attachRequired: false`) works across nodes, so that case is a warn asking for
-ReadWriteMany rather than a fail; an unscheduled pod next to pods on one node is a warn.
+ReadWriteMany rather than a fail; node-local volumes (hostPath, local, local-path) on two nodes
+are a fail (the pods see different data or cannot start); an unscheduled pod next to pods on one
+node is a warn.
 
 Claims with neither ReadWriteMany nor a shared ReadWriteOnce volume get no finding of their own;
 when there are none at all, one cluster-wide pass says so.
@@ -31,7 +33,8 @@ from kfstor import CLUSTER, Check, Context, Finding, Snapshot, fail, k8s, ok, sk
 
 RWX = "ReadWriteMany"
 RWOP = "ReadWriteOncePod"
-NON_ATTACHED_SOURCES = ("nfs", "cephfs", "glusterfs", "hostPath", "local", "flexVolume")
+NON_ATTACHED_SOURCES = ("nfs", "cephfs", "glusterfs")
+NODE_LOCAL_SOURCES = ("hostPath", "local")
 MAX_LISTED = 4
 
 
@@ -71,6 +74,15 @@ class _Cluster:
     def class_of(self, pvc: Mapping[str, Any]) -> str | None:
         wanted = k8s.claim_class_name(pvc)
         return self.default_name if wanted is None else wanted
+
+    def node_local(self, pv: Mapping[str, Any] | None, sc_name: str | None) -> bool:
+        """True when the volume's data lives on one node (hostPath, local volumes, local-path, ...)."""
+        if pv is not None:
+            spec: Mapping[str, Any] = k8s.dig(pv, "spec", default={})
+            if any(key in spec for key in NODE_LOCAL_SOURCES):
+                return True
+        sc = self.classes.get(sc_name or "")
+        return sc is not None and storage.backend(k8s.provisioner(sc)).node_local
 
     def attached(self, pvc: Mapping[str, Any], pv: Mapping[str, Any] | None, sc_name: str | None) -> bool:
         """False when Kubernetes never attaches this volume (so ReadWriteOnce is not enforced)."""
@@ -221,6 +233,12 @@ def _judge_shared(cluster: _Cluster, pvc: Mapping[str, Any], pods: list[Mapping[
     nodes = sorted({k8s.pod_node(p) for p in pods} - {""})
     unscheduled = [k8s.name(p) for p in pods if not k8s.pod_node(p)]
     if len(nodes) >= 2:
+        if cluster.node_local(pv, cluster.class_of(pvc)):
+            return fail(pvc, (
+                f"ReadWriteOnce claim {pvc_name} is node-local storage but is mounted on nodes {', '.join(nodes)} "
+                f"by {listed}: the pods away from its node see other data or cannot start; use a ReadWriteMany "
+                "class for shared data"
+            ))
         if not cluster.attached(pvc, pv, cluster.class_of(pvc)):
             return warn(pvc, (
                 f"ReadWriteOnce claim {pvc_name} is mounted on nodes {', '.join(nodes)} by {listed}: its "

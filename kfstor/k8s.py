@@ -235,7 +235,8 @@ def events_for(events: tuple[K8sObject, ...], kind: str, ns: str, obj_name: str,
         for ev in events
         if dig(ev, "involvedObject", "kind", default="") == kind
         and dig(ev, "involvedObject", "name", default="") == obj_name
-        and (dig(ev, "involvedObject", "namespace", default="") or namespace(ev)) == ns
+        # Events about cluster-scoped objects (PVs, nodes) live in "default" with no involved namespace.
+        and (dig(ev, "involvedObject", "namespace", default="") or (namespace(ev) if ns else "")) == ns
     ]
     matching.sort(key=_event_time, reverse=True)
     return matching[:limit]

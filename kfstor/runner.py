@@ -78,7 +78,7 @@ def _finish(result: CheckResult, config: Config, today: dt.date, used: set[Waive
     settings = config.for_check(result.id)
     waivers = [w for w in config.waivers if w.check == result.id]
     findings = [_waive(_override(f, settings.status), waivers, today, used) for f in result.findings]
-    findings.sort(key=lambda f: (-f.status.rank, f.ref))
+    findings.sort(key=lambda f: (-f.status.rank, f.ref.kind, f.ref.namespace or "", f.ref.name))
     status = worst(f.status for f in findings)
     reason = ""
     if status is Status.SKIP:

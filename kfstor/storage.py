@@ -195,6 +195,8 @@ def rwx_capability(sc: K8sObject) -> RwxVerdict:
         return RwxVerdict(True, info.label)
     if info is UNKNOWN:
         return RwxVerdict(None, f"unknown provisioner {prov}: test with a ReadWriteMany probe claim")
+    if rwx_block_capability(sc).capable:
+        return RwxVerdict(False, f"{info.label} shares volumes across nodes only as raw block (volumeMode: Block)")
     return RwxVerdict(False, f"{info.label} serves ReadWriteOnce only")
 
 
