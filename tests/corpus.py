@@ -28,6 +28,8 @@ from typing import Any
 import yaml
 
 CASES_DIR = Path(__file__).parent / "cases"
+# The shipped examples carry the same expectation header, so a new user's first audit is tested too.
+EXAMPLES_DIR = Path(__file__).parent.parent / "examples"
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,8 @@ class Case:
 
     @property
     def id(self) -> str:
-        return f"{self.path.relative_to(CASES_DIR).with_suffix('')}::{self.check_id}"
+        root = CASES_DIR if self.path.is_relative_to(CASES_DIR) else EXAMPLES_DIR.parent
+        return f"{self.path.relative_to(root).with_suffix('')}::{self.check_id}"
 
 
 def header(path: Path) -> dict[str, Any]:
@@ -59,7 +62,7 @@ def header(path: Path) -> dict[str, Any]:
 
 def load_cases() -> list[Case]:
     cases = []
-    for path in sorted(CASES_DIR.rglob("*.yaml")):
+    for path in [*sorted(CASES_DIR.rglob("*.yaml")), *sorted(EXAMPLES_DIR.glob("*.yaml"))]:
         data = header(path)
         for check_id, expected in data["expect"].items():
             expected = dict(expected)
