@@ -91,7 +91,10 @@ def _describe_claim_problem(nb: _Notebook, claim: str, pvc: Mapping[str, Any] | 
     wanted = k8s.claim_class_name(pvc)
     sc_name = default if wanted is None else wanted
     sc = classes.get(sc_name or "")
-    if phase == "Pending" and sc is not None and k8s.binding_mode(sc) == WFFC:
+    # Once the scheduler has picked a node (selected-node), the claim no longer waits for a consumer:
+    # still Pending then means provisioning failed.
+    waiting = k8s.SELECTED_NODE_ANNOTATION not in k8s.dig(pvc, "metadata", "annotations", default={})
+    if phase == "Pending" and sc is not None and k8s.binding_mode(sc) == WFFC and waiting:
         if nb.stopped:
             return 0, f"{claim} Pending until the notebook starts ({WFFC})"
         if not nb.has_pod or not nb.nodes:

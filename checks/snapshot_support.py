@@ -123,7 +123,8 @@ def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
 def _judge(subject: Mapping[str, Any] | Ref, label: str, prov: str, driver: str,
            by_driver: Mapping[str, list[Mapping[str, Any]]]) -> Finding:
     if not driver:
-        return warn(subject, (
+        # Nothing stands behind the claim yet (no volume, no class, no default): not evaluated.
+        return skip(subject, (
             f"{label}: its CSI driver is unknown (no bound volume, no provisioner), so snapshot support "
             "cannot be judged"
         ))

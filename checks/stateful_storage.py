@@ -36,7 +36,7 @@ def _problems(sc: Obj, pv: Obj | None, subject: str) -> tuple[list[str], list[st
     fine: list[str] = []
     shared = storage.shared_filesystem(sc)
     if shared:
-        problems.append(f"the class is a {shared}: write-heavy databases need block storage, use a block "
+        problems.append(f"the class is a shared file system, {shared}: write-heavy databases need block storage, use a block "
                         "class (ReadWriteOnce) for it")
     else:
         fine.append("block storage")
@@ -66,7 +66,7 @@ def _problems(sc: Obj, pv: Obj | None, subject: str) -> tuple[list[str], list[st
 
 def _finding(subject_obj: Obj, label: str, sc: Obj, pv: Obj | None, subject: str) -> Finding:
     problems, fine = _problems(sc, pv, subject)
-    prefix = f"{label} on StorageClass {k8s.name(sc)}: "
+    prefix = f"{label} {k8s.name(sc)}: " if label.endswith("default class") else f"{label} on StorageClass {k8s.name(sc)}: "
     if problems:
         return warn(subject_obj, prefix + "; ".join(problems))
     return ok(subject_obj, prefix + ", ".join(fine))
@@ -81,7 +81,7 @@ def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
             yield skip(CLUSTER, "pre-install: Kubeflow is not installed and there is no default StorageClass "
                                 "to judge (default_storage_class reports it)")
             return
-        yield _finding(default, "pre-install: Kubeflow's databases and object store will use the default",
+        yield _finding(default, "pre-install: Kubeflow's databases and object store will use the default class",
                        default, None, "Kubeflow's metadata")
         return
     for row in rows:

@@ -238,7 +238,7 @@ def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
     unreadable = [f"{kind}: {snap.unavailable[kind]}" for kind in ("ResourceQuota", "CSIStorageCapacity")
                   if kind in snap.unavailable]
     note = f" ({'; '.join(unreadable)})" if unreadable else ""
-    classes_text = ", ".join(sorted(relevant_classes)) or "no class known"
+    classes_text = ", ".join(sorted(relevant_classes)) or "any class Kubeflow uses"
     yield skip(CLUSTER, (
         f"{summary}; no ResourceQuota in {', '.join(sorted(namespaces))} limits storage and no "
         f"CSIStorageCapacity is published for {classes_text}{note}: nothing to compare against"

@@ -193,6 +193,11 @@ def _transport_message(conn: _Connection, exc: BaseException | str) -> str:
                 f"{conn.timeout:g}s")
     if "refused" in lowered:
         return f"cannot reach the cluster at {conn.server}: connection refused"
+    if ("remotedisconnected" in lowered or "connection aborted" in lowered or "reset by peer" in lowered
+            or "broken pipe" in lowered):
+        # urllib3 words this "('Connection aborted.', RemoteDisconnected(...))": say what happened.
+        return (f"cannot reach the cluster at {conn.server}: the server closed the connection "
+                "without answering (did it stop?)")
     if "name or service not known" in lowered or "nodename nor servname" in lowered or "resolve" in lowered:
         return f"cannot reach the cluster at {conn.server}: host name does not resolve"
     return f"cannot reach the cluster at {conn.server}: {text[:200]}"

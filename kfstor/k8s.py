@@ -242,12 +242,17 @@ def events_for(events: tuple[K8sObject, ...], kind: str, ns: str, obj_name: str,
     return matching[:limit]
 
 
-def _event_time(ev: K8sObject) -> str:
+def _event_time(ev: K8sObject) -> tuple[str, bool, str]:
+    """Sort key, newest last: the time, then Warning over Normal (timestamps have one-second
+    resolution and a provisioner's Provisioning and ProvisioningFailed share a second: the
+    warning is the one that explains), then the name for a stable order."""
+    stamp = creation_timestamp(ev)
     for key in ("lastTimestamp", "eventTime", "firstTimestamp"):
         value = ev.get(key)
         if isinstance(value, str) and value:
-            return value
-    return creation_timestamp(ev)
+            stamp = value
+            break
+    return (stamp, ev.get("type") == "Warning", name(ev))
 
 
 def describe_event(ev: K8sObject) -> str:
