@@ -36,7 +36,8 @@ def _problems(sc: Obj, pv: Obj | None, subject: str) -> tuple[list[str], list[st
     fine: list[str] = []
     shared = storage.shared_filesystem(sc)
     if shared:
-        problems.append(f"the class is a shared file system, {shared}: write-heavy databases need block storage, use a block "
+        problems.append(f"the class is a shared file system, {shared}: write-heavy databases need block storage, "
+                        "use a block "
                         "class (ReadWriteOnce) for it")
     else:
         fine.append("block storage")
@@ -66,7 +67,8 @@ def _problems(sc: Obj, pv: Obj | None, subject: str) -> tuple[list[str], list[st
 
 def _finding(subject_obj: Obj, label: str, sc: Obj, pv: Obj | None, subject: str) -> Finding:
     problems, fine = _problems(sc, pv, subject)
-    prefix = f"{label} {k8s.name(sc)}: " if label.endswith("default class") else f"{label} on StorageClass {k8s.name(sc)}: "
+    on = " " if label.endswith("default class") else " on StorageClass "
+    prefix = f"{label}{on}{k8s.name(sc)}: "
     if problems:
         return warn(subject_obj, prefix + "; ".join(problems))
     return ok(subject_obj, prefix + ", ".join(fine))
