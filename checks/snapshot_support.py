@@ -69,7 +69,7 @@ def _pv_driver(pv: Mapping[str, Any] | None) -> str:
 def _targets(snap: Snapshot, ctx: Context) -> list[tuple[Mapping[str, Any] | Ref, str, str, str]]:
     """(subject, description, provisioner, CSI driver) for each volume to snapshot."""
     classes = snap.of("StorageClass")
-    claims = kubeflow.platform_claims(snap.of("PersistentVolumeClaim"), snap.of("Deployment"), ctx.namespace)
+    claims = kubeflow.platform_claims(snap, ctx.namespace)
     targets: list[tuple[Mapping[str, Any] | Ref, str, str, str]] = []
     for platform, pvc in claims:
         if pvc is None or not platform.database:

@@ -49,7 +49,7 @@ def _demand(snap: Snapshot, ctx: Context) -> tuple[list[_Request], list[Mapping[
     classes = snap.of("StorageClass")
     default = k8s.effective_default_class(classes)
     default_name = k8s.name(default) if default is not None else None
-    rows = kubeflow.platform_claims(snap.of("PersistentVolumeClaim"), snap.of("Deployment"), ctx.namespace)
+    rows = kubeflow.platform_claims(snap, ctx.namespace)
     if not rows:
         planned = [
             _Request(kubeflow.claim_namespace(c, ctx.namespace), c.name, k8s.quantity_bytes(c.size) or 0,

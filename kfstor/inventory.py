@@ -80,7 +80,7 @@ def build_inventory(snap: Snapshot, namespace: str) -> Inventory:
         node = k8s.pod_node(pod)
         users.setdefault((ns, claim_name), []).append(f"{k8s.name(pod)}@{node}" if node else k8s.name(pod))
     claim_rows = []
-    for claim, pvc in kubeflow.platform_claims(snap.of("PersistentVolumeClaim"), snap.of("Deployment"), namespace):
+    for claim, pvc in kubeflow.platform_claims(snap, namespace):
         ns = kubeflow.claim_namespace(claim, namespace)
         if pvc is None:
             claim_rows.append(ClaimRow(ns, claim.name, claim.role, "Missing", "", claim.size, (), "", ()))

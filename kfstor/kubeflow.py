@@ -60,37 +60,37 @@ def claim_namespace(claim: PlatformClaim, kubeflow_namespace: str) -> str:
     return claim.namespace or kubeflow_namespace
 
 
-def object_store(
-    snap_pvcs: dict[tuple[str, str], K8sObject], deployments: dict[tuple[str, str], K8sObject], namespace: str
-) -> PlatformClaim | None:
+def _present(snap: Snapshot, kind: str, name: str, namespace: str) -> bool:
+    return snap.get(kind, name, namespace) is not None
+
+
+def object_store(snap: Snapshot, namespace: str) -> PlatformClaim | None:
     """Which artifact store is installed: SeaweedFS (1.11+) or MinIO (≤1.10), never both demanded.
 
     A Deployment decides first (the claim of a removed store may linger after an upgrade),
     then the claims themselves.
     """
     for store in (SEAWEEDFS, MINIO):
-        if (namespace, store.workload) in deployments:
+        if _present(snap, "Deployment", store.workload, namespace):
             return store
     for store in (SEAWEEDFS, MINIO):
-        if (namespace, store.name) in snap_pvcs:
+        if _present(snap, "PersistentVolumeClaim", store.name, namespace):
             return store
     return None
 
 
-def expected_claims(
-    pvcs: tuple[K8sObject, ...], deployments: tuple[K8sObject, ...], namespace: str
-) -> tuple[list[PlatformClaim], list[PlatformClaim]]:
+def expected_claims(snap: Snapshot, namespace: str) -> tuple[list[PlatformClaim], list[PlatformClaim]]:
     """(claims that must exist, optional claims that do exist) for the installed variant.
 
     Returns ([], []) when Kubeflow is not installed (none of its platform claims or workloads present).
+    Only the platform's known names are looked up in the snapshot's index: the cost does not grow
+    with the number of claims in the cluster.
     """
-    pvc_index = {(k8s.namespace(p), k8s.name(p)): p for p in pvcs}
-    deploy_index = {(k8s.namespace(d), k8s.name(d)): d for d in deployments}
-    store = object_store(pvc_index, deploy_index, namespace)
+    store = object_store(snap, namespace)
     candidates = [*REQUIRED_CORE, *([store] if store else []), *OPTIONAL]
     installed = any(
-        (claim_namespace(c, namespace), c.name) in pvc_index
-        or (claim_namespace(c, namespace), c.workload) in deploy_index
+        _present(snap, "PersistentVolumeClaim", c.name, claim_namespace(c, namespace))
+        or _present(snap, "Deployment", c.workload, claim_namespace(c, namespace))
         for c in candidates
     )
     if not installed:
@@ -98,23 +98,22 @@ def expected_claims(
     # Pipelines and Katib each may run on PostgreSQL instead of MySQL: demand MySQL only when
     # its replacement is absent.
     required: list[PlatformClaim] = []
-    if (namespace, "postgres-pvc") not in pvc_index:
+    if not _present(snap, "PersistentVolumeClaim", "postgres-pvc", namespace):
         required.append(MYSQL)
-    if (namespace, "katib-postgres") not in pvc_index:
+    if not _present(snap, "PersistentVolumeClaim", "katib-postgres", namespace):
         required.append(KATIB_MYSQL)
     if store:
         required.append(store)
-    optional = [c for c in OPTIONAL if (claim_namespace(c, namespace), c.name) in pvc_index]
+    optional = [c for c in OPTIONAL if _present(snap, "PersistentVolumeClaim", c.name, claim_namespace(c, namespace))]
     return (required, optional)
 
 
-def platform_claims(
-    pvcs: tuple[K8sObject, ...], deployments: tuple[K8sObject, ...], namespace: str
-) -> list[tuple[PlatformClaim, K8sObject | None]]:
+def platform_claims(snap: Snapshot, namespace: str) -> list[tuple[PlatformClaim, K8sObject | None]]:
     """Every platform claim to audit with its object (None when it is missing)."""
-    required, optional = expected_claims(pvcs, deployments, namespace)
-    pvc_index = {(k8s.namespace(p), k8s.name(p)): p for p in pvcs}
-    return [(c, pvc_index.get((claim_namespace(c, namespace), c.name))) for c in (*required, *optional)]
+    required, optional = expected_claims(snap, namespace)
+    return [
+        (c, snap.get("PersistentVolumeClaim", c.name, claim_namespace(c, namespace))) for c in (*required, *optional)
+    ]
 
 
 def is_notebook_statefulset(sts: K8sObject) -> bool:
@@ -140,24 +139,12 @@ class ClaimStorage:
 def claims_with_classes(snap: Snapshot, namespace: str) -> list[ClaimStorage]:
     """platform_claims() joined with each present claim's StorageClass (empty before install).
 
-    Looks up only the platform's known claim and workload names through the snapshot's index, so
-    it costs the same on a cluster with 50,000 claims as on one with ten.
     """
-    pvcs: list[K8sObject] = []
-    deployments: list[K8sObject] = []
-    for claim in (*REQUIRED_CORE, MINIO, SEAWEEDFS, *OPTIONAL):
-        ns = claim_namespace(claim, namespace)
-        found = snap.get("PersistentVolumeClaim", claim.name, ns)
-        if found is not None:
-            pvcs.append(found)
-        deployment = snap.get("Deployment", claim.workload, ns)
-        if deployment is not None:
-            deployments.append(deployment)
     storage_classes = snap.of("StorageClass")
     by_name = {k8s.name(sc): sc for sc in storage_classes}
     default = k8s.effective_default_class(storage_classes)
     rows = []
-    for claim, pvc in platform_claims(tuple(pvcs), tuple(deployments), namespace):
+    for claim, pvc in platform_claims(snap, namespace):
         class_name: str | None = None
         sc: K8sObject | None = None
         if pvc is not None:
