@@ -1,0 +1,280 @@
+"""Scale benchmark: kfstor against the real test API server, as ratios to baselines in the same run.
+
+    python benchmarks/bench.py            # N = 1,000 and 10,000
+    python benchmarks/bench.py --quick    # N = 200 and 2,000, with the regression guard (CI)
+    python benchmarks/bench.py --large    # N = 1,000, 10,000 and 50,000
+
+For each N: a fresh kube-apiserver + etcd (tests/live/controlplane.py) is seeded with the
+synthetic cluster of benchmarks/synth.py (N claims + N volumes, N/10 notebooks with their pods,
+events, Kubeflow's layout). Then, several repetitions each (median and spread reported):
+the floor (benchmarks/floor.py: plain paginated GETs + json.loads), kubectl get of the same kinds
+as JSON, kfstor audit live (table, html), kfstor audit --from its snapshot (yaml, json), a
+json.load of that JSON file, and each kfstor run's peak RSS; plus `kfstor --help` and
+`kfstor checks` start-up, and check evaluation alone in-process. Machines here are noisy, so the
+claims are ratios between commands timed side by side. The last line of output is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from benchmarks.seed import seed  # noqa: E402
+from benchmarks.synth import cluster  # noqa: E402
+from tests.live.controlplane import find_binaries, install_crds, start_control_plane  # noqa: E402
+
+KFSTOR = [sys.executable, "-m", "kfstor"]
+PY = [sys.executable]
+
+# Generous limits for --quick in CI: far above what noise produces, far below what a quadratic
+# join or a request per object costs.
+GUARD = {"live_vs_floor": 3.0, "growth_10x": 16.0, "offline_json_vs_parse": 4.0, "help_s": 1.5,
+         "requests_per_page_ratio": 1.0}
+
+
+@dataclass
+class Timing:
+    seconds: list[float] = field(default_factory=list)
+    rss_kb: list[int] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+    def spread(self) -> str:
+        return f"{min(self.seconds):.3f}–{max(self.seconds):.3f}"
+
+
+def run(cmd: list[str], stdout: Any = subprocess.DEVNULL, env: dict[str, str] | None = None,
+        ok_codes: tuple[int, ...] = (0, 1)) -> tuple[float, int]:
+    """Run a command; return (wall seconds, peak RSS in KiB of that child)."""
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=stdout, stderr=err, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode not in ok_codes:
+            err.seek(0)
+            raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}: {err.read().decode()[-800:]}")
+    return elapsed, int(usage.ru_maxrss)
+
+
+def repeat(reps: int, cmd: list[str], **kwargs: Any) -> Timing:
+    timing = Timing()
+    for _ in range(reps):
+        seconds, rss = run(cmd, **kwargs)
+        timing.seconds.append(seconds)
+        timing.rss_kb.append(rss)
+    return timing
+
+
+def needed_paths() -> tuple[list[str], list[str]]:
+    """(API list paths, kubectl resource names) for the kinds kfstor's checks read."""
+    from kfstor.kinds import KINDS
+    from kfstor.loader import load_checks
+
+    kinds = sorted({k for c in load_checks(include_plugins=False).checks for k in c.all_kinds})
+    paths, names = [], []
+    for kind in kinds:
+        info = KINDS[kind]
+        prefix = "/api/v1" if not info.group else f"/apis/{info.group}/{info.versions[0]}"
+        paths.append(f"{prefix}/{info.plural}")
+        names.append(info.plural if not info.group else f"{info.plural}.{info.group}")
+    return paths, names
+
+
+def kfstor_requests(audit_log: Path) -> int:
+    count = 0
+    with audit_log.open() as handle:
+        for line in handle:
+            if '"userAgent":"kfstor"' in line and '"stage":"ResponseComplete"' in line:
+                count += 1
+    return count
+
+
+def measure(n: int, reps: int, binaries: Any, work: Path) -> dict[str, Any]:
+    cp = start_control_plane(work / f"cp-{n}", binaries)
+    try:
+        install_crds(cp)
+        objects = cluster(n)
+        start = time.perf_counter()
+        created = seed(cp, objects)
+        seed_s = time.perf_counter() - start
+        kubeconfig = str(cp.kubeconfig("admin"))
+        paths, names = needed_paths()
+        env = {**os.environ, "NO_COLOR": "1"}
+
+        floor_out = subprocess.run([*PY, str(REPO / "benchmarks" / "floor.py"), kubeconfig, *paths],
+                                   capture_output=True, text=True, check=True).stdout
+        raw = json.loads(floor_out)
+        floor = repeat(reps, [*PY, str(REPO / "benchmarks" / "floor.py"), kubeconfig, *paths])
+        kubectl = None
+        if shutil.which("kubectl"):
+            kubectl = repeat(reps, ["kubectl", "--kubeconfig", kubeconfig, "get", ",".join(names), "-A",
+                                    "-o", "json"], env=env)
+        before = kfstor_requests(cp.audit_log_path)
+        live_table = repeat(reps, [*KFSTOR, "audit", "--kubeconfig", kubeconfig], env=env)
+        requests_per_run = (kfstor_requests(cp.audit_log_path) - before) / reps
+        html_path = work / f"report-{n}.html"
+        live_html = repeat(reps, [*KFSTOR, "audit", "--kubeconfig", kubeconfig, "--format", "html"],
+                           stdout=html_path.open("w"), env=env)
+        snap_yaml, snap_json = work / f"snap-{n}.yaml", work / f"snap-{n}.json"
+        run([*KFSTOR, "snapshot", "--kubeconfig", kubeconfig, "-o", str(snap_yaml)], env=env)
+        run([*KFSTOR, "snapshot", "--kubeconfig", kubeconfig, "-o", str(snap_json), "--format", "json"], env=env)
+        offline_yaml = repeat(reps, [*KFSTOR, "audit", "--from", str(snap_yaml)], env=env)
+        offline_json = repeat(reps, [*KFSTOR, "audit", "--from", str(snap_json)], env=env)
+        parse_json = repeat(reps, [*PY, "-c", f"import json; json.load(open({str(snap_json)!r}))"])
+        eval_s = evaluation_seconds(snap_json)
+        pages = sum(max(1, -(-count // 500)) for count in [raw["objects"]])  # lower bound on list calls
+        return {
+            "n": n, "objects_seeded": created, "seed_s": round(seed_s, 2),
+            "raw_json_mb": round(raw["bytes"] / 2**20, 2), "objects_listed": raw["objects"],
+            "floor": floor, "kubectl": kubectl, "live_table": live_table, "live_html": live_html,
+            "offline_yaml": offline_yaml, "offline_json": offline_json, "parse_json": parse_json,
+            "eval_s": eval_s, "kfstor_requests_per_run": requests_per_run, "list_pages_min": pages,
+            "kinds": len(paths), "snapshot_json_mb": round(snap_json.stat().st_size / 2**20, 2),
+        }
+    finally:
+        cp.stop()
+
+
+def evaluation_seconds(snapshot_file: Path) -> float:
+    """Check evaluation alone (all built-in checks plus the inventory), in-process, best of 3."""
+    from kfstor import runner
+    from kfstor.loader import load_checks
+    from kfstor.snapshot import from_files
+
+    snap = from_files([str(snapshot_file)])
+    checks = load_checks(include_plugins=False).checks
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        runner.run(checks, snap)
+        best = min(best, time.perf_counter() - start)
+    return round(best, 3)
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, " \
+           f"Python {platform.python_version()}"
+
+
+def ratio(a: float, b: float | None) -> float | None:
+    return round(a / b, 3) if b else None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", help="small N with the CI regression guard")
+    mode.add_argument("--large", action="store_true", help="also N = 50,000")
+    parser.add_argument("--reps", type=int, default=None, help="repetitions per measurement")
+    parser.add_argument("--out", type=Path, default=None, help="results file (JSON)")
+    args = parser.parse_args()
+
+    sizes = [200, 2000] if args.quick else [1000, 10000, 50000] if args.large else [1000, 10000]
+    reps = args.reps or (3 if args.quick else 5)
+    binaries, reason = find_binaries(build=True)
+    if binaries is None:
+        print(f"bench: no control plane: {reason}", file=sys.stderr)
+        return 2
+    work = Path(tempfile.mkdtemp(prefix="kfstor-bench-"))
+    results = []
+    try:
+        for n in sizes:
+            print(f"bench: N={n}: seeding and measuring ({reps} repetitions each)…", file=sys.stderr, flush=True)
+            results.append(measure(n, reps, binaries, work))
+        help_t = repeat(reps * 2, [*KFSTOR, "--help"])
+        checks_t = repeat(reps * 2, [*KFSTOR, "checks"])
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    rows = []
+    print(f"\nmachine: {machine()}")
+    header = f"{'N':>7} {'objects':>8} {'raw MB':>7} {'what':<22} {'median s':>9} {'spread s':>14} {'peak MB':>8}"
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        for label in ("floor", "kubectl", "live_table", "live_html", "offline_yaml", "offline_json", "parse_json"):
+            t: Timing | None = r[label]
+            if t is None:
+                continue
+            peak = f"{max(t.rss_kb) / 1024:.0f}" if label.startswith(("live", "offline")) else ""
+            print(f"{r['n']:>7} {r['objects_listed']:>8} {r['raw_json_mb']:>7} {label:<22} {t.median:>9.3f} "
+                  f"{t.spread():>14} {peak:>8}")
+        rows.append(r)
+    print(f"\n{'N':>7} {'live/floor':>11} {'live/kubectl':>13} {'html/floor':>11} {'offline json/parse':>19} "
+          f"{'offline yaml/json':>18} {'eval s':>7} {'requests':>9} {'peak/raw':>9}")
+    for r in rows:
+        print(f"{r['n']:>7} {ratio(r['live_table'].median, r['floor'].median):>11} "
+              f"{str(ratio(r['live_table'].median, r['kubectl'].median if r['kubectl'] else None)):>13} "
+              f"{ratio(r['live_html'].median, r['floor'].median):>11} "
+              f"{ratio(r['offline_json'].median, r['parse_json'].median):>19} "
+              f"{ratio(r['offline_yaml'].median, r['offline_json'].median):>18} {r['eval_s']:>7} "
+              f"{r['kfstor_requests_per_run']:>9.0f} "
+              f"{max(r['live_table'].rss_kb) / 1024 / max(r['raw_json_mb'], 0.01):>9.2f}")
+    small, big = rows[-2], rows[-1]
+    growth = ratio(big["live_table"].median, small["live_table"].median)
+    print(f"\ngrowth from N={small['n']} to N={big['n']} (x{big['n'] // small['n']} objects): live x{growth}, "
+          f"offline json x{ratio(big['offline_json'].median, small['offline_json'].median)}")
+    print(f"kfstor --help {help_t.median:.3f} s ({help_t.spread()}); kfstor checks {checks_t.median:.3f} s")
+
+    summary = {
+        "n": big["n"],
+        "live_vs_floor": ratio(big["live_table"].median, big["floor"].median),
+        "live_vs_kubectl": ratio(big["live_table"].median, big["kubectl"].median) if big["kubectl"] else None,
+        "growth_10x": growth,
+        "offline_json_vs_parse": ratio(big["offline_json"].median, big["parse_json"].median),
+        "peak_rss_mb": round(max(big["live_table"].rss_kb + big["offline_json"].rss_kb) / 1024, 1),
+        "raw_json_mb": big["raw_json_mb"],
+        "rss_vs_raw_json": round(max(big["live_table"].rss_kb) / 1024 / max(big["raw_json_mb"], 0.01), 2),
+        "eval_s": big["eval_s"],
+        "help_s": round(help_t.median, 3),
+        "checks_s": round(checks_t.median, 3),
+        "requests_per_run": big["kfstor_requests_per_run"],
+        "mode": "quick" if args.quick else "large" if args.large else "default",
+    }
+    if args.out:
+        detail = [{k: (vars(v) if isinstance(v, Timing) else v) for k, v in r.items()} for r in rows]
+        args.out.write_text(json.dumps({"machine": machine(), "summary": summary, "runs": detail}, indent=1))
+    failed = []
+    if args.quick:
+        # Requests: at most one list per page per kind plus discovery; a request per object breaks this.
+        allowed = big["kinds"] * (1 + big["objects_listed"] // 500) + 4
+        if big["kfstor_requests_per_run"] > allowed:
+            failed.append(f"kfstor made {big['kfstor_requests_per_run']:.0f} requests per audit (allowed {allowed})")
+        for key in ("live_vs_floor", "growth_10x", "offline_json_vs_parse", "help_s"):
+            if summary[key] is not None and summary[key] > GUARD[key]:
+                failed.append(f"{key} = {summary[key]} exceeds the guard {GUARD[key]}")
+        for message in failed:
+            print(f"bench: REGRESSION: {message}", file=sys.stderr)
+    print(json.dumps(summary))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
