@@ -22,6 +22,7 @@ from collections.abc import Iterator
 import pytest
 
 from .controlplane import (
+    Binaries,
     ControlPlane,
     ControlPlaneError,
     build_possible,
@@ -29,7 +30,7 @@ from .controlplane import (
     start_control_plane,
 )
 
-LIVE_FIXTURES = {"control_plane"}
+LIVE_FIXTURES = {"control_plane", "control_plane_binaries"}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -46,7 +47,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     ]
     if unmarked:
         raise pytest.UsageError(
-            "tests using the control_plane fixture must be marked @pytest.mark.live: " + ", ".join(unmarked)
+            "tests using a control plane fixture must be marked @pytest.mark.live: " + ", ".join(unmarked)
         )
 
 
@@ -67,8 +68,12 @@ def _announce(config: pytest.Config, message: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def control_plane(request: pytest.FixtureRequest) -> Iterator[ControlPlane]:
-    """A running control plane shared by the session: admin and auditor users, no controllers."""
+def control_plane_binaries(request: pytest.FixtureRequest) -> Binaries:
+    """etcd + kube-apiserver for tests that start their own control planes (start_control_plane).
+
+    Same rules as ``control_plane``: built on first use when Go is here, skipped without
+    binaries, a failure instead when ``KFSTOR_REQUIRE_CLUSTER=1``.
+    """
     config = request.config
     required = os.environ.get("KFSTOR_REQUIRE_CLUSTER") == "1"
 
@@ -87,7 +92,14 @@ def control_plane(request: pytest.FixtureRequest) -> Iterator[ControlPlane]:
         if required:
             pytest.fail(f"{message} (KFSTOR_REQUIRE_CLUSTER=1 forbids skipping)", pytrace=False)
         pytest.skip(message)
+    return binaries
 
+
+@pytest.fixture(scope="session")
+def control_plane(request: pytest.FixtureRequest, control_plane_binaries: Binaries) -> Iterator[ControlPlane]:
+    """A running control plane shared by the session: admin and auditor users, no controllers."""
+    config = request.config
+    binaries = control_plane_binaries
     started = time.monotonic()
     # Startup errors propagate: a broken control plane is an error, never a skip.
     cp = start_control_plane(binaries=binaries)

@@ -14,34 +14,20 @@ that module exists; ``empty`` (no objects at all) always works.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import signal
 import sys
 import threading
 import time
 from pathlib import Path
-from types import FrameType, ModuleType
+from types import FrameType
 
 if __package__ in (None, ""):
     # Run as a script: make "tests.live" importable from the repository root.
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     __package__ = "tests.live"  # lets the relative imports below resolve
 
-from .controlplane import ControlPlane, ControlPlaneError, find_binaries, start_control_plane
-
-
-def _scenarios_module() -> ModuleType | None:
-    """tests/live/scenarios.py if it exists. Errors inside it are not swallowed."""
-    name = f"{__package__}.scenarios"
-    if importlib.util.find_spec(name) is None:
-        return None
-    return importlib.import_module(name)
-
-
-def seed(cp: ControlPlane, scenario: str) -> None:
-    module = _scenarios_module()
-    if module is not None and hasattr(module, "seed_scenario"):
-        module.seed_scenario(cp, scenario)
+from .controlplane import ControlPlaneError, find_binaries, start_control_plane
+from .scenarios import EMPTY, SeedError, scenario_path, seed_scenario
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,9 +36,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, help="directory for PKI, logs and etcd data (default: temp)")
     parser.add_argument("--keep", action="store_true", help="keep the workdir after stopping")
     args = parser.parse_args(argv)
-    if args.scenario != "empty" and _scenarios_module() is None:
-        print(f"devcluster: unknown scenario {args.scenario!r}: tests/live/scenarios.py is missing; "
-              "only 'empty' is available", file=sys.stderr)
+    try:
+        scenario_path(args.scenario) if args.scenario != EMPTY else None  # fail before starting anything
+    except SeedError as exc:
+        print(f"devcluster: {exc}", file=sys.stderr)
         return 2
 
     binaries, reason = find_binaries(build=True)
@@ -75,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     try:
-        seed(cp, args.scenario)
+        seed_scenario(cp, args.scenario)
         admin, auditor = cp.kubeconfig("admin"), cp.kubeconfig("auditor")
         print(
             f"kube-apiserver {cp.server_version} ready at {cp.url} in {time.monotonic() - started:.1f}s "
