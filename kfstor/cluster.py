@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import os
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -290,7 +290,17 @@ def collect(kinds: Iterable[str], target: Target, progress: Callable[[str], None
     collected: set[str] = set()
     # A few lists in flight at once: the server does the work, so latency overlaps well.
     with ThreadPoolExecutor(max_workers=4) as pool:
-        for info, outcome in pool.map(read, plan):
+        futures = [pool.submit(read, entry) for entry in plan]
+        # The first list that fails ends the run: cancel the lists not started yet instead of
+        # letting each wait out its own --request-timeout against a server that is gone or hung.
+        wait(futures, return_when=FIRST_EXCEPTION)
+        failed = [exc for f in futures if f.done() and not f.cancelled() and (exc := f.exception()) is not None]
+        if failed:
+            for future in futures:
+                future.cancel()
+            raise failed[0]
+        for future in futures:
+            info, outcome = future.result()
             if isinstance(outcome, str):
                 unavailable[info.kind] = outcome
             else:

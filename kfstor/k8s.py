@@ -5,9 +5,10 @@ of the wrong type reads as absent instead of crashing a check.
 """
 
 
+import math
 import re
 from collections.abc import Iterator, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from kfstor.model import K8sObject
@@ -108,7 +109,9 @@ def provisioner(sc: K8sObject) -> str:
 
 def parameters(sc: K8sObject) -> dict[str, str]:
     raw: dict[str, Any] = dig(sc, "parameters", default={})
-    return {str(k): v if isinstance(v, str) else str(v) for k, v in raw.items()}
+    # Parameters are strings; a mapping or list in their place (only a hand-edited file has one)
+    # reads as absent rather than as its text, which may be huge or nested too deeply to print.
+    return {str(k): v if isinstance(v, str) else str(v) for k, v in raw.items() if not isinstance(v, dict | list)}
 
 
 def binding_mode(sc: K8sObject) -> str:
@@ -168,6 +171,7 @@ def requested_storage(pvc: K8sObject) -> str:
     return str(dig(pvc, "spec", "resources", "requests", "storage", default="") or "")
 
 
+MAX_QUANTITY = 2**63 - 1
 _QUANTITY = re.compile(r"^\s*([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)\s*([KMGTPE]i?|[mkunµ]|)\s*$")
 _FACTORS = {
     "": 1, "m": Decimal("0.001"), "u": Decimal("0.000001"), "µ": Decimal("0.000001"), "n": Decimal("1e-9"),
@@ -181,17 +185,20 @@ def quantity_bytes(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return int(value)
+        # NaN and infinity (YAML's .nan, .inf) are no quantity.
+        return int(value) if math.isfinite(value) and abs(value) <= MAX_QUANTITY else None
     if not isinstance(value, str):
         return None
     match = _QUANTITY.match(value)
     if not match:
         return None
     try:
-        number = Decimal(match.group(1))
-    except InvalidOperation:
+        number = Decimal(match.group(1)) * Decimal(str(_FACTORS[match.group(2)]))
+    except ArithmeticError:  # InvalidOperation, or an exponent beyond Decimal's range ("1e999999999Gi")
         return None
-    return int(number * Decimal(str(_FACTORS[match.group(2)])))
+    # Kubernetes holds quantities in 64 bits; a larger one ("1e4000") would only produce
+    # thousands of digits in a message.
+    return int(number) if number.is_finite() and abs(number) <= MAX_QUANTITY else None
 
 
 def format_bytes(count: int) -> str:

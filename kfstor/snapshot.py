@@ -104,11 +104,101 @@ def build(
 # Reading files
 
 
-def _yaml_loader() -> Any:
-    import yaml
+# Anchors and aliases are legal YAML but kubectl never writes them; a few in a hand-written file are
+# fine, but aliases of aliases multiply ("billion laughs"): a file of a few hundred bytes can stand
+# for 10**9 objects that the checks would walk for hours. Past this many extra nodes the file is refused.
+MAX_ALIAS_EXPANSION = 100_000
 
-    # The C loader is several times faster on large kubectl dumps; fall back when absent.
-    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+def _alias_expansion(root: Any) -> int:
+    """How many nodes aliases add to a composed document (iterative: no recursion on deep input).
+    A node reached from itself (a recursive alias) raises ValueError."""
+    from yaml.nodes import CollectionNode, MappingNode
+
+    def children(node: Any) -> list[Any]:
+        if isinstance(node, MappingNode):
+            return [part for pair in node.value for part in pair]
+        return list(node.value) if isinstance(node, CollectionNode) else []
+
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            on_path.discard(key)
+            sizes[key] = 1 + sum(sizes[id(child)] for child in children(node))
+            if sizes[key] - len(sizes) > MAX_ALIAS_EXPANSION:
+                return sizes[key] - len(sizes)  # too many already: no need to finish
+            continue
+        if key in sizes:
+            continue
+        if key in on_path:
+            raise ValueError("recursive alias")
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in children(node) if id(child) not in sizes)
+    return sizes[id(root)] - len(sizes)
+
+
+def _yaml_loader() -> Any:
+    """A safe loader that refuses alias bombs and recursive aliases, and fails cleanly on deep nesting.
+
+    PyYAML's C composer recurses in C and crashes the interpreter (SIGSEGV) on input nested some
+    ten thousand levels deep, so the fast C parser is paired with PyYAML's Python composer, which
+    raises RecursionError instead (reported as "nested too deeply").
+    """
+    import yaml
+    from yaml.composer import Composer, ComposerError
+    from yaml.constructor import SafeConstructor
+    from yaml.resolver import Resolver
+
+    class BoundedComposer(Composer):
+        def compose_document(self) -> Any:
+            # Composer.compose_document, plus the alias check when the document defines anchors.
+            # (the event methods come from the parser class mixed in below)
+            start = self.get_event().start_mark  # type: ignore[attr-defined]
+            node = self.compose_node(None, None)  # type: ignore[arg-type]
+            self.get_event()  # type: ignore[attr-defined]
+            anchored, self.anchors = bool(self.anchors), {}
+            if not anchored:
+                return node
+            try:
+                extra = _alias_expansion(node)
+            except ValueError as exc:
+                raise ComposerError(None, None, str(exc), start) from None
+            if extra > MAX_ALIAS_EXPANSION:
+                raise ComposerError(None, None, f"aliases expand the document by more than {MAX_ALIAS_EXPANSION} "
+                                    "nodes (an alias bomb?)", start)
+            return node
+
+    if getattr(yaml, "__with_libyaml__", False):
+        from yaml._yaml import CParser
+
+        class CLoader(BoundedComposer, CParser, SafeConstructor, Resolver):
+            def __init__(self, stream: str) -> None:
+                CParser.__init__(self, stream)
+                BoundedComposer.__init__(self)
+                SafeConstructor.__init__(self)
+                Resolver.__init__(self)
+
+        return CLoader
+
+    from yaml.parser import Parser
+    from yaml.reader import Reader
+    from yaml.scanner import Scanner
+
+    class PyLoader(Reader, Scanner, Parser, BoundedComposer, SafeConstructor, Resolver):
+        def __init__(self, stream: str) -> None:
+            Reader.__init__(self, stream)
+            Scanner.__init__(self)
+            Parser.__init__(self)
+            BoundedComposer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+
+    return PyLoader
 
 
 def _documents(text: str, name: str) -> Iterator[Any]:
@@ -162,16 +252,24 @@ def _flatten(doc: Any, name: str, position: str) -> Iterator[dict[str, Any]]:
     yield doc
 
 
+def _shown(text: str, limit: int = 120) -> str:
+    """Text from the file as it may appear in a one-line error: whitespace collapsed, cut short."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def _validate(obj: dict[str, Any], name: str, position: str) -> None:
     kind = obj.get("kind")
     if not isinstance(kind, str) or not kind:
         raise InputError(f"{name}: {position} has no 'kind'")
+    kind = _shown(kind)
     meta = obj.get("metadata")
     if not isinstance(meta, dict):
         raise InputError(f"{name}: {position} ({kind}) has no 'metadata' mapping")
     obj_name = meta.get("name")
     if not isinstance(obj_name, str) or not obj_name:
         raise InputError(f"{name}: {position} ({kind}) has no metadata.name")
+    obj_name = _shown(obj_name)
     namespace = meta.get("namespace")
     if namespace is not None and not isinstance(namespace, str):
         raise InputError(f"{name}: {position} ({kind}/{obj_name}) has a metadata.namespace that is not a string")
@@ -197,7 +295,8 @@ def _read_header(doc: Any, header: _Header) -> None:
         return
 
     def get(key: str) -> str:
-        return str(annotations.get(ANNOTATION_PREFIX + key) or "")
+        value = annotations.get(ANNOTATION_PREFIX + key)
+        return value if isinstance(value, str) else ""
 
     header.context = get("context") or header.context
     header.server = get("server") or header.server
@@ -210,10 +309,10 @@ def _read_header(doc: Any, header: _Header) -> None:
     if unavailable:
         try:
             parsed = json.loads(unavailable)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             parsed = {}
         if isinstance(parsed, dict):
-            header.unavailable.update({str(k): str(v) for k, v in parsed.items()})
+            header.unavailable.update({str(k): v for k, v in parsed.items() if isinstance(v, str)})
 
 
 def expand_paths(paths: Sequence[str]) -> list[str]:
@@ -255,7 +354,10 @@ def from_files(paths: Sequence[str]) -> Snapshot:
         label = "stdin" if name == "-" else name
         for index, doc in enumerate(_documents(_read_text(name), label)):
             _read_header(doc, header)
-            objects.extend(_flatten(doc, label, f"document {index + 1}"))
+            try:
+                objects.extend(_flatten(doc, label, f"document {index + 1}"))
+            except RecursionError:
+                raise InputError(f"{label}: document {index + 1} nests lists too deeply") from None
     source = Source(
         kind="file",
         description=", ".join("stdin" if n == "-" else n for n in names),

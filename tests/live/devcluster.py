@@ -7,8 +7,8 @@ Starts etcd + kube-apiserver (building kfstor-testcp first if needed and Go is
 installed), optionally seeds a scenario, prints the kubeconfig paths and waits
 until Ctrl-C, then stops both processes.
 
-Scenarios come from ``seed_scenario(cp, name)`` in tests/live/scenarios.py when
-that module exists; ``empty`` (no objects at all) always works.
+NAME is a scenario in tests/cases/scenarios (without .yaml), any kubectl-style
+file, or ``empty`` (no objects at all).
 """
 
 from __future__ import annotations
