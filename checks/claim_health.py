@@ -32,31 +32,24 @@ RESIZE_FAILURES = ("ControllerResizeError", "NodeResizeError")
 
 
 class Events:
-    """Events by object, indexed on first use: healthy clusters never pay for the index."""
+    """Events by object (k8s.object_events), looked up on first need: healthy clusters never
+    pay for the index."""
 
     def __init__(self, snap: Snapshot) -> None:
         self._snap = snap
-        self._index: dict[tuple[str, str, str], list[Mapping[str, Any]]] | None = None
 
     def get(self, key: tuple[str, str, str]) -> list[Mapping[str, Any]]:
-        if self._index is None:
-            self._index = k8s.event_index(self._snap.of("Event"))
-        return self._index.get(key, [])
+        return k8s.object_events(self._snap).get(key, [])
 
 
 class Users:
-    """Names of the active pods using each claim, indexed on first use."""
+    """Names of the active pods using each claim (k8s.claim_users), looked up on first need."""
 
     def __init__(self, snap: Snapshot) -> None:
         self._snap = snap
-        self._index: dict[tuple[str, str], list[str]] | None = None
 
     def get(self, key: tuple[str, str]) -> list[str]:
-        if self._index is None:
-            self._index = {}
-            for ns, claim, pod in k8s.iter_claim_users(self._snap.of("Pod")):
-                self._index.setdefault((ns, claim), []).append(k8s.name(pod))
-        return sorted(self._index.get(key, []))
+        return sorted(k8s.name(pod) for pod in k8s.claim_users(self._snap).get(key, []))
 
 
 def _latest_event(events: Events, kind: str, ns: str, obj_name: str) -> str:
@@ -161,8 +154,11 @@ def _claims(snap: Snapshot, events: Events) -> Iterator[Finding]:
 def _volumes(snap: Snapshot, events: Events) -> Iterator[Finding]:
     healthy: Counter[str] = Counter()
     for pv in snap.of("PersistentVolume"):
-        pv_name = k8s.name(pv)
         phase = k8s.phase(pv, default="")
+        if phase not in ("Failed", "Released"):  # the common case: count it and move on
+            healthy[phase or "no phase"] += 1
+            continue
+        pv_name = k8s.name(pv)
         claim_ref: Mapping[str, Any] = k8s.dig(pv, "spec", "claimRef", default={})
         ref_name = k8s.dig(claim_ref, "name", default="")
         former = f"{k8s.dig(claim_ref, 'namespace', default='')}/{ref_name}" if ref_name else "(unknown)"
@@ -197,8 +193,6 @@ def _volumes(snap: Snapshot, events: Events) -> Iterator[Finding]:
             else:
                 yield warn(pv, f"PersistentVolume {pv_name} is Released with the deprecated reclaim policy "
                                f"{policy}: use Retain or Delete")
-        else:
-            healthy[phase or "no phase"] += 1
     if healthy:
         parts = ", ".join(f"{healthy[p]} {p}" for p in sorted(healthy))
         total = sum(healthy.values())

@@ -53,11 +53,11 @@ EVENTS_SHOWN = 3
 Obj = Mapping[str, Any]
 
 
-def _events_text(events: list[Obj], ns: str, name: str) -> str:
+def _events_text(events: list[Obj]) -> str:
+    """`events` are one claim's, newest first (k8s.object_events)."""
     if not events:
         return "no events recorded for the claim (events expire after an hour)"
-    latest = k8s.events_for(tuple(events), "PersistentVolumeClaim", ns, name, limit=EVENTS_SHOWN)
-    return "latest events: " + " | ".join(k8s.describe_event(ev) for ev in latest)
+    return "latest events: " + " | ".join(k8s.describe_event(ev) for ev in events[:EVENTS_SHOWN])
 
 
 def _bound(pvc: Obj, snap: Snapshot, where: str) -> Finding:
@@ -119,8 +119,7 @@ def _pending_diagnosis(pvc: Obj, sc_name: str | None, sc: Obj | None, events: li
     reasons = {k8s.dig(ev, "reason", default="") for ev in events}
     failed = [ev for ev in events if k8s.dig(ev, "reason", default="") == "ProvisioningFailed"]
     if failed:
-        latest = k8s.events_for(tuple(failed), "PersistentVolumeClaim", k8s.namespace(pvc), k8s.name(pvc), 1)
-        text = " ".join(k8s.dig(latest[0], "message", default="").split()) if latest else ""
+        text = " ".join(k8s.dig(failed[0], "message", default="").split())
         return f"provisioning by {prov} failed ({text}): fix the cause in the provisioner or the class"
     driver = storage.csi_name(prov)
     unregistered = csidrivers_read and "/" not in driver and driver not in drivers
@@ -143,10 +142,10 @@ def _pending(pvc: Obj, where: str, workload: str, sc_name: str | None, sc: Obj |
                else "no pod that mounts it has been scheduled yet")
         return warn(pvc, f"{where} is Pending: StorageClass {sc_name} binds WaitForFirstConsumer and {who}; "
                          f"it binds once a pod of {workload} is scheduled, so check why it is not; "
-                         f"{_events_text(events, k8s.namespace(pvc), k8s.name(pvc))}")
+                         f"{_events_text(events)}")
     diagnosis = _pending_diagnosis(pvc, sc_name, sc, events, drivers, csidrivers_read)
     return fail(pvc, f"{where} is Pending: {diagnosis}; "
-                     f"{_events_text(events, k8s.namespace(pvc), k8s.name(pvc))}")
+                     f"{_events_text(events)}")
 
 
 def _pre_install(snap: Snapshot, ctx: Context) -> Finding:
@@ -167,21 +166,8 @@ def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
     if not rows:
         yield _pre_install(snap, ctx)
         return
-    wanted = {(row.namespace, row.claim.name) for row in rows}
-    events: dict[tuple[str, str], list[Obj]] = {}
-    for ev in snap.of("Event"):
-        if k8s.dig(ev, "involvedObject", "kind", default="") != "PersistentVolumeClaim":
-            continue
-        key = (k8s.dig(ev, "involvedObject", "namespace", default="") or k8s.namespace(ev),
-               k8s.dig(ev, "involvedObject", "name", default=""))
-        if key in wanted:
-            events.setdefault(key, []).append(ev)
-    consumers: dict[tuple[str, str], list[Obj]] = {}
-    namespaces = {row.namespace for row in rows}
-    pods = tuple(p for p in snap.of("Pod") if k8s.namespace(p) in namespaces)
-    for ns, claim_name, pod in k8s.iter_claim_users(pods):
-        if (ns, claim_name) in wanted:
-            consumers.setdefault((ns, claim_name), []).append(pod)
+    events = k8s.object_events(snap)
+    consumers = k8s.claim_users(snap)
     drivers = {k8s.name(d): d for d in snap.of("CSIDriver")}
     csidrivers_read = snap.has_collected("CSIDriver")
 
@@ -200,12 +186,13 @@ def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
             yield _bound(pvc, snap, where)
         elif phase == "Lost":
             volume = k8s.dig(pvc, "spec", "volumeName", default="") or "its volume"
-            history = _events_text(events.get(key, []), *key)
+            history = _events_text(events.get(("PersistentVolumeClaim", *key), []))
             yield fail(pvc, f"{where} is Lost: PersistentVolume {volume} is gone with its data; restore it "
                             f"from a backup or re-create the claim; {history}")
         elif phase == "Pending":
             yield _pending(pvc, where, row.claim.workload, row.class_name, row.storage_class,
-                           events.get(key, []), consumers.get(key, []), drivers, csidrivers_read)
+                           events.get(("PersistentVolumeClaim", *key), []), consumers.get(key, []), drivers,
+                           csidrivers_read)
         else:
             yield fail(pvc, f"{where} is in unknown phase {phase}; describe the claim")
 

@@ -46,20 +46,30 @@ class _Cluster:
         self.classes = {k8s.name(sc): sc for sc in classes}
         default = k8s.effective_default_class(classes)
         self.default_name = k8s.name(default) if default is not None else None
-        self.pvs = {k8s.name(pv): pv for pv in snap.of("PersistentVolume")}
+        self.snap = snap
         self.pvs_known = snap.has_collected("PersistentVolume")
         csidrivers = snap.of("CSIDriver")
         self.drivers = frozenset(k8s.name(d) for d in csidrivers) if snap.has_collected("CSIDriver") else None
         self.no_attach = frozenset(
             k8s.name(d) for d in csidrivers if k8s.dig(d, "spec", "attachRequired", default=True) is False
         )
-        self.static: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
-        for pv in snap.of("PersistentVolume"):
-            if k8s.phase(pv, default="") != "Available" or RWX not in k8s.access_modes(pv):
-                continue
-            key = (k8s.dig(pv, "spec", "storageClassName", default=""), k8s.volume_mode(pv))
-            self.static.setdefault(key, []).append(pv)
+        self._static: dict[tuple[str, str], list[Mapping[str, Any]]] | None = None
         self._capable: dict[bool, list[str]] = {}
+
+    def pv(self, volume_name: str) -> Mapping[str, Any] | None:
+        return self.snap.get("PersistentVolume", volume_name) if volume_name else None
+
+    @property
+    def static(self) -> dict[tuple[str, str], list[Mapping[str, Any]]]:
+        """Available RWX volumes by (class, volume mode): built only when an RWX claim needs them."""
+        if self._static is None:
+            self._static = {}
+            for pv in self.snap.of("PersistentVolume"):
+                if k8s.phase(pv, default="") != "Available" or RWX not in k8s.access_modes(pv):
+                    continue
+                key = (k8s.dig(pv, "spec", "storageClassName", default=""), k8s.volume_mode(pv))
+                self._static.setdefault(key, []).append(pv)
+        return self._static
 
     def capable_classes(self, block: bool) -> list[str]:
         if block not in self._capable:
@@ -114,7 +124,7 @@ def _judge_rwx(cluster: _Cluster, pvc: Mapping[str, Any]) -> Finding:
     block = k8s.volume_mode(pvc) == "Block"
     kind = "raw block" if block else "filesystem"
     volume_name = k8s.dig(pvc, "spec", "volumeName", default="")
-    pv = cluster.pvs.get(volume_name) if volume_name else None
+    pv = cluster.pv(volume_name)
     phase = k8s.phase(pvc)
     sc_name = cluster.class_of(pvc)
     alternatives = [n for n in cluster.capable_classes(block) if n != sc_name]
@@ -207,7 +217,7 @@ def _pod_list(pods: list[Mapping[str, Any]]) -> str:
     return ", ".join(shown) + more
 
 
-def _attach_event(events: dict[tuple[str, str, str], list[Mapping[str, Any]]], ns: str,
+def _attach_event(events: Mapping[tuple[str, str, str], list[Mapping[str, Any]]], ns: str,
                   pods: list[Mapping[str, Any]]) -> str:
     for pod in pods:
         for ev in events.get(("Pod", ns, k8s.name(pod)), []):
@@ -217,10 +227,10 @@ def _attach_event(events: dict[tuple[str, str, str], list[Mapping[str, Any]]], n
 
 
 def _judge_shared(cluster: _Cluster, pvc: Mapping[str, Any], pods: list[Mapping[str, Any]],
-                  events: dict[tuple[str, str, str], list[Mapping[str, Any]]]) -> Finding | None:
+                  events: Mapping[tuple[str, str, str], list[Mapping[str, Any]]]) -> Finding | None:
     pvc_name = k8s.name(pvc)
     volume_name = k8s.dig(pvc, "spec", "volumeName", default="")
-    pv = cluster.pvs.get(volume_name) if volume_name else None
+    pv = cluster.pv(volume_name)
     granted = k8s.granted_access_modes(pvc, pv)
     listed = _pod_list(pods)
     if RWOP in granted:
@@ -275,23 +285,21 @@ def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
         yield skip(CLUSTER, "no PersistentVolumeClaims in the snapshot")
         return
     cluster = _Cluster(snap)
-    users: dict[tuple[str, str], dict[str, Mapping[str, Any]]] = {}
-    for ns, claim, pod in k8s.iter_claim_users(snap.of("Pod")):
-        users.setdefault((ns, claim), {})[k8s.name(pod)] = pod
-    events: dict[tuple[str, str, str], list[Mapping[str, Any]]] = {}
-    if any(len(by_name) > 1 for by_name in users.values()):
-        events = k8s.event_index(snap.of("Event"))
+    users = k8s.claim_users(snap)
     judged = 0
     for pvc in pvcs:
         finding: Finding | None
         if RWX in k8s.access_modes(pvc):
             finding = _judge_rwx(cluster, pvc)
         else:
-            by_name = users.get((k8s.namespace(pvc), k8s.name(pvc)), {})
+            using = users.get((k8s.namespace(pvc), k8s.name(pvc)), ())
+            if len(using) < 2:
+                continue
+            by_name = {k8s.name(pod): pod for pod in using}
             if len(by_name) < 2:
                 continue
             pods = [by_name[n] for n in sorted(by_name)]
-            finding = _judge_shared(cluster, pvc, pods, events)
+            finding = _judge_shared(cluster, pvc, pods, k8s.object_events(snap))
         if finding is not None:
             judged += 1
             yield finding

@@ -75,10 +75,12 @@ def build_inventory(snap: Snapshot, namespace: str) -> Inventory:
             rwx_reason=rwx.reason,
         ))
 
-    users: dict[tuple[str, str], list[str]] = {}
-    for ns, claim_name, pod in k8s.iter_claim_users(snap.of("Pod")):
-        node = k8s.pod_node(pod)
-        users.setdefault((ns, claim_name), []).append(f"{k8s.name(pod)}@{node}" if node else k8s.name(pod))
+    claim_users = k8s.claim_users(snap)
+
+    def users(ns: str, claim_name: str) -> tuple[str, ...]:
+        pods = claim_users.get((ns, claim_name), [])
+        return tuple(sorted(f"{k8s.name(p)}@{k8s.pod_node(p)}" if k8s.pod_node(p) else k8s.name(p) for p in pods))
+
     claim_rows = []
     for claim, pvc in kubeflow.platform_claims(snap, namespace):
         ns = kubeflow.claim_namespace(claim, namespace)
@@ -96,6 +98,6 @@ def build_inventory(snap: Snapshot, namespace: str) -> Inventory:
             capacity=capacity,
             access_modes=tuple(k8s.access_modes(pvc)),
             volume=k8s.dig(pvc, "spec", "volumeName", default=""),
-            mounted_by=tuple(sorted(users.get((ns, claim.name), []))),
+            mounted_by=users(ns, claim.name),
         ))
     return Inventory(classes=tuple(class_rows), claims=tuple(claim_rows))

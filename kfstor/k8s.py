@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from kfstor.model import K8sObject
+from kfstor.snapshot import Snapshot
 
 T = TypeVar("T")
 
@@ -156,10 +157,18 @@ def claim_class(pvc: K8sObject, storage_classes: tuple[K8sObject, ...]) -> tuple
 
 
 def phase(obj: K8sObject, default: str = "Pending") -> str:
+    status = obj.get("status") if type(obj) is dict else None
+    if type(status) is dict:  # fast path, read for every claim and volume
+        value = status.get("phase")
+        return value if type(value) is str else default
     return dig(obj, "status", "phase", default=default)
 
 
 def access_modes(obj: K8sObject) -> list[str]:
+    spec = obj.get("spec") if type(obj) is dict else None
+    modes = spec.get("accessModes") if type(spec) is dict else None
+    if type(modes) is list:  # fast path, read for every claim
+        return [m for m in modes if type(m) is str]
     return str_list(obj, "spec", "accessModes")
 
 
@@ -248,18 +257,28 @@ def iter_claim_users(pods: tuple[K8sObject, ...]) -> Iterator[tuple[str, str, K8
             yield namespace(pod), claim, pod
 
 
-def events_for(events: tuple[K8sObject, ...], kind: str, ns: str, obj_name: str, limit: int = 3) -> list[K8sObject]:
+def claim_users(snap: Snapshot) -> Mapping[tuple[str, str], list[K8sObject]]:
+    """Active pods by the (namespace, claim) they mount, built once per snapshot."""
+
+    def build(s: Snapshot) -> dict[tuple[str, str], list[K8sObject]]:
+        index: dict[tuple[str, str], list[K8sObject]] = {}
+        for ns, claim, pod in iter_claim_users(s.of("Pod")):
+            index.setdefault((ns, claim), []).append(pod)
+        return index
+
+    return snap.memo("k8s.claim_users", build)
+
+
+def object_events(snap: Snapshot) -> Mapping[tuple[str, str, str], list[K8sObject]]:
+    """Events by (involved kind, namespace, name), newest first, built once per snapshot.
+    Cluster-scoped objects (PersistentVolumes, Nodes) are keyed with namespace ""."""
+    return snap.memo("k8s.object_events", lambda s: event_index(s.of("Event")))
+
+
+def events_for(snap: Snapshot, kind: str, ns: str, obj_name: str, limit: int = 3) -> list[K8sObject]:
     """The latest events about one object, newest first."""
-    matching = [
-        ev
-        for ev in events
-        if dig(ev, "involvedObject", "kind", default="") == kind
-        and dig(ev, "involvedObject", "name", default="") == obj_name
-        # Events about cluster-scoped objects (PVs, nodes) live in "default" with no involved namespace.
-        and (dig(ev, "involvedObject", "namespace", default="") or (namespace(ev) if ns else "")) == ns
-    ]
-    matching.sort(key=_event_time, reverse=True)
-    return matching[:limit]
+    key_ns = "" if kind in CLUSTER_SCOPED_KINDS else ns
+    return object_events(snap).get((kind, key_ns, obj_name), [])[:limit]
 
 
 def _event_time(ev: K8sObject) -> tuple[str, bool, str]:

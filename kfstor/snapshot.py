@@ -10,14 +10,15 @@ from __future__ import annotations
 import io
 import json
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from kfstor.kinds import FORBIDDEN_KINDS
 from kfstor.model import Source
 
+T = TypeVar("T")
 ANNOTATION_PREFIX = "kfstor.io/"
 SNAPSHOT_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -42,6 +43,7 @@ class Snapshot:
     _index: dict[tuple[str, str, str], dict[str, Any]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # One index over every object, built once: checks join by name instead of scanning lists.
@@ -56,6 +58,14 @@ class Snapshot:
 
     def get(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any] | None:
         return self._index.get((kind, namespace or "", name))
+
+    def memo(self, key: str, build: Callable[[Snapshot], T]) -> T:
+        """A value derived from this snapshot (an index such as claim -> pods), built on first use
+        and shared by every check: joins cost one pass per audit, not one per check."""
+        if key not in self._memo:
+            self._memo[key] = build(self)
+        value: T = self._memo[key]
+        return value
 
     def available(self, kind: str) -> bool:
         return kind not in self.unavailable
