@@ -19,7 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from kfstor.kinds import FORBIDDEN_KINDS, KINDS, KindInfo
 from kfstor.model import Source
-from kfstor.snapshot import Snapshot, build
+from kfstor.snapshot import Snapshot, build, slim
 
 PAGE_SIZE = 500
 DEFAULT_TIMEOUT = 30.0
@@ -239,13 +239,9 @@ def _list_all(conn: _Connection, info: KindInfo, version: str) -> list[dict[str,
             items, token, restarted = [], "", True
             continue
         for item in page.get("items") or []:
-            meta = item.get("metadata")
-            if isinstance(meta, dict):
-                # kubectl get -o yaml hides managedFields too; they are large and say nothing here.
-                meta.pop("managedFields", None)
             item["apiVersion"] = api_version
             item["kind"] = info.kind
-            items.append(item)
+            items.append(slim(item))  # page by page, so memory never holds the unneeded fields
         token = (page.get("metadata") or {}).get("continue") or ""
         if not token:
             return items

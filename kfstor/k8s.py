@@ -5,7 +5,6 @@ of the wrong type reads as absent instead of crashing a check.
 """
 
 
-import math
 import re
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
@@ -115,6 +114,15 @@ def parameters(sc: K8sObject) -> dict[str, str]:
     return {str(k): v if isinstance(v, str) else str(v) for k, v in raw.items() if not isinstance(v, dict | list)}
 
 
+def count(text: str) -> int | None:
+    """A whole number written in ASCII digits ("3"), as a count in a parameter; None otherwise.
+    (str.isdigit() also accepts "³", which int() rejects.) Past 18 digits it reads as 10**18:
+    int() refuses strings of thousands of digits, and any such count is out of range anyway."""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    return int(text) if len(text) <= 18 else 10**18
+
+
 def binding_mode(sc: K8sObject) -> str:
     return dig(sc, "volumeBindingMode", default="Immediate")
 
@@ -194,20 +202,18 @@ def quantity_bytes(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        # NaN and infinity (YAML's .nan, .inf) are no quantity.
-        return int(value) if math.isfinite(value) and abs(value) <= MAX_QUANTITY else None
+        return int(value)
     if not isinstance(value, str):
         return None
     match = _QUANTITY.match(value)
     if not match:
         return None
+    from decimal import InvalidOperation
     try:
-        number = Decimal(match.group(1)) * Decimal(str(_FACTORS[match.group(2)]))
-    except ArithmeticError:  # InvalidOperation, or an exponent beyond Decimal's range ("1e999999999Gi")
+        number = Decimal(match.group(1))
+    except InvalidOperation:
         return None
-    # Kubernetes holds quantities in 64 bits; a larger one ("1e4000") would only produce
-    # thousands of digits in a message.
-    return int(number) if number.is_finite() and abs(number) <= MAX_QUANTITY else None
+    return int(number * Decimal(str(_FACTORS[match.group(2)])))
 
 
 def format_bytes(count: int) -> str:

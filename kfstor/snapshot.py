@@ -82,6 +82,50 @@ class Snapshot:
         return sum(len(v) for v in self.objects.values())
 
 
+# Fields no audit reads that are large, or sensitive, or both. Every object is slimmed as it comes
+# in (live list pages and files alike), so memory holds only what audits need and a snapshot file
+# never carries container commands or environment variables, which may hold credentials.
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+CONTAINER_FIELDS = ("name", "image", "volumeMounts", "volumeDevices", "resources")
+CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
+WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "ReplicaSet", "DaemonSet", "Job", "Notebook"})
+
+
+def _slim_pod_spec(spec: Any) -> None:
+    if type(spec) is not dict:
+        return
+    for key in CONTAINER_LISTS:
+        containers = spec.get(key)
+        if type(containers) is list:
+            spec[key] = [
+                {k: c[k] for k in CONTAINER_FIELDS if k in c} if type(c) is dict else c for c in containers
+            ]
+
+
+def slim(obj: dict[str, Any]) -> dict[str, Any]:
+    """Drop what kfstor never reads: managedFields, the last-applied annotation (a full copy of
+    the object as applied), container details beyond name/image/mounts/resources, node images."""
+    meta = obj.get("metadata")
+    if type(meta) is dict:
+        meta.pop("managedFields", None)
+        annotations = meta.get("annotations")
+        if type(annotations) is dict and LAST_APPLIED in annotations:
+            meta["annotations"] = {k: v for k, v in annotations.items() if k != LAST_APPLIED}
+    kind = obj.get("kind")
+    spec = obj.get("spec")
+    if kind == "Pod":
+        _slim_pod_spec(spec)
+    elif kind in WORKLOAD_KINDS and type(spec) is dict:
+        template = spec.get("template")
+        if type(template) is dict:
+            _slim_pod_spec(template.get("spec"))
+    elif kind == "Node":
+        status = obj.get("status")
+        if type(status) is dict:
+            status.pop("images", None)
+    return obj
+
+
 def _sort_key(obj: Mapping[str, Any]) -> tuple[str, str]:
     meta = obj.get("metadata") or {}
     return (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
@@ -259,7 +303,7 @@ def _flatten(doc: Any, name: str, position: str) -> Iterator[dict[str, Any]]:
             yield from _flatten(item, name, f"{position} item {i}")
         return
     _validate(doc, name, position)
-    yield doc
+    yield slim(doc)
 
 
 def _shown(text: str, limit: int = 120) -> str:

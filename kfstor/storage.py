@@ -252,7 +252,7 @@ def rwx_block_capability(sc: K8sObject) -> RwxVerdict:
         return RwxVerdict(False, f"GCE PD {volume_type or 'disks'} cannot be attached read-write to several nodes")
     if family == "azure-disk":
         shares = params.get("maxShares", params.get("maxshares", ""))
-        if shares.isdigit() and int(shares) > 1:
+        if (k8s.count(shares) or 0) > 1:
             return RwxVerdict(True, f"Azure shared disk (maxShares {shares})")
         return RwxVerdict(False, "Azure Disk without maxShares > 1 cannot be shared")
     if family == "trident":

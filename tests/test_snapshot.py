@@ -130,3 +130,31 @@ def test_duplicates_keep_the_last(tmp_path: Path) -> None:
     second = SC.replace("pxd.portworx.com", "kubernetes.io/portworx-volume")
     snap = from_files([write_file(tmp_path, "a.yaml", first), write_file(tmp_path, "b.yaml", second)])
     assert [o["provisioner"] for o in snap.of("StorageClass")] == ["kubernetes.io/portworx-volume"]
+
+
+def test_objects_are_slimmed_on_the_way_in(tmp_path: Path) -> None:
+    pod = {
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "mysql-0", "namespace": "kubeflow", "managedFields": [{"manager": "kubectl"}],
+                     "annotations": {"kubectl.kubernetes.io/last-applied-configuration": '{"env": "hunter2"}',
+                                     "team": "ml"}},
+        "spec": {"nodeName": "worker-1",
+                 "containers": [{"name": "mysql", "image": "mysql:8.4", "command": ["mysqld"],
+                                 "env": [{"name": "MYSQL_ROOT_PASSWORD", "value": "hunter2"}],
+                                 "volumeMounts": [{"name": "data", "mountPath": "/var/lib/mysql"}]}],
+                 "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "mysql-pv-claim"}}]},
+    }
+    node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "worker-1"},
+            "status": {"images": [{"names": ["mysql:8.4"], "sizeBytes": 1}], "capacity": {"cpu": "4"}}}
+    snap = from_files([write_file(tmp_path, "in.json", json.dumps({"kind": "List", "items": [pod, node]}))])
+    kept = snap.get("Pod", "mysql-0", "kubeflow")
+    assert kept is not None
+    assert kept["metadata"]["annotations"] == {"team": "ml"}
+    assert "managedFields" not in kept["metadata"]
+    assert kept["spec"]["containers"] == [{"name": "mysql", "image": "mysql:8.4", "volumeMounts": [
+        {"name": "data", "mountPath": "/var/lib/mysql"}]}]
+    assert kept["spec"]["volumes"][0]["persistentVolumeClaim"]["claimName"] == "mysql-pv-claim"
+    assert snap.get("Node", "worker-1")["status"] == {"capacity": {"cpu": "4"}}  # type: ignore[index]
+    written = io.StringIO()
+    write(snap, written)
+    assert "hunter2" not in written.getvalue()
