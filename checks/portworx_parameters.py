@@ -72,7 +72,8 @@ def _judge(sc: Obj, used_by: str | None) -> tuple[list[str], list[str], list[str
     settings: list[str] = []
     repl = params.get("repl")
     if repl is not None:
-        if not (repl.isdigit() and 1 <= int(repl) <= 3):
+        replicas = k8s.count(repl)
+        if replicas is None or not 1 <= replicas <= 3:
             invalid.append(f'repl "{repl}" (must be 1, 2 or 3)')
         else:
             settings.append(f"repl {repl}")

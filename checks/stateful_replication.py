@@ -87,13 +87,14 @@ def _judge(sc: Obj, minimum: int, subject: str) -> tuple[Status, str]:
         raw = params.get("repl", "").strip()
         if not raw:
             return _count("Portworx", "repl unset, Portworx's default is 1", 1, minimum, subject)
-        if not raw.isdigit():
+        replicas = k8s.count(raw)
+        if replicas is None:
             return Status.WARN, (f'Portworx repl "{raw}" is not a number: cannot verify replication '
                                  "(portworx_parameters fails it)")
-        if int(raw) > PORTWORX_MAX_REPL or int(raw) < 1:
+        if replicas > PORTWORX_MAX_REPL or replicas < 1:
             return Status.WARN, (f'Portworx repl "{raw}" is outside 1-3, so Portworx rejects the volume '
                                  "(portworx_parameters fails it)")
-        return _count("Portworx", f'repl: "{raw}"', int(raw), minimum, subject)
+        return _count("Portworx", f'repl: "{raw}"', replicas, minimum, subject)
     if info.node_local:
         return Status.WARN, (f"{info.label} ({prov}) keeps each volume on one node's disk: a single node "
                              f"failure loses {subject}; use a replicated class")
@@ -102,9 +103,10 @@ def _judge(sc: Obj, minimum: int, subject: str) -> tuple[Status, str]:
         if not raw:
             return _count("Longhorn", "numberOfReplicas unset, Longhorn's default is 3",
                           LONGHORN_DEFAULT_REPLICAS, minimum, subject)
-        if not raw.isdigit():
+        replicas = k8s.count(raw)
+        if replicas is None:
             return Status.WARN, f'Longhorn numberOfReplicas "{raw}" is not a number: cannot verify it'
-        return _count("Longhorn", f'numberOfReplicas: "{raw}"', int(raw), minimum, subject)
+        return _count("Longhorn", f'numberOfReplicas: "{raw}"', replicas, minimum, subject)
     if info.family in ("ceph-rbd", "cephfs", "ceph-nfs"):
         pool = params.get("pool") or params.get("fsName") or ""
         where = f"Ceph pool {pool}" if pool else "the Ceph pool"
