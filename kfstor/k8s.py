@@ -5,6 +5,7 @@ of the wrong type reads as absent instead of crashing a check.
 """
 
 
+import math
 import re
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
@@ -202,18 +203,20 @@ def quantity_bytes(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return int(value)
+        # NaN and infinity (YAML's .nan, .inf) are no quantity.
+        return int(value) if math.isfinite(value) and abs(value) <= MAX_QUANTITY else None
     if not isinstance(value, str):
         return None
     match = _QUANTITY.match(value)
     if not match:
         return None
-    from decimal import InvalidOperation
     try:
-        number = Decimal(match.group(1))
-    except InvalidOperation:
+        number = Decimal(match.group(1)) * Decimal(str(_FACTORS[match.group(2)]))
+    except ArithmeticError:  # InvalidOperation, or an exponent beyond Decimal's range ("1e999999999Gi")
         return None
-    return int(number * Decimal(str(_FACTORS[match.group(2)])))
+    # Kubernetes holds quantities in 64 bits; a larger one ("1e4000") would only produce
+    # thousands of digits in a message.
+    return int(number) if number.is_finite() and abs(number) <= MAX_QUANTITY else None
 
 
 def format_bytes(count: int) -> str:
