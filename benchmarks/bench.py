@@ -231,7 +231,7 @@ def main() -> int:
           f"{'offline yaml/json':>18} {'eval s':>7} {'requests':>9} {'peak/raw':>9}")
     for r in rows:
         print(f"{r['n']:>7} {ratio(r['live_table'].median, r['floor'].median):>11} "
-              f"{str(ratio(r['live_table'].median, r['kubectl'].median if r['kubectl'] else None)):>13} "
+              f"{ratio(r['live_table'].median, r['kubectl'].median if r['kubectl'] else None)!s:>13} "
               f"{ratio(r['live_html'].median, r['floor'].median):>11} "
               f"{ratio(r['offline_json'].median, r['parse_json'].median):>19} "
               f"{ratio(r['offline_yaml'].median, r['offline_json'].median):>18} {r['eval_s']:>7} "

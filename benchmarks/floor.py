@@ -19,7 +19,8 @@ PAGE = 500  # kfstor's page size, and kubectl's default --chunk-size
 
 
 def main() -> None:
-    config = json.loads(open(sys.argv[1]).read())
+    with open(sys.argv[1]) as handle:
+        config = json.load(handle)
     cluster = config["clusters"][0]["cluster"]
     token = config["users"][0]["user"]["token"]
     url = urlsplit(cluster["server"])
