@@ -178,3 +178,37 @@ def test_credentials_never_reach_the_source(tmp_path: Path) -> None:
 
     assert _safe_url("https://admin:s3cret@10.0.0.1:6443/path") == "https://10.0.0.1:6443/path"
     assert _safe_url("https://10.0.0.1:6443") == "https://10.0.0.1:6443"
+
+
+def test_exec_auth_plugin_supplies_the_token(fake_api: tuple[FakeAPI, str], tmp_path: Path) -> None:
+    # kubectl-style exec credential plugin: kfstor must run it and send the token it prints.
+    plugin = tmp_path / "cred-plugin.sh"
+    plugin.write_text("#!/bin/sh\necho '{\"apiVersion\": \"client.authentication.k8s.io/v1\", "
+                      f"\"kind\": \"ExecCredential\", \"status\": {{\"token\": \"{TOKEN}\"}}}}'\n")
+    plugin.chmod(0o755)
+    path = tmp_path / "kubeconfig-exec"
+    path.write_text(json.dumps({
+        "apiVersion": "v1", "kind": "Config", "current-context": "exec",
+        "clusters": [{"name": "c", "cluster": {"server": fake_api[1]}}],
+        "users": [{"name": "u", "user": {"exec": {"apiVersion": "client.authentication.k8s.io/v1",
+                                                   "command": str(plugin), "interactiveMode": "Never"}}}],
+        "contexts": [{"name": "exec", "context": {"cluster": "c", "user": "u"}}],
+    }))
+    snap = collect(["StorageClass"], Target(str(path)))
+    assert snap.collected == frozenset({"StorageClass"})
+    assert {auth for _, _, _, auth in fake_api[0].requests} == {f"Bearer {TOKEN}"}
+
+
+def test_audit_lists_only_what_the_selected_checks_need(fake_api: tuple[FakeAPI, str], tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    api, server = fake_api
+    result = subprocess.run(
+        [sys.executable, "-m", "kfstor", "audit", "--kubeconfig", kubeconfig(tmp_path, server),
+         "--check", "default_storage_class", "--format", "json"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 1, result.stderr  # no StorageClass at all: fail
+    listed = {path for _, path, query, _ in api.requests if "limit" in query}
+    assert listed == {"/apis/storage.k8s.io/v1/storageclasses"}
