@@ -75,12 +75,13 @@ def creation_timestamp(obj: K8sObject) -> str:
 
 def str_list(obj: Any, *path: str) -> list[str]:
     items: list[Any] = dig(obj, *path, default=[])
-    return [item for item in items if isinstance(item, str)]
+    return [item for item in items if type(item) is str or isinstance(item, str)]
 
 
 def dict_list(obj: Any, *path: str) -> list[Mapping[str, Any]]:
     items: list[Any] = dig(obj, *path, default=[])
-    return [item for item in items if isinstance(item, Mapping)]
+    # `type(...) is dict` first: the ABC isinstance check costs a microsecond per item.
+    return [item for item in items if type(item) is dict or isinstance(item, Mapping)]
 
 
 # --- StorageClasses --------------------------------------------------------------------------

@@ -145,7 +145,8 @@ def build(
             continue
         # Last one wins on duplicates, as `kubectl apply` of the same stream would leave it.
         by_kind.setdefault(kind, {})[_sort_key(obj)] = obj
-    grouped = {kind: tuple(sorted(objs.values(), key=_sort_key)) for kind, objs in by_kind.items()}
+    # Sorting the (namespace, name) keys orders the objects: each key is computed once.
+    grouped = {kind: tuple(objs[key] for key in sorted(objs)) for kind, objs in by_kind.items()}
     return Snapshot(
         objects=grouped,
         source=source,
@@ -298,8 +299,12 @@ def _flatten(doc: Any, name: str, position: str) -> Iterator[dict[str, Any]]:
         # Typed lists from the raw API (PersistentVolumeClaimList) carry no kind on their items.
         item_kind = kind[: -len("List")] if kind != "List" else None
         for i, item in enumerate(items):
-            if isinstance(item, dict) and item_kind and not item.get("kind"):
-                item = {**item, "kind": item_kind}
+            if type(item) is dict:
+                if item_kind and not item.get("kind"):
+                    item = {**item, "kind": item_kind}
+                if _valid(item) and not str(item.get("kind")).endswith("List"):
+                    yield slim(item)  # the common case: no position text built per object
+                    continue
             yield from _flatten(item, name, f"{position} item {i}")
         return
     _validate(doc, name, position)
@@ -310,6 +315,19 @@ def _shown(text: str, limit: int = 120) -> str:
     """Text from the file as it may appear in a one-line error: whitespace collapsed, cut short."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _valid(obj: dict[str, Any]) -> bool:
+    """The cheap test every well-formed object passes; _validate says what is wrong otherwise."""
+    meta = obj.get("metadata")
+    return (
+        type(obj.get("kind")) is str
+        and bool(obj["kind"])
+        and type(meta) is dict
+        and type(meta.get("name")) is str
+        and bool(meta["name"])
+        and (meta.get("namespace") is None or type(meta.get("namespace")) is str)
+    )
 
 
 def _validate(obj: dict[str, Any], name: str, position: str) -> None:
