@@ -97,10 +97,13 @@ def _safe_url(url: str) -> str:
 
 
 def connect(target: Target) -> _Connection:
-    from kubernetes import client, config
+    from kfstor import kubeconfig
+
+    config = kubeconfig.load()
+    from kubernetes.client.configuration import Configuration
     from kubernetes.config.config_exception import ConfigException
 
-    configuration = client.Configuration()
+    configuration = Configuration()
     context_name = ""
     explicit = target.kubeconfig or target.context
     try:
