@@ -113,7 +113,6 @@ def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
     classes = {k8s.name(sc): sc for sc in classes_list}
     default_sc = k8s.effective_default_class(classes_list)
     default = k8s.name(default_sc) if default_sc is not None else None
-    pvs = {k8s.name(pv): pv for pv in snap.of("PersistentVolume")}
     consumers: dict[tuple[str, str], list[_Notebook]] = {}
     for key in sorted(notebooks):
         nb = notebooks[key]
@@ -148,13 +147,13 @@ def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
         pvc = snap.get("PersistentVolumeClaim", claim, ns)
         if pvc is None:
             continue  # the notebooks' findings already say it is missing
-        yield _judge_shared(pvc, sorted(users, key=lambda n: n.name), pvs)
+        yield _judge_shared(pvc, sorted(users, key=lambda n: n.name), snap)
 
 
-def _judge_shared(pvc: Mapping[str, Any], users: list[_Notebook], pvs: Mapping[str, Mapping[str, Any]]
-                  ) -> Finding:
+def _judge_shared(pvc: Mapping[str, Any], users: list[_Notebook], snap: Snapshot) -> Finding:
     claim = k8s.name(pvc)
-    pv = pvs.get(k8s.dig(pvc, "spec", "volumeName", default=""))
+    volume = k8s.dig(pvc, "spec", "volumeName", default="")
+    pv = snap.get("PersistentVolume", volume) if volume else None
     modes = k8s.granted_access_modes(pvc, pv)
     names = ", ".join(
         f"{nb.name} ({'node ' + ', '.join(sorted(nb.nodes)) if nb.nodes else 'node unknown'})" for nb in users
