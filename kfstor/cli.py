@@ -198,7 +198,8 @@ def audit(
 @app.command()
 def snapshot(
     output: Annotated[str, typer.Option("--output", "-o", help="File to write, or - for stdout.")],
-    fmt: Annotated[SnapshotFormat, typer.Option("--format", help="yaml or json.")] = SnapshotFormat.yaml,
+    fmt: Annotated[SnapshotFormat | None, typer.Option("--format", help="yaml or json (default: json for a "
+                                                       "FILE ending in .json, else yaml).")] = None,
     kubeconfig: KubeconfigOpt = None,
     context: ContextOpt = None,
     request_timeout: TimeoutOpt = 30.0,
@@ -211,15 +212,16 @@ def snapshot(
     """
     from kfstor.snapshot import write
 
+    out_format = fmt.value if fmt else ("json" if output.lower().endswith(".json") else "yaml")
     checks, _ = _load(checks_dir, [], [])
     snap = _collect(sorted({k for c in checks for k in c.all_kinds}), kubeconfig, context, request_timeout)
     server = snap.source.description
     if output == "-":
-        write(snap, sys.stdout, fmt.value, server=server)
+        write(snap, sys.stdout, out_format, server=server)
         return
     try:
         with atomic_output(Path(output)) as handle:
-            write(snap, handle, fmt.value, server=server)
+            write(snap, handle, out_format, server=server)
     except OSError as exc:
         die(f"cannot write {output}: {exc.strerror or exc}", EXIT_USAGE)
     sys.stderr.write(f"kfstor: wrote {snap.count()} objects to {output}\n")
