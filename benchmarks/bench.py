@@ -140,13 +140,12 @@ def measure(n: int, reps: int, binaries: Any, work: Path) -> dict[str, Any]:
         offline_json = repeat(reps, [*KFSTOR, "audit", "--from", str(snap_json)], env=env)
         parse_json = repeat(reps, [*PY, "-c", f"import json; json.load(open({str(snap_json)!r}))"])
         eval_s = evaluation_seconds(snap_json)
-        pages = sum(max(1, -(-count // 500)) for count in [raw["objects"]])  # lower bound on list calls
         return {
             "n": n, "objects_seeded": created, "seed_s": round(seed_s, 2),
             "raw_json_mb": round(raw["bytes"] / 2**20, 2), "objects_listed": raw["objects"],
             "floor": floor, "kubectl": kubectl, "live_table": live_table, "live_html": live_html,
             "offline_yaml": offline_yaml, "offline_json": offline_json, "parse_json": parse_json,
-            "eval_s": eval_s, "kfstor_requests_per_run": requests_per_run, "list_pages_min": pages,
+            "eval_s": eval_s, "kfstor_requests_per_run": requests_per_run,
             "kinds": len(paths), "snapshot_json_mb": round(snap_json.stat().st_size / 2**20, 2),
         }
     finally:
