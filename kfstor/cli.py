@@ -10,16 +10,20 @@ import contextlib
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from enum import Enum
 from pathlib import Path
 from types import ModuleType
-from typing import Annotated, NoReturn, TextIO
+from typing import TYPE_CHECKING, Annotated, NoReturn, TextIO
 
 import typer
 
 from kfstor import __version__
 from kfstor.model import EXIT_CLUSTER, EXIT_USAGE, FailOn
+
+if TYPE_CHECKING:
+    from kfstor.model import Check
+    from kfstor.snapshot import Snapshot
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 gate passed; 1 gate failed (a check at or above --fail-on, or any check error); "
@@ -99,7 +103,7 @@ ChecksDirOpt = Annotated[list[Path], typer.Option("--checks-dir", help="Also loa
                                                   "directory. Repeatable.")]
 
 
-def _load(checks_dirs: list[Path], only: list[str], skip: list[str]) -> tuple[list, list[str]]:  # type: ignore[type-arg]
+def _load(checks_dirs: list[Path], only: list[str], skip: list[str]) -> tuple[list[Check], list[str]]:
     from kfstor.loader import CheckLoadError, load_checks, select
 
     try:
@@ -114,7 +118,7 @@ def _load(checks_dirs: list[Path], only: list[str], skip: list[str]) -> tuple[li
 
 
 @contextlib.contextmanager
-def _progress() -> Iterator[object]:
+def _progress() -> Iterator[Callable[[str], None]]:
     """A spinner on stderr while the cluster is read (only on a terminal)."""
     if not sys.stderr.isatty():
         yield lambda _message: None
@@ -126,12 +130,12 @@ def _progress() -> Iterator[object]:
         yield lambda message: status.update(f"reading the cluster: {message}")
 
 
-def _collect(kinds: list[str], kubeconfig: str | None, context: str | None, timeout: float):  # type: ignore[no-untyped-def]
+def _collect(kinds: list[str], kubeconfig: str | None, context: str | None, timeout: float) -> Snapshot:
     from kfstor.cluster import ClusterError, KubeconfigError, Target, collect
 
     try:
         with _progress() as progress:
-            return collect(kinds, Target(kubeconfig, context, timeout), progress=progress)  # type: ignore[arg-type]
+            return collect(kinds, Target(kubeconfig, context, timeout), progress=progress)
     except KubeconfigError as exc:
         die(str(exc), EXIT_USAGE)
     except ClusterError as exc:
