@@ -285,12 +285,6 @@ def object_events(snap: Snapshot) -> Mapping[tuple[str, str, str], list[K8sObjec
     return snap.memo("k8s.object_events", lambda s: event_index(s.of("Event")))
 
 
-def events_for(snap: Snapshot, kind: str, ns: str, obj_name: str, limit: int = 3) -> list[K8sObject]:
-    """The latest events about one object, newest first."""
-    key_ns = "" if kind in CLUSTER_SCOPED_KINDS else ns
-    return object_events(snap).get((kind, key_ns, obj_name), [])[:limit]
-
-
 def _event_time(ev: K8sObject) -> tuple[str, bool, str]:
     """Sort key, newest last: the time, then Warning over Normal (timestamps have one-second
     resolution and a provisioner's Provisioning and ProvisioningFailed share a second: the
