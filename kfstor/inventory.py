@@ -53,6 +53,7 @@ def build_inventory(snap: Snapshot, namespace: str) -> Inventory:
     classes = snap.of("StorageClass")
     defaults = k8s.default_classes(classes)
     effective = k8s.name(defaults[0]) if defaults else None
+    drivers = frozenset(k8s.name(d) for d in snap.of("CSIDriver")) if snap.has_collected("CSIDriver") else None
     class_rows = []
     for sc in classes:
         name = k8s.name(sc)
@@ -63,6 +64,9 @@ def build_inventory(snap: Snapshot, namespace: str) -> Inventory:
             default = "default (not used)"
         params = k8s.parameters(sc)
         rwx = storage.rwx_capability(sc)
+        missing = storage.csi_driver_missing(sc, drivers)
+        if rwx.capable and missing:  # as rwx_available judges it: a class without its driver serves nothing
+            rwx = storage.RwxVerdict(False, f"{rwx.reason}, but CSI driver {missing} is not registered")
         class_rows.append(ClassRow(
             name=name,
             provisioner=k8s.provisioner(sc),
