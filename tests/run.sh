@@ -7,6 +7,16 @@ cd "$(dirname "$0")/.."
 
 python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
 
+# tests/live/test_live_html.py opens the HTML report in Debian's Chromium (driven by the playwright
+# package from the test extras, which never downloads a browser of its own). Installed when we can.
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+  else
+    echo "tests/run.sh: no chromium (install Debian's chromium package); the browser test will be skipped" >&2
+  fi
+fi
+
 # The live suite needs a Go toolchain to build kube-apiserver once; the fixture finds the cache.
 if [ -z "${KFSTOR_TESTCP:-}" ] && [ -z "${KUBEBUILDER_ASSETS:-}" ] && command -v go >/dev/null 2>&1 \
    && [ -x tests/controlplane/build.sh ]; then
