@@ -33,7 +33,6 @@ from kfstor import (
     Check,
     Context,
     Finding,
-    Ref,
     Snapshot,
     Status,
     k8s,
@@ -152,15 +151,12 @@ def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
         yield _BUILD[status](default, f"pre-install: default StorageClass {k8s.name(default)}, which "
                                       f"Kubeflow's databases will use: {text}")
         return
-    for row in rows:
+    for row in kubeflow.database_rows(rows):
+        if isinstance(row, Finding):
+            yield row
+            continue
+        assert row.pvc is not None  # database_rows yields only rows with a claim
         where = f"{row.claim.role} claim {row.namespace}/{row.claim.name}"
-        if row.pvc is None:
-            yield skip(Ref("PersistentVolumeClaim", row.claim.name, row.namespace),
-                       f"{where} does not exist; kubeflow_claims reports it")
-            continue
-        if not row.claim.database:
-            yield skip(row.pvc, f"{where} holds no database: not judged")
-            continue
         subject = f"the {row.claim.role} data"
         if row.storage_class is None:
             yield _classless(snap, row.pvc, where, row.class_name, subject)

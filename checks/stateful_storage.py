@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from kfstor import CLUSTER, Check, Context, Finding, Ref, Snapshot, k8s, kubeflow, ok, skip, storage, warn
+from kfstor import CLUSTER, Check, Context, Finding, Snapshot, k8s, kubeflow, ok, skip, storage, warn
 
 Obj = Mapping[str, Any]
 
@@ -86,15 +86,12 @@ def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
         yield _finding(default, "pre-install: Kubeflow's databases and object store will use the default class",
                        default, None, "Kubeflow's metadata")
         return
-    for row in rows:
+    for row in kubeflow.database_rows(rows):
+        if isinstance(row, Finding):
+            yield row
+            continue
+        assert row.pvc is not None  # database_rows yields only rows with a claim
         where = f"{row.namespace}/{row.claim.name}"
-        if row.pvc is None:
-            yield skip(Ref("PersistentVolumeClaim", row.claim.name, row.namespace),
-                       f"claim {where} does not exist; kubeflow_claims reports it")
-            continue
-        if not row.claim.database:
-            yield skip(row.pvc, f"claim {where} holds {row.claim.role}, no database: not judged")
-            continue
         if row.storage_class is None:
             what = (f"StorageClass {row.class_name} does not exist" if row.class_name
                     else "it has no StorageClass")

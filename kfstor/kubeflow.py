@@ -6,11 +6,12 @@ StorageClass, so they all land on the cluster's default class.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kfstor import k8s
-from kfstor.model import K8sObject
+from kfstor.model import Finding, K8sObject, Ref, skip
 
 if TYPE_CHECKING:
     from kfstor.snapshot import Snapshot
@@ -137,21 +138,24 @@ class ClaimStorage:
 
 
 def claims_with_classes(snap: Snapshot, namespace: str) -> list[ClaimStorage]:
-    """platform_claims() joined with each present claim's StorageClass (empty before install).
-
-    """
+    """platform_claims() joined with each present claim's StorageClass (empty before install)."""
     storage_classes = snap.of("StorageClass")
-    by_name = {k8s.name(sc): sc for sc in storage_classes}
-    default = k8s.effective_default_class(storage_classes)
     rows = []
     for claim, pvc in platform_claims(snap, namespace):
-        class_name: str | None = None
-        sc: K8sObject | None = None
-        if pvc is not None:
-            wanted = k8s.claim_class_name(pvc)
-            if wanted is None:
-                class_name, sc = (k8s.name(default), default) if default else (None, None)
-            else:
-                class_name, sc = wanted, by_name.get(wanted) if wanted else None
+        class_name, sc = k8s.claim_class(pvc, storage_classes) if pvc is not None else (None, None)
         rows.append(ClaimStorage(claim, claim_namespace(claim, namespace), pvc, class_name, sc))
     return rows
+
+
+def database_rows(rows: Iterable[ClaimStorage]) -> Iterator[ClaimStorage | Finding]:
+    """The database and object-store claims to judge, and a skip finding for every other row: a
+    missing claim (kubeflow_claims reports it) or one that holds no database (authservice)."""
+    for row in rows:
+        where = f"{row.namespace}/{row.claim.name}"
+        if row.pvc is None:
+            yield skip(Ref("PersistentVolumeClaim", row.claim.name, row.namespace),
+                       f"claim {where} does not exist; kubeflow_claims reports it")
+        elif not row.claim.database:
+            yield skip(row.pvc, f"claim {where} holds {row.claim.role}, no database: not judged")
+        else:
+            yield row
