@@ -59,8 +59,12 @@ class Timing:
         return f"{min(self.seconds):.3f}–{max(self.seconds):.3f}"
 
 
-def run(cmd: list[str], stdout: Any = subprocess.DEVNULL, env: dict[str, str] | None = None,
-        ok_codes: tuple[int, ...] = (0, 1)) -> tuple[float, int]:
+def run(
+    cmd: list[str],
+    stdout: Any = subprocess.DEVNULL,
+    env: dict[str, str] | None = None,
+    ok_codes: tuple[int, ...] = (0, 1),
+) -> tuple[float, int]:
     """Run a command; return (wall seconds, peak RSS in KiB of that child)."""
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
@@ -85,8 +89,8 @@ def repeat(reps: int, cmd: list[str], **kwargs: Any) -> Timing:
 
 def needed_paths() -> tuple[list[str], list[str]]:
     """(API list paths, kubectl resource names) for the kinds kfstor's checks read."""
-    from kfstor.kinds import KINDS
-    from kfstor.loader import load_checks
+    from kfstor.collect.kinds import KINDS
+    from kfstor.engine.loader import load_checks
 
     kinds = sorted({k for c in load_checks(include_plugins=False).checks for k in c.all_kinds})
     paths, names = [], []
@@ -119,20 +123,26 @@ def measure(n: int, reps: int, binaries: Any, work: Path) -> dict[str, Any]:
         paths, names = needed_paths()
         env = {**os.environ, "NO_COLOR": "1"}
 
-        floor_out = subprocess.run([*PY, str(REPO / "benchmarks" / "floor.py"), kubeconfig, *paths],
-                                   capture_output=True, text=True, check=True).stdout
+        floor_out = subprocess.run(
+            [*PY, str(REPO / "benchmarks" / "floor.py"), kubeconfig, *paths], capture_output=True, text=True, check=True
+        ).stdout
         raw = json.loads(floor_out)
         floor = repeat(reps, [*PY, str(REPO / "benchmarks" / "floor.py"), kubeconfig, *paths])
         kubectl = None
         if shutil.which("kubectl"):
-            kubectl = repeat(reps, ["kubectl", "--kubeconfig", kubeconfig, "get", ",".join(names), "-A",
-                                    "-o", "json"], env=env)
+            kubectl = repeat(
+                reps, ["kubectl", "--kubeconfig", kubeconfig, "get", ",".join(names), "-A", "-o", "json"], env=env
+            )
         before = kfstor_requests(cp.audit_log_path)
         live_table = repeat(reps, [*KFSTOR, "audit", "--kubeconfig", kubeconfig], env=env)
         requests_per_run = (kfstor_requests(cp.audit_log_path) - before) / reps
         html_path = work / f"report-{n}.html"
-        live_html = repeat(reps, [*KFSTOR, "audit", "--kubeconfig", kubeconfig, "--format", "html"],
-                           stdout=html_path.open("w"), env=env)
+        live_html = repeat(
+            reps,
+            [*KFSTOR, "audit", "--kubeconfig", kubeconfig, "--format", "html"],
+            stdout=html_path.open("w"),
+            env=env,
+        )
         snap_yaml, snap_json = work / f"snap-{n}.yaml", work / f"snap-{n}.json"
         run([*KFSTOR, "snapshot", "--kubeconfig", kubeconfig, "-o", str(snap_yaml)], env=env)
         run([*KFSTOR, "snapshot", "--kubeconfig", kubeconfig, "-o", str(snap_json), "--format", "json"], env=env)
@@ -141,12 +151,22 @@ def measure(n: int, reps: int, binaries: Any, work: Path) -> dict[str, Any]:
         parse_json = repeat(reps, [*PY, "-c", f"import json; json.load(open({str(snap_json)!r}))"])
         eval_s = evaluation_seconds(snap_json)
         return {
-            "n": n, "objects_seeded": created, "seed_s": round(seed_s, 2),
-            "raw_json_mb": round(raw["bytes"] / 2**20, 2), "objects_listed": raw["objects"],
-            "floor": floor, "kubectl": kubectl, "live_table": live_table, "live_html": live_html,
-            "offline_yaml": offline_yaml, "offline_json": offline_json, "parse_json": parse_json,
-            "eval_s": eval_s, "kfstor_requests_per_run": requests_per_run,
-            "kinds": len(paths), "snapshot_json_mb": round(snap_json.stat().st_size / 2**20, 2),
+            "n": n,
+            "objects_seeded": created,
+            "seed_s": round(seed_s, 2),
+            "raw_json_mb": round(raw["bytes"] / 2**20, 2),
+            "objects_listed": raw["objects"],
+            "floor": floor,
+            "kubectl": kubectl,
+            "live_table": live_table,
+            "live_html": live_html,
+            "offline_yaml": offline_yaml,
+            "offline_json": offline_json,
+            "parse_json": parse_json,
+            "eval_s": eval_s,
+            "kfstor_requests_per_run": requests_per_run,
+            "kinds": len(paths),
+            "snapshot_json_mb": round(snap_json.stat().st_size / 2**20, 2),
         }
     finally:
         cp.stop()
@@ -154,9 +174,9 @@ def measure(n: int, reps: int, binaries: Any, work: Path) -> dict[str, Any]:
 
 def evaluation_seconds(snapshot_file: Path) -> float:
     """Check evaluation alone (all built-in checks plus the inventory), in-process, best of 3."""
-    from kfstor import runner
-    from kfstor.loader import load_checks
-    from kfstor.snapshot import from_files
+    from kfstor.collect.snapshot import from_files
+    from kfstor.engine import runner
+    from kfstor.engine.loader import load_checks
 
     snap = from_files([str(snapshot_file)])
     checks = load_checks(include_plugins=False).checks
@@ -178,8 +198,10 @@ def machine() -> str:
     except OSError:
         pass
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, " \
-           f"Python {platform.python_version()}"
+    return (
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, "
+        f"Python {platform.python_version()}"
+    )
 
 
 def ratio(a: float, b: float | None) -> float | None:
@@ -223,26 +245,34 @@ def main() -> int:
             if t is None:
                 continue
             peak = f"{max(t.rss_kb) / 1024:.0f}" if label.startswith(("live", "offline")) else ""
-            print(f"{r['n']:>7} {r['objects_listed']:>8} {r['raw_json_mb']:>7} {label:<22} {t.median:>9.3f} "
-                  f"{t.spread():>14} {peak:>8}")
+            print(
+                f"{r['n']:>7} {r['objects_listed']:>8} {r['raw_json_mb']:>7} {label:<22} {t.median:>9.3f} "
+                f"{t.spread():>14} {peak:>8}"
+            )
         rows.append(r)
-    print(f"\n{'N':>7} {'live/floor':>11} {'live/kubectl':>13} {'html/floor':>11} {'offline json/parse':>19} "
-          f"{'offline yaml/json':>18} {'eval s':>7} {'requests':>9} {'peak/raw':>9}")
+    print(
+        f"\n{'N':>7} {'live/floor':>11} {'live/kubectl':>13} {'html/floor':>11} {'offline json/parse':>19} "
+        f"{'offline yaml/json':>18} {'eval s':>7} {'requests':>9} {'peak/raw':>9}"
+    )
     for r in rows:
-        print(f"{r['n']:>7} {ratio(r['live_table'].median, r['floor'].median):>11} "
-              f"{ratio(r['live_table'].median, r['kubectl'].median if r['kubectl'] else None)!s:>13} "
-              f"{ratio(r['live_html'].median, r['floor'].median):>11} "
-              f"{ratio(r['offline_json'].median, r['parse_json'].median):>19} "
-              f"{ratio(r['offline_yaml'].median, r['offline_json'].median):>18} {r['eval_s']:>7} "
-              f"{r['kfstor_requests_per_run']:>9.0f} "
-              f"{max(r['live_table'].rss_kb) / 1024 / max(r['raw_json_mb'], 0.01):>9.2f}")
+        print(
+            f"{r['n']:>7} {ratio(r['live_table'].median, r['floor'].median):>11} "
+            f"{ratio(r['live_table'].median, r['kubectl'].median if r['kubectl'] else None)!s:>13} "
+            f"{ratio(r['live_html'].median, r['floor'].median):>11} "
+            f"{ratio(r['offline_json'].median, r['parse_json'].median):>19} "
+            f"{ratio(r['offline_yaml'].median, r['offline_json'].median):>18} {r['eval_s']:>7} "
+            f"{r['kfstor_requests_per_run']:>9.0f} "
+            f"{max(r['live_table'].rss_kb) / 1024 / max(r['raw_json_mb'], 0.01):>9.2f}"
+        )
     # Growth is judged over a tenfold step (1,000 -> 10,000 in every mode but --quick's 500 -> 5,000).
     big = rows[-1]
     small, tenfold = next((a, b) for a in rows for b in rows if b["n"] == 10 * a["n"])
     growth = ratio(tenfold["live_table"].median, small["live_table"].median)
-    print(f"\ngrowth from N={small['n']} to N={tenfold['n']} (x10 objects): live x{growth} "
-          f"(floor x{ratio(tenfold['floor'].median, small['floor'].median)}), "
-          f"offline json x{ratio(tenfold['offline_json'].median, small['offline_json'].median)}")
+    print(
+        f"\ngrowth from N={small['n']} to N={tenfold['n']} (x10 objects): live x{growth} "
+        f"(floor x{ratio(tenfold['floor'].median, small['floor'].median)}), "
+        f"offline json x{ratio(tenfold['offline_json'].median, small['offline_json'].median)}"
+    )
     print(f"kfstor --help {help_t.median:.3f} s ({help_t.spread()}); kfstor checks {checks_t.median:.3f} s")
 
     summary = {

@@ -46,8 +46,9 @@ class Seeder:
             if self.local.conn is None:
                 self.local.conn = http.client.HTTPSConnection(self.host, self.port, context=self.context, timeout=60)
             try:
-                self.local.conn.request(method, path, json.dumps(body).encode(),
-                                        {**self.headers, "Content-Type": content_type})
+                self.local.conn.request(
+                    method, path, json.dumps(body).encode(), {**self.headers, "Content-Type": content_type}
+                )
                 response = self.local.conn.getresponse()
                 response.read()
                 return response.status
@@ -63,8 +64,9 @@ class Seeder:
         if status not in (201, 409):
             raise RuntimeError(f"creating {obj['kind']}/{obj['metadata']['name']} answered {status}")
         if obj.get("status") and obj["kind"] not in ("Namespace",):
-            code = self._send("PATCH", object_path(obj) + "/status", {"status": obj["status"]},
-                              "application/merge-patch+json")
+            code = self._send(
+                "PATCH", object_path(obj) + "/status", {"status": obj["status"]}, "application/merge-patch+json"
+            )
             if code != 200:
                 raise RuntimeError(f"status of {obj['kind']}/{obj['metadata']['name']} answered {code}")
 

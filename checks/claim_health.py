@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from kfstor import CLUSTER, Check, Context, Finding, Ref, Snapshot, fail, k8s, ok, skip, warn
+from kfstor.api import CLUSTER, Check, Context, Finding, Ref, Snapshot, fail, k8s, ok, skip, warn
 
 WFFC = "WaitForFirstConsumer"
 RESIZE_FAILURES = ("ControllerResizeError", "NodeResizeError")
@@ -62,9 +62,7 @@ def _latest_event(events: Events, kind: str, ns: str, obj_name: str) -> str:
 def _condition_problems(pvc: Mapping[str, Any]) -> list[tuple[int, str]]:
     problems: list[tuple[int, str]] = []
     status = pvc.get("status")
-    if not isinstance(status, Mapping) or not (
-        status.get("conditions") or status.get("allocatedResourceStatuses")
-    ):
+    if not isinstance(status, Mapping) or not (status.get("conditions") or status.get("allocatedResourceStatuses")):
         return problems  # the common case, kept cheap for clusters with tens of thousands of claims
     for cond in k8s.dict_list(pvc, "status", "conditions"):
         cond_type = k8s.dig(cond, "type", default="")
@@ -75,19 +73,30 @@ def _condition_problems(pvc: Mapping[str, Any]) -> list[tuple[int, str]]:
         if cond_type in RESIZE_FAILURES:
             problems.append((2, f"resize failed: {cond_type}{detail}"))
         elif cond_type == "FileSystemResizePending":
-            problems.append((1, f"FileSystemResizePending{detail}: the file system grows when a pod next "
-                                "mounts the volume; restart the pod using it"))
+            problems.append(
+                (
+                    1,
+                    f"FileSystemResizePending{detail}: the file system grows when a pod next "
+                    "mounts the volume; restart the pod using it",
+                )
+            )
     statuses: Mapping[str, Any] = k8s.dig(pvc, "status", "allocatedResourceStatuses", default={})
     for resource in sorted(statuses, key=str):
         value = statuses[resource]
         if isinstance(value, str) and value.endswith("Infeasible"):
-            problems.append((2, f"{resource} resize is {value}: the driver can never satisfy it; lower "
-                                "spec.resources.requests back to the current size"))
+            problems.append(
+                (
+                    2,
+                    f"{resource} resize is {value}: the driver can never satisfy it; lower "
+                    "spec.resources.requests back to the current size",
+                )
+            )
     return problems
 
 
-def _pending_problem(pvc: Mapping[str, Any], classes: Mapping[str, Mapping[str, Any]], default: str | None,
-                     users: Users, events: Events) -> tuple[int, str] | None:
+def _pending_problem(
+    pvc: Mapping[str, Any], classes: Mapping[str, Mapping[str, Any]], default: str | None, users: Users, events: Events
+) -> tuple[int, str] | None:
     """None when the claim waits legitimately (WaitForFirstConsumer, no consumer yet)."""
     wanted = k8s.claim_class_name(pvc)
     sc_name = default if wanted is None else wanted
@@ -124,8 +133,9 @@ def _claims(snap: Snapshot, events: Events) -> Iterator[Finding]:
         state = ""
         if phase == "Lost":
             volume = k8s.dig(pvc, "spec", "volumeName", default="") or "its PersistentVolume"
-            problems.insert(0, (2, f"Lost: {volume} is gone and the data with it; restore from a backup or "
-                                   "re-create the claim"))
+            problems.insert(
+                0, (2, f"Lost: {volume} is gone and the data with it; restore from a backup or re-create the claim")
+            )
         elif phase == "Pending":
             pending = _pending_problem(pvc, classes, default, users, events)
             if pending:
@@ -164,35 +174,50 @@ def _volumes(snap: Snapshot, events: Events) -> Iterator[Finding]:
         former = f"{k8s.dig(claim_ref, 'namespace', default='')}/{ref_name}" if ref_name else "(unknown)"
         message = " ".join(k8s.dig(pv, "status", "message", default="").split())
         if phase == "Failed":
-            yield fail(pv, f"PersistentVolume {pv_name} is Failed ({message or 'no message'}); "
-                           f"{_latest_event(events, 'PersistentVolume', '', pv_name)}; clean up the backing "
-                           "storage and delete the volume")
+            yield fail(
+                pv,
+                f"PersistentVolume {pv_name} is Failed ({message or 'no message'}); "
+                f"{_latest_event(events, 'PersistentVolume', '', pv_name)}; clean up the backing "
+                "storage and delete the volume",
+            )
         elif phase == "Released":
             policy = k8s.dig(pv, "spec", "persistentVolumeReclaimPolicy", default="Retain")
             if policy == "Retain":
-                yield warn(pv, (
-                    f"PersistentVolume {pv_name} is Released with reclaim policy Retain: it keeps the data of"
-                    f" the deleted claim {former}, orphaned; recover it (clear spec.claimRef and re-bind) or "
-                    "delete the volume and its backing storage"
-                ))
+                yield warn(
+                    pv,
+                    (
+                        f"PersistentVolume {pv_name} is Released with reclaim policy Retain: it keeps the data of"
+                        f" the deleted claim {former}, orphaned; recover it (clear spec.claimRef and re-bind) or "
+                        "delete the volume and its backing storage"
+                    ),
+                )
             elif policy == "Delete":
                 found = events.get(("PersistentVolume", "", pv_name))
                 failed = [ev for ev in found if k8s.dig(ev, "reason", default="") == "VolumeFailedDelete"]
                 if failed:
-                    yield fail(pv, (
-                        f"PersistentVolume {pv_name} (claim {former} deleted) could not be deleted: "
-                        f"{k8s.describe_event(failed[0])}; fix the provisioner's permissions or delete the "
-                        "backing volume by hand, then the PersistentVolume"
-                    ))
+                    yield fail(
+                        pv,
+                        (
+                            f"PersistentVolume {pv_name} (claim {former} deleted) could not be deleted: "
+                            f"{k8s.describe_event(failed[0])}; fix the provisioner's permissions or delete the "
+                            "backing volume by hand, then the PersistentVolume"
+                        ),
+                    )
                 else:
-                    yield warn(pv, (
-                        f"PersistentVolume {pv_name} is Released with reclaim policy Delete: deleting the "
-                        f"volume of claim {former} has not completed; if it persists, check the provisioner's"
-                        " logs"
-                    ))
+                    yield warn(
+                        pv,
+                        (
+                            f"PersistentVolume {pv_name} is Released with reclaim policy Delete: deleting the "
+                            f"volume of claim {former} has not completed; if it persists, check the provisioner's"
+                            " logs"
+                        ),
+                    )
             else:
-                yield warn(pv, f"PersistentVolume {pv_name} is Released with the deprecated reclaim policy "
-                               f"{policy}: use Retain or Delete")
+                yield warn(
+                    pv,
+                    f"PersistentVolume {pv_name} is Released with the deprecated reclaim policy "
+                    f"{policy}: use Retain or Delete",
+                )
     if healthy:
         parts = ", ".join(f"{healthy[p]} {p}" for p in sorted(healthy))
         total = sum(healthy.values())

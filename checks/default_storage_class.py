@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kfstor import CLUSTER, Check, Context, Finding, Snapshot, fail, k8s, ok, storage, warn
+from kfstor.api import CLUSTER, Check, Context, Finding, Snapshot, fail, k8s, ok, storage, warn
 
 
 def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
@@ -20,18 +20,25 @@ def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
     defaults = k8s.default_classes(classes)
     if not defaults:
         names = ", ".join(k8s.name(sc) for sc in classes) or "none exist"
-        yield fail(CLUSTER, f"no StorageClass is marked default (classes: {names}); "
-                            "Kubeflow's claims will stay Pending")
+        yield fail(
+            CLUSTER, f"no StorageClass is marked default (classes: {names}); Kubeflow's claims will stay Pending"
+        )
         return
     effective = defaults[0]
     eff_name = k8s.name(effective)
     prov = k8s.provisioner(effective)
     if prov == k8s.NO_PROVISIONER:
-        yield fail(effective, f"default StorageClass {eff_name} uses {k8s.NO_PROVISIONER}: it cannot provision "
-                              "volumes, so Kubeflow's claims wait for PersistentVolumes created by hand")
+        yield fail(
+            effective,
+            f"default StorageClass {eff_name} uses {k8s.NO_PROVISIONER}: it cannot provision "
+            "volumes, so Kubeflow's claims wait for PersistentVolumes created by hand",
+        )
     elif prov in storage.REMOVED_IN_TREE:
-        yield fail(effective, f"default StorageClass {eff_name} uses {prov}, a removed in-tree plugin "
-                              f"({storage.REMOVED_IN_TREE[prov]}): nothing can provision its volumes")
+        yield fail(
+            effective,
+            f"default StorageClass {eff_name} uses {prov}, a removed in-tree plugin "
+            f"({storage.REMOVED_IN_TREE[prov]}): nothing can provision its volumes",
+        )
     elif len(defaults) == 1:
         yield ok(effective, f"{eff_name} is the only default StorageClass (provisioner {prov})")
     else:
@@ -39,9 +46,12 @@ def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
     if len(defaults) > 1:
         others = ", ".join(k8s.name(sc) for sc in defaults[1:])
         for sc in defaults[1:]:
-            yield warn(sc, f"{k8s.name(sc)} is also marked default; Kubernetes uses the newest default "
-                           f"{eff_name}, so {k8s.name(sc)} is ignored for claims without a class "
-                           f"(extra defaults: {others})")
+            yield warn(
+                sc,
+                f"{k8s.name(sc)} is also marked default; Kubernetes uses the newest default "
+                f"{eff_name}, so {k8s.name(sc)} is ignored for claims without a class "
+                f"(extra defaults: {others})",
+            )
 
 
 CHECK = Check(
@@ -52,7 +62,7 @@ CHECK = Check(
     description=__doc__ or "",
     remediation=(
         "Mark exactly one dynamic class as default: kubectl patch storageclass <name> -p "
-        "'{\"metadata\":{\"annotations\":{\"storageclass.kubernetes.io/is-default-class\":\"true\"}}}'; "
-        "set the annotation to \"false\" on the others. Do not make a kubernetes.io/no-provisioner class the default."
+        '\'{"metadata":{"annotations":{"storageclass.kubernetes.io/is-default-class":"true"}}}\'; '
+        'set the annotation to "false" on the others. Do not make a kubernetes.io/no-provisioner class the default.'
     ),
 )

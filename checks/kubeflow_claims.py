@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from kfstor import (
+from kfstor.api import (
     CLUSTER,
     Check,
     Context,
@@ -63,15 +63,24 @@ def _events_text(events: list[Obj]) -> str:
 def _bound(pvc: Obj, snap: Snapshot, where: str) -> Finding:
     volume = k8s.dig(pvc, "spec", "volumeName", default="")
     if not volume:
-        return fail(pvc, f"{where} is Bound but names no PersistentVolume (spec.volumeName is empty); "
-                         "describe the claim and re-create it from a backup if the volume is gone")
+        return fail(
+            pvc,
+            f"{where} is Bound but names no PersistentVolume (spec.volumeName is empty); "
+            "describe the claim and re-create it from a backup if the volume is gone",
+        )
     pv = snap.get("PersistentVolume", volume)
     if pv is None:
         if not snap.has_collected("PersistentVolume"):
-            return fail(pvc, f"{where} is Bound to PersistentVolume {volume}, which is not in the snapshot "
-                             "(the input has no PersistentVolumes: add them with kubectl get pv)")
-        return fail(pvc, f"{where} is Bound to PersistentVolume {volume}, which does not exist: the claim "
-                         "will turn Lost and its data is gone; restore the volume or the data from a backup")
+            return fail(
+                pvc,
+                f"{where} is Bound to PersistentVolume {volume}, which is not in the snapshot "
+                "(the input has no PersistentVolumes: add them with kubectl get pv)",
+            )
+        return fail(
+            pvc,
+            f"{where} is Bound to PersistentVolume {volume}, which does not exist: the claim "
+            "will turn Lost and its data is gone; restore the volume or the data from a backup",
+        )
     pv_phase = k8s.dig(pv, "status", "phase", default="") or "unknown"
     ref_ns = k8s.dig(pv, "spec", "claimRef", "namespace", default="")
     ref_name = k8s.dig(pv, "spec", "claimRef", "name", default="")
@@ -79,43 +88,64 @@ def _bound(pvc: Obj, snap: Snapshot, where: str) -> Finding:
     pvc_uid = k8s.dig(pvc, "metadata", "uid", default="")
     if (ref_ns, ref_name) != (k8s.namespace(pvc), k8s.name(pvc)):
         holder = f"{ref_ns}/{ref_name}" if ref_name else "no claim"
-        return fail(pvc, f"{where} is Bound to PersistentVolume {volume}, but that volume's claimRef names "
-                         f"{holder}; describe both and fix the binding before Kubeflow writes to it")
+        return fail(
+            pvc,
+            f"{where} is Bound to PersistentVolume {volume}, but that volume's claimRef names "
+            f"{holder}; describe both and fix the binding before Kubeflow writes to it",
+        )
     if ref_uid and pvc_uid and ref_uid != pvc_uid:
-        return fail(pvc, f"{where} is Bound to PersistentVolume {volume}, but its claimRef uid {ref_uid} "
-                         f"belongs to an earlier claim of that name (this claim is {pvc_uid}); the volume "
-                         "holds another claim's data: re-bind it deliberately or provision a new one")
+        return fail(
+            pvc,
+            f"{where} is Bound to PersistentVolume {volume}, but its claimRef uid {ref_uid} "
+            f"belongs to an earlier claim of that name (this claim is {pvc_uid}); the volume "
+            "holds another claim's data: re-bind it deliberately or provision a new one",
+        )
     if pv_phase != "Bound":
-        return fail(pvc, f"{where} is Bound but its PersistentVolume {volume} is {pv_phase}; "
-                         "describe the volume and repair or restore it")
+        return fail(
+            pvc,
+            f"{where} is Bound but its PersistentVolume {volume} is {pv_phase}; "
+            "describe the volume and repair or restore it",
+        )
     capacity = k8s.dig(pvc, "status", "capacity", "storage", default="") or k8s.requested_storage(pvc)
     sc = k8s.dig(pv, "spec", "storageClassName", default="") or "no class"
     return ok(pvc, f"{where} is Bound to PersistentVolume {volume} ({capacity}, {sc})")
 
 
-def _pending_diagnosis(pvc: Obj, sc_name: str | None, sc: Obj | None, events: list[Obj],
-                       drivers: Mapping[str, Obj], csidrivers_read: bool) -> str:
+def _pending_diagnosis(
+    pvc: Obj, sc_name: str | None, sc: Obj | None, events: list[Obj], drivers: Mapping[str, Obj], csidrivers_read: bool
+) -> str:
     if sc_name is None:
-        return ("it names no StorageClass and the cluster has no default class: mark one class default "
-                "(see default_storage_class); Kubernetes 1.26+ then assigns it to the waiting claim")
+        return (
+            "it names no StorageClass and the cluster has no default class: mark one class default "
+            "(see default_storage_class); Kubernetes 1.26+ then assigns it to the waiting claim"
+        )
     if sc_name == "":
-        return ('it asks for no StorageClass (storageClassName: "") and no matching PersistentVolume exists: '
-                "create the volume by hand or remove the empty class name")
+        return (
+            'it asks for no StorageClass (storageClassName: "") and no matching PersistentVolume exists: '
+            "create the volume by hand or remove the empty class name"
+        )
     if sc is None:
-        return (f"its StorageClass {sc_name} does not exist: create that class or re-create the claim "
-                "with an existing one")
+        return (
+            f"its StorageClass {sc_name} does not exist: create that class or re-create the claim with an existing one"
+        )
     prov = k8s.provisioner(sc)
     if prov == k8s.NO_PROVISIONER:
-        return (f"its StorageClass {sc_name} uses {prov}, so no volume is created: create a matching "
-                "PersistentVolume by hand or use a dynamic class")
+        return (
+            f"its StorageClass {sc_name} uses {prov}, so no volume is created: create a matching "
+            "PersistentVolume by hand or use a dynamic class"
+        )
     if prov in storage.REMOVED_IN_TREE:
-        return (f"its StorageClass {sc_name} uses {prov}, a removed in-tree plugin "
-                f"({storage.REMOVED_IN_TREE[prov]}): move the claim to a class with a CSI driver")
+        return (
+            f"its StorageClass {sc_name} uses {prov}, a removed in-tree plugin "
+            f"({storage.REMOVED_IN_TREE[prov]}): move the claim to a class with a CSI driver"
+        )
     if "ReadWriteMany" in k8s.access_modes(pvc):
         verdict = storage.rwx_capability(sc)
         if verdict.capable is False:
-            return (f"it asks for ReadWriteMany, which StorageClass {sc_name} cannot serve "
-                    f"({verdict.reason}): request ReadWriteOnce or use an RWX-capable class")
+            return (
+                f"it asks for ReadWriteMany, which StorageClass {sc_name} cannot serve "
+                f"({verdict.reason}): request ReadWriteOnce or use an RWX-capable class"
+            )
     reasons = {k8s.dig(ev, "reason", default="") for ev in events}
     failed = [ev for ev in events if k8s.dig(ev, "reason", default="") == "ProvisioningFailed"]
     if failed:
@@ -125,40 +155,60 @@ def _pending_diagnosis(pvc: Obj, sc_name: str | None, sc: Obj | None, events: li
     unregistered = csidrivers_read and "/" not in driver and driver not in drivers
     if "ExternalProvisioning" in reasons and not reasons & set(PROVISIONER_ACTIVITY):
         extra = f" (no CSIDriver {driver} is registered)" if unregistered else ""
-        return (f"the provisioner {prov} is not running or not registered{extra}: it never picked the claim "
-                "up (only ExternalProvisioning events); check the driver's controller pods")
+        return (
+            f"the provisioner {prov} is not running or not registered{extra}: it never picked the claim "
+            "up (only ExternalProvisioning events); check the driver's controller pods"
+        )
     if unregistered:
         return f"no CSIDriver {driver} is registered for StorageClass {sc_name}: install the driver"
     return f"StorageClass {sc_name} ({prov}) has not provisioned a volume yet; describe the claim"
 
 
-def _pending(pvc: Obj, where: str, workload: str, sc_name: str | None, sc: Obj | None, events: list[Obj],
-             consumers: list[Obj], drivers: Mapping[str, Obj], csidrivers_read: bool) -> Finding:
+def _pending(
+    pvc: Obj,
+    where: str,
+    workload: str,
+    sc_name: str | None,
+    sc: Obj | None,
+    events: list[Obj],
+    consumers: list[Obj],
+    drivers: Mapping[str, Obj],
+    csidrivers_read: bool,
+) -> Finding:
     scheduled = [p for p in consumers if k8s.pod_node(p)]
     selected = k8s.dig(pvc, "metadata", "annotations", k8s.SELECTED_NODE_ANNOTATION, default="")
     if sc is not None and k8s.binding_mode(sc) == WFFC and not scheduled and not selected:
         waiting = ", ".join(sorted(k8s.name(p) for p in consumers))
-        who = (f"pod {waiting} mounts it but is not scheduled" if waiting
-               else "no pod that mounts it has been scheduled yet")
-        return warn(pvc, f"{where} is Pending: StorageClass {sc_name} binds WaitForFirstConsumer and {who}; "
-                         f"it binds once a pod of {workload} is scheduled, so check why it is not; "
-                         f"{_events_text(events)}")
+        who = (
+            f"pod {waiting} mounts it but is not scheduled"
+            if waiting
+            else "no pod that mounts it has been scheduled yet"
+        )
+        return warn(
+            pvc,
+            f"{where} is Pending: StorageClass {sc_name} binds WaitForFirstConsumer and {who}; "
+            f"it binds once a pod of {workload} is scheduled, so check why it is not; "
+            f"{_events_text(events)}",
+        )
     diagnosis = _pending_diagnosis(pvc, sc_name, sc, events, drivers, csidrivers_read)
-    return fail(pvc, f"{where} is Pending: {diagnosis}; "
-                     f"{_events_text(events)}")
+    return fail(pvc, f"{where} is Pending: {diagnosis}; {_events_text(events)}")
 
 
 def _pre_install(snap: Snapshot, ctx: Context) -> Finding:
     default = k8s.effective_default_class(snap.of("StorageClass"))
-    why = (f"Kubeflow is not installed in namespace {ctx.namespace} (none of its platform claims or "
-           "workloads exist)")
+    why = f"Kubeflow is not installed in namespace {ctx.namespace} (none of its platform claims or workloads exist)"
     if default is None:
-        return skip(CLUSTER, "pre-install: Kubeflow's claims name no StorageClass and there is no default "
-                             "StorageClass, so they would stay Pending: mark one class default before "
-                             f"installing; {why}")
+        return skip(
+            CLUSTER,
+            "pre-install: Kubeflow's claims name no StorageClass and there is no default "
+            "StorageClass, so they would stay Pending: mark one class default before "
+            f"installing; {why}",
+        )
     name = k8s.name(default)
-    return skip(CLUSTER, f"pre-install: Kubeflow's claims will use the default StorageClass {name} "
-                         f"({k8s.provisioner(default)}); {why}")
+    return skip(
+        CLUSTER,
+        f"pre-install: Kubeflow's claims will use the default StorageClass {name} ({k8s.provisioner(default)}); {why}",
+    )
 
 
 def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
@@ -176,10 +226,12 @@ def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
         where = f"{row.claim.role} claim {row.namespace}/{row.claim.name}"
         pvc = row.pvc
         if pvc is None:
-            yield fail(Ref("PersistentVolumeClaim", row.claim.name, row.namespace),
-                       f"{where} does not exist although Kubeflow is installed: {row.claim.workload} cannot "
-                       f"start; re-apply the Kubeflow manifests that create it ({row.claim.size}, "
-                       "ReadWriteOnce)")
+            yield fail(
+                Ref("PersistentVolumeClaim", row.claim.name, row.namespace),
+                f"{where} does not exist although Kubeflow is installed: {row.claim.workload} cannot "
+                f"start; re-apply the Kubeflow manifests that create it ({row.claim.size}, "
+                "ReadWriteOnce)",
+            )
             continue
         phase = k8s.phase(pvc)
         if phase == "Bound":
@@ -187,12 +239,23 @@ def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
         elif phase == "Lost":
             volume = k8s.dig(pvc, "spec", "volumeName", default="") or "its volume"
             history = _events_text(events.get(("PersistentVolumeClaim", *key), []))
-            yield fail(pvc, f"{where} is Lost: PersistentVolume {volume} is gone with its data; restore it "
-                            f"from a backup or re-create the claim; {history}")
+            yield fail(
+                pvc,
+                f"{where} is Lost: PersistentVolume {volume} is gone with its data; restore it "
+                f"from a backup or re-create the claim; {history}",
+            )
         elif phase == "Pending":
-            yield _pending(pvc, where, row.claim.workload, row.class_name, row.storage_class,
-                           events.get(("PersistentVolumeClaim", *key), []), consumers.get(key, []), drivers,
-                           csidrivers_read)
+            yield _pending(
+                pvc,
+                where,
+                row.claim.workload,
+                row.class_name,
+                row.storage_class,
+                events.get(("PersistentVolumeClaim", *key), []),
+                consumers.get(key, []),
+                drivers,
+                csidrivers_read,
+            )
         else:
             yield fail(pvc, f"{where} is in unknown phase {phase}; describe the claim")
 
@@ -209,9 +272,12 @@ def _leftover_stores(snap: Snapshot, ctx: Context, rows: list[kubeflow.ClaimStor
             continue
         pvc = snap.get("PersistentVolumeClaim", other.name, ctx.namespace)
         if pvc is not None:
-            yield skip(pvc, f"claim {ctx.namespace}/{other.name} is left over from {other.role}, which is "
-                            f"not installed ({store.role} is): not demanded; delete it once its data is "
-                            "migrated")
+            yield skip(
+                pvc,
+                f"claim {ctx.namespace}/{other.name} is left over from {other.role}, which is "
+                f"not installed ({store.role} is): not demanded; delete it once its data is "
+                "migrated",
+            )
 
 
 CHECK = Check(

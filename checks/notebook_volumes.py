@@ -25,7 +25,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kfstor import CLUSTER, Check, Context, Finding, Ref, Snapshot, fail, k8s, kubeflow, ok, skip, warn
+from kfstor.api import CLUSTER, Check, Context, Finding, Ref, Snapshot, fail, k8s, kubeflow, ok, skip, warn
 
 WFFC = "WaitForFirstConsumer"
 
@@ -78,8 +78,13 @@ def _notebooks(snap: Snapshot) -> dict[tuple[str, str], _Notebook]:
     return notebooks
 
 
-def _describe_claim_problem(nb: _Notebook, claim: str, pvc: Mapping[str, Any] | None,
-                            classes: Mapping[str, Mapping[str, Any]], default: str | None) -> tuple[int, str]:
+def _describe_claim_problem(
+    nb: _Notebook,
+    claim: str,
+    pvc: Mapping[str, Any] | None,
+    classes: Mapping[str, Mapping[str, Any]],
+    default: str | None,
+) -> tuple[int, str]:
     """(severity 0 ok / 1 warn / 2 fail, text) for one claim of one notebook."""
     if pvc is None:
         return (1 if nb.stopped else 2), f"claim {claim} does not exist"
@@ -105,9 +110,9 @@ def _describe_claim_problem(nb: _Notebook, claim: str, pvc: Mapping[str, Any] | 
 def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
     notebooks = _notebooks(snap)
     if not notebooks:
-        yield skip(CLUSTER, (
-            "no Kubeflow notebooks (no Notebook objects, no StatefulSets with the notebook-name label)"
-        ))
+        yield skip(
+            CLUSTER, ("no Kubeflow notebooks (no Notebook objects, no StatefulSets with the notebook-name label)")
+        )
         return
     classes_list = snap.of("StorageClass")
     classes = {k8s.name(sc): sc for sc in classes_list}
@@ -121,20 +126,25 @@ def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
             yield ok(nb.ref, f"{state} {nb.label} mounts no PersistentVolumeClaims (workspace disabled)")
             continue
         results = [
-            _describe_claim_problem(nb, claim, snap.get("PersistentVolumeClaim", claim, nb.namespace),
-                                    classes, default)
+            _describe_claim_problem(nb, claim, snap.get("PersistentVolumeClaim", claim, nb.namespace), classes, default)
             for claim in sorted(nb.claims)
         ]
         worst = max(level for level, _ in results)
         texts = [text for level, text in results if level == worst]
         if worst == 2:
-            yield fail(nb.ref, (
-                f"{state} {nb.label} cannot start: {'; '.join(texts)}; create or fix the claim (kubectl "
-                "describe pvc) before starting it"
-            ))
+            yield fail(
+                nb.ref,
+                (
+                    f"{state} {nb.label} cannot start: {'; '.join(texts)}; create or fix the claim (kubectl "
+                    "describe pvc) before starting it"
+                ),
+            )
         elif worst == 1:
-            advice = ("fix it before starting the notebook" if nb.stopped
-                      else "it binds once the pod is scheduled; check the pod's events if it stays Pending")
+            advice = (
+                "fix it before starting the notebook"
+                if nb.stopped
+                else "it binds once the pod is scheduled; check the pod's events if it stays Pending"
+            )
             yield warn(nb.ref, f"{state} {nb.label}: {'; '.join(texts)}; {advice}")
         else:
             yield ok(nb.ref, f"{state} {nb.label}: {', '.join(texts)}")
@@ -161,23 +171,32 @@ def _judge_shared(pvc: Mapping[str, Any], users: list[_Notebook], snap: Snapshot
     if not k8s.is_single_node_mode(modes):
         return ok(pvc, f"claim {claim} is shared by notebooks {names} and grants {', '.join(modes)}")
     if "ReadWriteOncePod" in modes:
-        return fail(pvc, (
-            f"ReadWriteOncePod claim {claim} is shared by running notebooks {names}: only one pod may use it;"
-            " stop all but one or move the data to a ReadWriteMany claim"
-        ))
+        return fail(
+            pvc,
+            (
+                f"ReadWriteOncePod claim {claim} is shared by running notebooks {names}: only one pod may use it;"
+                " stop all but one or move the data to a ReadWriteMany claim"
+            ),
+        )
     nodes = set().union(*(nb.nodes for nb in users))
     if len(nodes) >= 2:
-        return fail(pvc, (
-            f"ReadWriteOnce claim {claim} is shared by notebooks on different nodes ({names}): the later ones"
-            " hang in ContainerCreating with a Multi-Attach error; put shared data on a ReadWriteMany claim "
-            "(see rwx_available)"
-        ))
+        return fail(
+            pvc,
+            (
+                f"ReadWriteOnce claim {claim} is shared by notebooks on different nodes ({names}): the later ones"
+                " hang in ContainerCreating with a Multi-Attach error; put shared data on a ReadWriteMany claim "
+                "(see rwx_available)"
+            ),
+        )
     known = nodes and all(nb.nodes for nb in users)
     where = f"all on node {next(iter(nodes))}" if known else "nodes not all known"
-    return warn(pvc, (
-        f"ReadWriteOnce claim {claim} is shared by notebooks {names} ({where}): it works only while they run "
-        "on one node, a restart elsewhere fails with Multi-Attach; put shared data on a ReadWriteMany claim"
-    ))
+    return warn(
+        pvc,
+        (
+            f"ReadWriteOnce claim {claim} is shared by notebooks {names} ({where}): it works only while they run "
+            "on one node, a restart elsewhere fails with Multi-Attach; put shared data on a ReadWriteMany claim"
+        ),
+    )
 
 
 CHECK = Check(

@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from kfstor import CLUSTER, Check, Context, Finding, Snapshot, fail, k8s, kubeflow, ok, skip, storage, warn
+from kfstor.api import CLUSTER, Check, Context, Finding, Snapshot, fail, k8s, kubeflow, ok, skip, storage, warn
 
 Obj = Mapping[str, Any]
 IN_TREE = "kubernetes.io/portworx-volume"
@@ -36,8 +36,17 @@ CSI = "pxd.portworx.com"
 
 # openstorage api.proto IoProfile enum (10 values) plus the docs-level use_cluster_default.
 IO_PROFILES = (
-    "sequential", "random", "db", "db_remote", "cms", "sync_shared", "auto", "none", "journal",
-    "auto_journal", "use_cluster_default",
+    "sequential",
+    "random",
+    "db",
+    "db_remote",
+    "cms",
+    "sync_shared",
+    "auto",
+    "none",
+    "journal",
+    "auto_journal",
+    "use_cluster_default",
 )
 DEPRECATED_PROFILES = {
     "db": "db_remote (repl 2 or more) or auto; Portworx treats db as auto",
@@ -105,11 +114,13 @@ def _judge(sc: Obj, used_by: str | None) -> tuple[list[str], list[str], list[str
         shown = f'io_profile "{profile_raw}"' if profile else "no io_profile (the cluster default applies)"
         warnings.append(f"it serves {used_by} but has {shown}: set io_profile: db_remote (or auto)")
     if profile == "db_remote" and (repl or "1") == "1":
-        warnings.append('io_profile db_remote is designed for repl 2 or more, but the class keeps one copy: '
-                        'set repl: "3"')
+        warnings.append(
+            'io_profile db_remote is designed for repl 2 or more, but the class keeps one copy: set repl: "3"'
+        )
     if k8s.provisioner(sc) == IN_TREE:
-        warnings.append(f"the provisioner {IN_TREE} is the deprecated in-tree name: create the class with "
-                        f"provisioner {CSI}")
+        warnings.append(
+            f"the provisioner {IN_TREE} is the deprecated in-tree name: create the class with provisioner {CSI}"
+        )
     return invalid, warnings, settings
 
 
@@ -124,8 +135,11 @@ def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
         invalid, warnings, settings = _judge(sc, database.get(name))
         if invalid:
             problems = "; ".join([f"invalid {', '.join(invalid)}", *warnings])
-            yield fail(sc, f"Portworx StorageClass {name}: {problems}; Portworx rejects every volume of this "
-                           "class, so its claims stay Pending: recreate the class with valid values")
+            yield fail(
+                sc,
+                f"Portworx StorageClass {name}: {problems}; Portworx rejects every volume of this "
+                "class, so its claims stay Pending: recreate the class with valid values",
+            )
         elif warnings:
             yield warn(sc, f"Portworx StorageClass {name}: " + "; ".join(warnings))
         else:
@@ -142,7 +156,7 @@ CHECK = Check(
     description=__doc__ or "",
     remediation=(
         "StorageClass parameters are immutable: create a corrected class (provisioner pxd.portworx.com, "
-        "repl: \"3\", io_profile: db_remote, priority_io: high for Kubeflow's databases; sharedv4: \"true\" "
+        'repl: "3", io_profile: db_remote, priority_io: high for Kubeflow\'s databases; sharedv4: "true" '
         "only for ReadWriteMany notebook classes), move the claims to it, and delete the old one."
     ),
 )

@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from kfstor import CLUSTER, Check, Context, Finding, Snapshot, Status, fail, k8s, ok, skip, storage, warn
+from kfstor.api import CLUSTER, Check, Context, Finding, Snapshot, Status, fail, k8s, ok, skip, storage, warn
 
 PERSISTENT = "Persistent"
 
@@ -42,24 +42,28 @@ def _non_csi_label(prov: str) -> str | None:
     return None
 
 
-def _driver_problem(driver: str, drivers: Mapping[str, Mapping[str, Any]],
-                    no_drivers_note: str) -> str | None:
+def _driver_problem(driver: str, drivers: Mapping[str, Mapping[str, Any]], no_drivers_note: str) -> str | None:
     """Why the CSI driver cannot serve claims (ending with the fix), or None when it is registered for
     persistent volumes."""
     obj = drivers.get(driver)
     if obj is None:
-        return (f"no CSIDriver {driver} is registered, so the driver is not installed{no_drivers_note}: "
-                f"install the {driver} driver or delete the class")
+        return (
+            f"no CSIDriver {driver} is registered, so the driver is not installed{no_drivers_note}: "
+            f"install the {driver} driver or delete the class"
+        )
     modes = k8s.str_list(obj, "spec", "volumeLifecycleModes")
     if modes and PERSISTENT not in modes:
-        return (f"CSIDriver {driver} declares volumeLifecycleModes {', '.join(modes)} without Persistent, "
-                "so it serves only inline volumes and cannot back PersistentVolumeClaims: delete the class "
-                "or use a driver that provisions persistent volumes")
+        return (
+            f"CSIDriver {driver} declares volumeLifecycleModes {', '.join(modes)} without Persistent, "
+            "so it serves only inline volumes and cannot back PersistentVolumeClaims: delete the class "
+            "or use a driver that provisions persistent volumes"
+        )
     return None
 
 
-def _judge(sc: Mapping[str, Any], is_default: bool, drivers: Mapping[str, Mapping[str, Any]],
-           no_drivers_note: str) -> tuple[Status, str]:
+def _judge(
+    sc: Mapping[str, Any], is_default: bool, drivers: Mapping[str, Mapping[str, Any]], no_drivers_note: str
+) -> tuple[Status, str]:
     sc_name = k8s.name(sc)
     prov = k8s.provisioner(sc)
     role = "the default StorageClass" if is_default else "StorageClass"
@@ -67,31 +71,42 @@ def _judge(sc: Mapping[str, Any], is_default: bool, drivers: Mapping[str, Mappin
     if not prov:
         return missing_status, f"{role} {sc_name} names no provisioner; recreate it with a provisioner"
     if prov in storage.REMOVED_IN_TREE:
-        return Status.FAIL, (f"{role} {sc_name} uses {prov}, an in-tree plugin removed with no migration "
-                             f"({storage.REMOVED_IN_TREE[prov]}); nothing can provision its volumes, "
-                             "recreate the class with a CSI driver")
+        return Status.FAIL, (
+            f"{role} {sc_name} uses {prov}, an in-tree plugin removed with no migration "
+            f"({storage.REMOVED_IN_TREE[prov]}); nothing can provision its volumes, "
+            "recreate the class with a CSI driver"
+        )
     if prov == k8s.NO_PROVISIONER:
-        return Status.SKIP, (f"{role} {sc_name} uses {prov}: it provisions nothing by design (static "
-                             "PersistentVolumes only), so there is no driver to install; "
-                             "default_storage_class judges whether it may be the default")
+        return Status.SKIP, (
+            f"{role} {sc_name} uses {prov}: it provisions nothing by design (static "
+            "PersistentVolumes only), so there is no driver to install; "
+            "default_storage_class judges whether it may be the default"
+        )
     non_csi = _non_csi_label(prov)
     if non_csi:
-        return Status.PASS, (f"{role} {sc_name} uses {prov} ({non_csi}): not a CSI driver, "
-                             "no CSIDriver object expected")
+        return Status.PASS, (
+            f"{role} {sc_name} uses {prov} ({non_csi}): not a CSI driver, no CSIDriver object expected"
+        )
     driver = storage.csi_name(prov)
     if driver == prov and "/" in prov:
-        return Status.WARN, (f"{role} {sc_name} uses {prov}, an external provisioner that is not a CSI "
-                             "driver and unknown to kfstor: cannot verify it is running; check its "
-                             "controller pod")
+        return Status.WARN, (
+            f"{role} {sc_name} uses {prov}, an external provisioner that is not a CSI "
+            "driver and unknown to kfstor: cannot verify it is running; check its "
+            "controller pod"
+        )
     problem = _driver_problem(driver, drivers, no_drivers_note)
     if driver != prov:
         if problem:
-            return missing_status, (f"{role} {sc_name} uses the deprecated in-tree name {prov}, which CSI "
-                                    f"migration hands to {driver}, but {problem} (and create classes with "
-                                    f"provisioner {driver} instead of the in-tree name)")
-        return Status.WARN, (f"{role} {sc_name} uses the deprecated in-tree name {prov}; create a class with "
-                             f"provisioner {driver} instead (CSI migration serves it through the registered "
-                             f"{driver} driver)")
+            return missing_status, (
+                f"{role} {sc_name} uses the deprecated in-tree name {prov}, which CSI "
+                f"migration hands to {driver}, but {problem} (and create classes with "
+                f"provisioner {driver} instead of the in-tree name)"
+            )
+        return Status.WARN, (
+            f"{role} {sc_name} uses the deprecated in-tree name {prov}; create a class with "
+            f"provisioner {driver} instead (CSI migration serves it through the registered "
+            f"{driver} driver)"
+        )
     if problem:
         return missing_status, f"{role} {sc_name} uses {prov} but {problem}"
     return Status.PASS, f"{role} {sc_name}: CSI driver {prov} is registered"
@@ -103,13 +118,17 @@ _BUILD = {Status.PASS: ok, Status.WARN: warn, Status.FAIL: fail, Status.SKIP: sk
 def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
     classes = snap.of("StorageClass")
     if not classes:
-        yield skip(CLUSTER, "no StorageClasses exist, so there is no provisioner to verify "
-                            "(default_storage_class reports the missing default)")
+        yield skip(
+            CLUSTER,
+            "no StorageClasses exist, so there is no provisioner to verify "
+            "(default_storage_class reports the missing default)",
+        )
         return
     drivers = {k8s.name(d): d for d in snap.of("CSIDriver")}
-    no_drivers_note = "" if snap.has_collected("CSIDriver") else (
-        " (the input has no CSIDriver objects at all: if it was made without `kubectl get csidrivers`, "
-        "add them)"
+    no_drivers_note = (
+        ""
+        if snap.has_collected("CSIDriver")
+        else (" (the input has no CSIDriver objects at all: if it was made without `kubectl get csidrivers`, add them)")
     )
     effective = k8s.effective_default_class(classes)
     for sc in classes:

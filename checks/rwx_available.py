@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kfstor import CLUSTER, Check, Context, Finding, Snapshot, fail, k8s, ok, storage, warn
+from kfstor.api import CLUSTER, Check, Context, Finding, Snapshot, fail, k8s, ok, storage, warn
 
 
 def _drivers(snap: Snapshot) -> frozenset[str] | None:
@@ -56,30 +56,41 @@ def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
         default = k8s.effective_default_class(classes)
         hint = ""
         if default is not None and k8s.name(default) not in capable_names:
-            hint = (f"; the default class {k8s.name(default)} is not RWX-capable, so set storageClassName "
-                    "in Katib's PBT persistentVolumeClaimSpec and in shared notebook data volumes")
+            hint = (
+                f"; the default class {k8s.name(default)} is not RWX-capable, so set storageClassName "
+                "in Katib's PBT persistentVolumeClaimSpec and in shared notebook data volumes"
+            )
         unverified = f"; cannot verify: {', '.join(unknown)}" if unknown else ""
-        yield ok(CLUSTER, f"ReadWriteMany filesystem volumes can be served by {served}"
-                          f"{hint}{unverified}{not_counted}")
+        yield ok(CLUSTER, f"ReadWriteMany filesystem volumes can be served by {served}{hint}{unverified}{not_counted}")
         return
-    consequence = ("notebooks cannot share datasets across nodes and Katib PBT experiments "
-                   "(ReadWriteMany claims) stay Pending")
+    consequence = (
+        "notebooks cannot share datasets across nodes and Katib PBT experiments (ReadWriteMany claims) stay Pending"
+    )
     if unknown:
-        yield warn(CLUSTER, f"cannot verify ReadWriteMany support: no class is known to serve RWX filesystem "
-                            f"volumes and these use provisioners kfstor does not know: {', '.join(unknown)}; "
-                            f"test with a ReadWriteMany probe claim, otherwise {consequence}{not_counted}")
+        yield warn(
+            CLUSTER,
+            f"cannot verify ReadWriteMany support: no class is known to serve RWX filesystem "
+            f"volumes and these use provisioners kfstor does not know: {', '.join(unknown)}; "
+            f"test with a ReadWriteMany probe claim, otherwise {consequence}{not_counted}",
+        )
         return
     if not classes:
-        yield fail(CLUSTER, (
-            f"no StorageClass exists, so nothing can serve ReadWriteMany volumes: {consequence}; install an "
-            "RWX-capable driver (NFS, CephFS, EFS, Azure Files, Filestore, ...)"
-        ))
+        yield fail(
+            CLUSTER,
+            (
+                f"no StorageClass exists, so nothing can serve ReadWriteMany volumes: {consequence}; install an "
+                "RWX-capable driver (NFS, CephFS, EFS, Azure Files, Filestore, ...)"
+            ),
+        )
         return
     detail = "; ".join(others + unregistered)
-    yield fail(CLUSTER, (
-        f"no StorageClass can serve ReadWriteMany filesystem volumes ({detail}): {consequence}; add an "
-        "RWX-capable class (NFS, CephFS, EFS, Azure Files, Filestore, Portworx sharedv4, ...)"
-    ))
+    yield fail(
+        CLUSTER,
+        (
+            f"no StorageClass can serve ReadWriteMany filesystem volumes ({detail}): {consequence}; add an "
+            "RWX-capable class (NFS, CephFS, EFS, Azure Files, Filestore, Portworx sharedv4, ...)"
+        ),
+    )
 
 
 CHECK = Check(
@@ -92,7 +103,7 @@ CHECK = Check(
     remediation=(
         "Install a driver that serves ReadWriteMany file systems and create a class for it: NFS "
         "(nfs.csi.k8s.io or nfs-subdir-external-provisioner), CephFS (cephfs.csi.ceph.com), AWS EFS "
-        "(efs.csi.aws.com), Azure Files, GCP Filestore, or a Portworx class with sharedv4: \"true\". "
+        '(efs.csi.aws.com), Azure Files, GCP Filestore, or a Portworx class with sharedv4: "true". '
         "Point Katib's PBT persistentVolumeClaimSpec (katib-config) and shared notebook data volumes at it."
     ),
 )

@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from kfstor import CLUSTER, Check, Context, Finding, Snapshot, fail, k8s, ok, skip, storage, warn
+from kfstor.api import CLUSTER, Check, Context, Finding, Snapshot, fail, k8s, ok, skip, storage, warn
 
 RWX = "ReadWriteMany"
 RWOP = "ReadWriteOncePod"
@@ -128,87 +128,122 @@ def _judge_rwx(cluster: _Cluster, pvc: Mapping[str, Any]) -> Finding:
     phase = k8s.phase(pvc)
     sc_name = cluster.class_of(pvc)
     alternatives = [n for n in cluster.capable_classes(block) if n != sc_name]
-    instead = (f"; use an RWX-capable class such as {', '.join(alternatives)}" if alternatives
-               else "; no class in this cluster can serve it (see rwx_available)")
+    instead = (
+        f"; use an RWX-capable class such as {', '.join(alternatives)}"
+        if alternatives
+        else "; no class in this cluster can serve it (see rwx_available)"
+    )
     if phase == "Bound":
         granted = k8s.granted_access_modes(pvc, pv)
         where = f"PersistentVolume {volume_name}" if volume_name else "its PersistentVolume"
         if RWX in granted:
             return ok(pvc, f"claim {pvc_name} is Bound as ReadWriteMany on {where}")
-        return warn(pvc, (
-            f"claim {pvc_name} asks for ReadWriteMany but {where} grants only "
-            f"{', '.join(granted) or 'no access modes'}: pods on different nodes will fail with "
-            "Multi-Attach; recreate it on an RWX-capable class"
-        ))
+        return warn(
+            pvc,
+            (
+                f"claim {pvc_name} asks for ReadWriteMany but {where} grants only "
+                f"{', '.join(granted) or 'no access modes'}: pods on different nodes will fail with "
+                "Multi-Attach; recreate it on an RWX-capable class"
+            ),
+        )
     if volume_name:
         if pv is None:
             if cluster.pvs_known:
-                return fail(pvc, (
-                    f"claim {pvc_name} is pre-bound to PersistentVolume {volume_name}, which does not exist:"
-                    " it will never bind; create the volume or clear spec.volumeName"
-                ))
-            return warn(pvc, (
-                f"cannot verify claim {pvc_name}: it is pre-bound to PersistentVolume {volume_name} and "
-                "PersistentVolumes were not read"
-            ))
+                return fail(
+                    pvc,
+                    (
+                        f"claim {pvc_name} is pre-bound to PersistentVolume {volume_name}, which does not exist:"
+                        " it will never bind; create the volume or clear spec.volumeName"
+                    ),
+                )
+            return warn(
+                pvc,
+                (
+                    f"cannot verify claim {pvc_name}: it is pre-bound to PersistentVolume {volume_name} and "
+                    "PersistentVolumes were not read"
+                ),
+            )
         if RWX in k8s.access_modes(pv):
-            return ok(pvc, (
-                f"claim {pvc_name} is pre-bound to PersistentVolume {volume_name}, which grants "
-                "ReadWriteMany"
-            ))
-        return fail(pvc, (
-            f"claim {pvc_name} asks for ReadWriteMany but is pre-bound to PersistentVolume {volume_name}, "
-            f"which grants only {', '.join(k8s.access_modes(pv)) or 'nothing'}: it will never bind"
-        ))
+            return ok(
+                pvc, (f"claim {pvc_name} is pre-bound to PersistentVolume {volume_name}, which grants ReadWriteMany")
+            )
+        return fail(
+            pvc,
+            (
+                f"claim {pvc_name} asks for ReadWriteMany but is pre-bound to PersistentVolume {volume_name}, "
+                f"which grants only {', '.join(k8s.access_modes(pv)) or 'nothing'}: it will never bind"
+            ),
+        )
     if sc_name is not None:
         static = _static_match(cluster, pvc, sc_name, block)
         if static:
-            return ok(pvc, (
-                f"claim {pvc_name} can bind to the Available PersistentVolume {static}, which grants "
-                "ReadWriteMany"
-            ))
+            return ok(
+                pvc,
+                (f"claim {pvc_name} can bind to the Available PersistentVolume {static}, which grants ReadWriteMany"),
+            )
     if sc_name is None:
-        return fail(pvc, (
-            f"claim {pvc_name} asks for ReadWriteMany, names no StorageClass and the cluster has no default "
-            f"class: it will never bind{instead}"
-        ))
+        return fail(
+            pvc,
+            (
+                f"claim {pvc_name} asks for ReadWriteMany, names no StorageClass and the cluster has no default "
+                f"class: it will never bind{instead}"
+            ),
+        )
     if sc_name == "":
-        return fail(pvc, (
-            f"claim {pvc_name} asks for ReadWriteMany with storageClassName \"\" (static volumes only) and "
-            "no Available PersistentVolume without a class grants ReadWriteMany: it will never bind; create"
-            f" one (for example an NFS PersistentVolume){instead}"
-        ))
+        return fail(
+            pvc,
+            (
+                f'claim {pvc_name} asks for ReadWriteMany with storageClassName "" (static volumes only) and '
+                "no Available PersistentVolume without a class grants ReadWriteMany: it will never bind; create"
+                f" one (for example an NFS PersistentVolume){instead}"
+            ),
+        )
     sc = cluster.classes.get(sc_name)
     if sc is None:
-        return fail(pvc, (
-            f"claim {pvc_name} asks for ReadWriteMany from StorageClass {sc_name}, which does not exist: it "
-            f"will never bind{instead}"
-        ))
+        return fail(
+            pvc,
+            (
+                f"claim {pvc_name} asks for ReadWriteMany from StorageClass {sc_name}, which does not exist: it "
+                f"will never bind{instead}"
+            ),
+        )
     verdict = storage.rwx_block_capability(sc) if block else storage.rwx_capability(sc)
     if verdict.capable is True:
         missing = storage.csi_driver_missing(sc, cluster.drivers)
         if missing:
-            return fail(pvc, (
-                f"claim {pvc_name} asks for ReadWriteMany from StorageClass {sc_name} ({verdict.reason}) but"
-                f" its CSI driver {missing} is not registered: it will never bind; install the "
-                f"driver{instead}"
-            ))
+            return fail(
+                pvc,
+                (
+                    f"claim {pvc_name} asks for ReadWriteMany from StorageClass {sc_name} ({verdict.reason}) but"
+                    f" its CSI driver {missing} is not registered: it will never bind; install the "
+                    f"driver{instead}"
+                ),
+            )
         pending = ""
         if phase != "Pending" or k8s.binding_mode(sc) != "WaitForFirstConsumer":
             pending = f"; it is {phase} for another reason (see claim_health)"
-        return ok(pvc, (
-            f"claim {pvc_name}: StorageClass {sc_name} can serve ReadWriteMany {kind} volumes "
-            f"({verdict.reason}){pending}"
-        ))
+        return ok(
+            pvc,
+            (
+                f"claim {pvc_name}: StorageClass {sc_name} can serve ReadWriteMany {kind} volumes "
+                f"({verdict.reason}){pending}"
+            ),
+        )
     if verdict.capable is None:
-        return warn(pvc, (
-            f"cannot verify that StorageClass {sc_name} serves ReadWriteMany {kind} volumes for claim "
-            f"{pvc_name} ({verdict.reason})"
-        ))
-    return fail(pvc, (
-        f"claim {pvc_name} asks for ReadWriteMany {kind} volumes from StorageClass {sc_name}, which cannot "
-        f"serve them ({verdict.reason}): it will never bind{instead}"
-    ))
+        return warn(
+            pvc,
+            (
+                f"cannot verify that StorageClass {sc_name} serves ReadWriteMany {kind} volumes for claim "
+                f"{pvc_name} ({verdict.reason})"
+            ),
+        )
+    return fail(
+        pvc,
+        (
+            f"claim {pvc_name} asks for ReadWriteMany {kind} volumes from StorageClass {sc_name}, which cannot "
+            f"serve them ({verdict.reason}): it will never bind{instead}"
+        ),
+    )
 
 
 def _pod_list(pods: list[Mapping[str, Any]]) -> str:
@@ -217,8 +252,9 @@ def _pod_list(pods: list[Mapping[str, Any]]) -> str:
     return ", ".join(shown) + more
 
 
-def _attach_event(events: Mapping[tuple[str, str, str], list[Mapping[str, Any]]], ns: str,
-                  pods: list[Mapping[str, Any]]) -> str:
+def _attach_event(
+    events: Mapping[tuple[str, str, str], list[Mapping[str, Any]]], ns: str, pods: list[Mapping[str, Any]]
+) -> str:
     for pod in pods:
         for ev in events.get(("Pod", ns, k8s.name(pod)), []):
             if k8s.dig(ev, "reason", default="") == "FailedAttachVolume":
@@ -226,57 +262,82 @@ def _attach_event(events: Mapping[tuple[str, str, str], list[Mapping[str, Any]]]
     return ""
 
 
-def _judge_shared(cluster: _Cluster, pvc: Mapping[str, Any], pods: list[Mapping[str, Any]],
-                  events: Mapping[tuple[str, str, str], list[Mapping[str, Any]]]) -> Finding | None:
+def _judge_shared(
+    cluster: _Cluster,
+    pvc: Mapping[str, Any],
+    pods: list[Mapping[str, Any]],
+    events: Mapping[tuple[str, str, str], list[Mapping[str, Any]]],
+) -> Finding | None:
     pvc_name = k8s.name(pvc)
     volume_name = k8s.dig(pvc, "spec", "volumeName", default="")
     pv = cluster.pv(volume_name)
     granted = k8s.granted_access_modes(pvc, pv)
     listed = _pod_list(pods)
     if RWOP in granted:
-        return fail(pvc, (
-            f"ReadWriteOncePod claim {pvc_name} is used by {len(pods)} pods ({listed}): only one pod may use"
-            " it, the others cannot start; give each pod its own claim or use ReadWriteMany"
-        ))
+        return fail(
+            pvc,
+            (
+                f"ReadWriteOncePod claim {pvc_name} is used by {len(pods)} pods ({listed}): only one pod may use"
+                " it, the others cannot start; give each pod its own claim or use ReadWriteMany"
+            ),
+        )
     if not k8s.is_single_node_mode(granted):
         return None
     nodes = sorted({k8s.pod_node(p) for p in pods} - {""})
     unscheduled = [k8s.name(p) for p in pods if not k8s.pod_node(p)]
     if len(nodes) >= 2:
         if cluster.node_local(pv, cluster.class_of(pvc)):
-            return fail(pvc, (
-                f"ReadWriteOnce claim {pvc_name} is node-local storage but is mounted on nodes {', '.join(nodes)} "
-                f"by {listed}: the pods away from its node see other data or cannot start; use a ReadWriteMany "
-                "class for shared data"
-            ))
+            return fail(
+                pvc,
+                (
+                    f"ReadWriteOnce claim {pvc_name} is node-local storage but is mounted on nodes {', '.join(nodes)} "
+                    f"by {listed}: the pods away from its node see other data or cannot start; use a ReadWriteMany "
+                    "class for shared data"
+                ),
+            )
         if not cluster.attached(pvc, pv, cluster.class_of(pvc)):
-            return warn(pvc, (
-                f"ReadWriteOnce claim {pvc_name} is mounted on nodes {', '.join(nodes)} by {listed}: its "
-                "volume is never attached, so Kubernetes does not enforce ReadWriteOnce and this works, but"
-                " the claim misstates its use; recreate it as ReadWriteMany"
-            ))
+            return warn(
+                pvc,
+                (
+                    f"ReadWriteOnce claim {pvc_name} is mounted on nodes {', '.join(nodes)} by {listed}: its "
+                    "volume is never attached, so Kubernetes does not enforce ReadWriteOnce and this works, but"
+                    " the claim misstates its use; recreate it as ReadWriteMany"
+                ),
+            )
         event = _attach_event(events, k8s.namespace(pvc), pods)
-        return fail(pvc, (
-            f"ReadWriteOnce claim {pvc_name} is mounted by pods on {len(nodes)} nodes ({listed}): the volume"
-            f" attaches to one node only, so the others fail with Multi-Attach{event}; use a ReadWriteMany "
-            "class, or one pod per claim (Recreate strategy, StatefulSet volumeClaimTemplates)"
-        ))
+        return fail(
+            pvc,
+            (
+                f"ReadWriteOnce claim {pvc_name} is mounted by pods on {len(nodes)} nodes ({listed}): the volume"
+                f" attaches to one node only, so the others fail with Multi-Attach{event}; use a ReadWriteMany "
+                "class, or one pod per claim (Recreate strategy, StatefulSet volumeClaimTemplates)"
+            ),
+        )
     if nodes and unscheduled:
-        return warn(pvc, (
-            f"ReadWriteOnce claim {pvc_name} is mounted on node {nodes[0]} and wanted by the unscheduled "
-            f"pod(s) {', '.join(sorted(unscheduled))}: a pod placed on another node fails with Multi-Attach;"
-            " use ReadWriteMany or pin the pods to one node"
-        ))
+        return warn(
+            pvc,
+            (
+                f"ReadWriteOnce claim {pvc_name} is mounted on node {nodes[0]} and wanted by the unscheduled "
+                f"pod(s) {', '.join(sorted(unscheduled))}: a pod placed on another node fails with Multi-Attach;"
+                " use ReadWriteMany or pin the pods to one node"
+            ),
+        )
     if nodes:
-        return warn(pvc, (
-            f"ReadWriteOnce claim {pvc_name} is mounted by {len(pods)} pods, all on node {nodes[0]} "
-            f"({listed}): this works only while they share the node, a reschedule elsewhere fails with "
-            "Multi-Attach; use ReadWriteMany for shared data"
-        ))
-    return warn(pvc, (
-        f"ReadWriteOnce claim {pvc_name} is wanted by {len(pods)} unscheduled pods ({listed}): pods placed "
-        "on different nodes fail with Multi-Attach; use ReadWriteMany for shared data"
-    ))
+        return warn(
+            pvc,
+            (
+                f"ReadWriteOnce claim {pvc_name} is mounted by {len(pods)} pods, all on node {nodes[0]} "
+                f"({listed}): this works only while they share the node, a reschedule elsewhere fails with "
+                "Multi-Attach; use ReadWriteMany for shared data"
+            ),
+        )
+    return warn(
+        pvc,
+        (
+            f"ReadWriteOnce claim {pvc_name} is wanted by {len(pods)} unscheduled pods ({listed}): pods placed "
+            "on different nodes fail with Multi-Attach; use ReadWriteMany for shared data"
+        ),
+    )
 
 
 def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
@@ -304,10 +365,13 @@ def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
             judged += 1
             yield finding
     if not judged:
-        yield ok(CLUSTER, (
-            f"none of the {len(pvcs)} claims asks for ReadWriteMany and no ReadWriteOnce claim is mounted by"
-            " more than one active pod"
-        ))
+        yield ok(
+            CLUSTER,
+            (
+                f"none of the {len(pvcs)} claims asks for ReadWriteMany and no ReadWriteOnce claim is mounted by"
+                " more than one active pod"
+            ),
+        )
 
 
 CHECK = Check(

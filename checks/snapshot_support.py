@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from kfstor import (
+from kfstor.api import (
     CLUSTER,
     Check,
     Context,
@@ -89,8 +89,11 @@ def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
     if not targets:
         default_sc = k8s.effective_default_class(snap.of("StorageClass"))
         if default_sc is None:
-            yield skip(CLUSTER, "pre-install and no default StorageClass: the driver of Kubeflow's future "
-                                "database volumes is unknown (default_storage_class reports it)")
+            yield skip(
+                CLUSTER,
+                "pre-install and no default StorageClass: the driver of Kubeflow's future "
+                "database volumes is unknown (default_storage_class reports it)",
+            )
             return
         default: Mapping[str, Any] = default_sc
         prov = k8s.provisioner(default)
@@ -98,9 +101,12 @@ def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
         targets = [(default, label, prov, storage.csi_name(prov))]
     if not snap.available("VolumeSnapshotClass"):
         names = ", ".join(sorted({t[1].split(" (", 1)[0] for t in targets}))
-        yield warn(CLUSTER, f"no snapshot API: VolumeSnapshotClasses cannot be read "
-                            f"({snap.unavailable['VolumeSnapshotClass']}), so {names} cannot be snapshotted; "
-                            "install the external-snapshotter CRDs and controller and a VolumeSnapshotClass")
+        yield warn(
+            CLUSTER,
+            f"no snapshot API: VolumeSnapshotClasses cannot be read "
+            f"({snap.unavailable['VolumeSnapshotClass']}), so {names} cannot be snapshotted; "
+            "install the external-snapshotter CRDs and controller and a VolumeSnapshotClass",
+        )
         return
     by_driver: dict[str, list[Mapping[str, Any]]] = {}
     for vsc in snap.of("VolumeSnapshotClass"):
@@ -113,31 +119,48 @@ def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
             continue
         names = ", ".join(k8s.name(v) for v in defaults)
         for extra in defaults:
-            yield fail(extra, (
-                f"VolumeSnapshotClass {k8s.name(extra)} is one of {len(defaults)} defaults for driver "
-                f"{driver or '(none)'} ({names}): every VolumeSnapshot that names no class fails; keep the "
-                f"{DEFAULT_ANNOTATION} annotation on one"
-            ))
+            yield fail(
+                extra,
+                (
+                    f"VolumeSnapshotClass {k8s.name(extra)} is one of {len(defaults)} defaults for driver "
+                    f"{driver or '(none)'} ({names}): every VolumeSnapshot that names no class fails; keep the "
+                    f"{DEFAULT_ANNOTATION} annotation on one"
+                ),
+            )
 
 
-def _judge(subject: Mapping[str, Any] | Ref, label: str, prov: str, driver: str,
-           by_driver: Mapping[str, list[Mapping[str, Any]]]) -> Finding:
+def _judge(
+    subject: Mapping[str, Any] | Ref,
+    label: str,
+    prov: str,
+    driver: str,
+    by_driver: Mapping[str, list[Mapping[str, Any]]],
+) -> Finding:
     if not driver:
         # Nothing stands behind the claim yet (no volume, no class, no default): not evaluated.
-        return skip(subject, (
-            f"{label}: its CSI driver is unknown (no bound volume, no provisioner), so snapshot support "
-            "cannot be judged"
-        ))
+        return skip(
+            subject,
+            (
+                f"{label}: its CSI driver is unknown (no bound volume, no provisioner), so snapshot support "
+                "cannot be judged"
+            ),
+        )
     if not storage.expects_csidriver(prov or driver):
-        return warn(subject, f"{label}: {prov or driver} is not a CSI driver, so its volumes cannot be "
-                             "snapshotted; back the databases up another way (mysqldump, a file-level backup "
-                             "tool) or move them to a CSI class with snapshot support")
+        return warn(
+            subject,
+            f"{label}: {prov or driver} is not a CSI driver, so its volumes cannot be "
+            "snapshotted; back the databases up another way (mysqldump, a file-level backup "
+            "tool) or move them to a CSI class with snapshot support",
+        )
     classes = sorted(by_driver.get(driver, []), key=k8s.name)
     if not classes:
-        return warn(subject, (
-            f"{label}: no VolumeSnapshotClass names driver {driver}, so the volume cannot be snapshotted; "
-            f"create one (driver: {driver}, deletionPolicy: Retain)"
-        ))
+        return warn(
+            subject,
+            (
+                f"{label}: no VolumeSnapshotClass names driver {driver}, so the volume cannot be snapshotted; "
+                f"create one (driver: {driver}, deletionPolicy: Retain)"
+            ),
+        )
     defaults = [k8s.name(v) for v in classes if _is_default(v)]
     names = ", ".join(k8s.name(v) for v in classes)
     if len(defaults) == 1:
@@ -160,7 +183,7 @@ CHECK = Check(
         "Install the snapshot CRDs and snapshot-controller (kubernetes-csi/external-snapshotter), run the "
         "driver's csi-snapshotter sidecar, and create a VolumeSnapshotClass for the driver (driver: <csi "
         "driver>, deletionPolicy: Retain), marked default with snapshot.storage.kubernetes.io/"
-        "is-default-class: \"true\" on exactly one class per driver. Without CSI snapshots, back up MySQL "
+        'is-default-class: "true" on exactly one class per driver. Without CSI snapshots, back up MySQL '
         "with mysqldump and the object store with an S3 copy."
     ),
 )

@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from kfstor import (
+from kfstor.api import (
     CLUSTER,
     Check,
     Context,
@@ -60,10 +60,14 @@ def _count(system: str, setting: str, count: int, minimum: int, subject: str) ->
     if count >= minimum:
         return Status.PASS, f"{system} keeps {count} replicas ({setting}), at least the required {minimum}"
     if count <= 1:
-        return Status.WARN, (f"{system} keeps a single copy ({setting}): a single node failure loses "
-                             f"{subject}; use a class with {minimum} replicas")
-    return Status.WARN, (f"{system} keeps only {count} replicas ({setting}), below the required {minimum}: "
-                         f"a second failure loses {subject}; use a class with {minimum} replicas")
+        return Status.WARN, (
+            f"{system} keeps a single copy ({setting}): a single node failure loses "
+            f"{subject}; use a class with {minimum} replicas"
+        )
+    return Status.WARN, (
+        f"{system} keeps only {count} replicas ({setting}), below the required {minimum}: "
+        f"a second failure loses {subject}; use a class with {minimum} replicas"
+    )
 
 
 def _param(params: Mapping[str, str], *keys: str) -> str:
@@ -79,8 +83,9 @@ def _judge(sc: Obj, minimum: int, subject: str) -> tuple[Status, str]:
     prov = k8s.provisioner(sc)
     params = k8s.parameters(sc)
     if prov in storage.REMOVED_IN_TREE:
-        return Status.WARN, (f"{prov} is a removed in-tree plugin: cannot verify replication "
-                             "(provisioner_installed fails the class)")
+        return Status.WARN, (
+            f"{prov} is a removed in-tree plugin: cannot verify replication (provisioner_installed fails the class)"
+        )
     info = storage.backend(prov)
     if storage.is_portworx(sc):
         raw = params.get("repl", "").strip()
@@ -88,20 +93,29 @@ def _judge(sc: Obj, minimum: int, subject: str) -> tuple[Status, str]:
             return _count("Portworx", "repl unset, Portworx's default is 1", 1, minimum, subject)
         replicas = k8s.count(raw)
         if replicas is None:
-            return Status.WARN, (f'Portworx repl "{raw}" is not a number: cannot verify replication '
-                                 "(portworx_parameters fails it)")
+            return Status.WARN, (
+                f'Portworx repl "{raw}" is not a number: cannot verify replication (portworx_parameters fails it)'
+            )
         if replicas > PORTWORX_MAX_REPL or replicas < 1:
-            return Status.WARN, (f'Portworx repl "{raw}" is outside 1-3, so Portworx rejects the volume '
-                                 "(portworx_parameters fails it)")
+            return Status.WARN, (
+                f'Portworx repl "{raw}" is outside 1-3, so Portworx rejects the volume (portworx_parameters fails it)'
+            )
         return _count("Portworx", f'repl: "{raw}"', replicas, minimum, subject)
     if info.node_local:
-        return Status.WARN, (f"{info.label} ({prov}) keeps each volume on one node's disk: a single node "
-                             f"failure loses {subject}; use a replicated class")
+        return Status.WARN, (
+            f"{info.label} ({prov}) keeps each volume on one node's disk: a single node "
+            f"failure loses {subject}; use a replicated class"
+        )
     if info.family == "longhorn":
         raw = params.get("numberOfReplicas", "").strip()
         if not raw:
-            return _count("Longhorn", "numberOfReplicas unset, Longhorn's default is 3",
-                          LONGHORN_DEFAULT_REPLICAS, minimum, subject)
+            return _count(
+                "Longhorn",
+                "numberOfReplicas unset, Longhorn's default is 3",
+                LONGHORN_DEFAULT_REPLICAS,
+                minimum,
+                subject,
+            )
         replicas = k8s.count(raw)
         if replicas is None:
             return Status.WARN, f'Longhorn numberOfReplicas "{raw}" is not a number: cannot verify it'
@@ -109,29 +123,38 @@ def _judge(sc: Obj, minimum: int, subject: str) -> tuple[Status, str]:
     if info.family in ("ceph-rbd", "cephfs", "ceph-nfs"):
         pool = params.get("pool") or params.get("fsName") or ""
         where = f"Ceph pool {pool}" if pool else "the Ceph pool"
-        return Status.PASS, (f"{info.label}: replicated by the {where} (its size is not visible in the "
-                             "class; ceph osd pool get <pool> size shows it)")
+        return Status.PASS, (
+            f"{info.label}: replicated by the {where} (its size is not visible in the "
+            "class; ceph osd pool get <pool> size shows it)"
+        )
     if info.family == "aws-ebs":
         return Status.PASS, "AWS EBS volumes are replicated within their availability zone by AWS"
     if info.family == "gce-pd":
         if _param(params, "replication-type").lower() == "regional-pd":
             return Status.PASS, "regional GCE persistent disk: synchronously replicated across two zones"
-        return Status.PASS, ("zonal GCE persistent disk: replicated within its zone by Google (a zone outage "
-                             "makes it unavailable; replication-type: regional-pd survives one)")
+        return Status.PASS, (
+            "zonal GCE persistent disk: replicated within its zone by Google (a zone outage "
+            "makes it unavailable; replication-type: regional-pd survives one)"
+        )
     if info.family == "azure-disk":
         sku = _param(params, "skuName", "storageaccounttype")
         if "zrs" in sku.lower():
             return Status.PASS, f"Azure Disk {sku}: zone-redundant, copies across availability zones"
         shown = sku or "default SKU"
-        return Status.PASS, (f"Azure Disk {shown}: locally redundant (three copies in one datacenter; a ZRS "
-                             "skuName survives a zone outage)")
+        return Status.PASS, (
+            f"Azure Disk {shown}: locally redundant (three copies in one datacenter; a ZRS "
+            "skuName survives a zone outage)"
+        )
     if info.replicated is True:
         return Status.PASS, f"{info.label} ({prov}) replicates data in its storage system"
     if info.family == "nfs":
-        return Status.WARN, (f"cannot verify replication: {info.label} ({prov}) stores data on an NFS server "
-                             "kfstor cannot see; make sure that server is highly available")
-    return Status.WARN, (f"cannot verify replication of provisioner {prov}: confirm the backend keeps more "
-                         "than one copy of each volume")
+        return Status.WARN, (
+            f"cannot verify replication: {info.label} ({prov}) stores data on an NFS server "
+            "kfstor cannot see; make sure that server is highly available"
+        )
+    return Status.WARN, (
+        f"cannot verify replication of provisioner {prov}: confirm the backend keeps more than one copy of each volume"
+    )
 
 
 _BUILD = {Status.PASS: ok, Status.WARN: warn}
@@ -144,12 +167,17 @@ def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
     if not rows:
         default = k8s.effective_default_class(classes)
         if default is None:
-            yield skip(CLUSTER, "pre-install: Kubeflow is not installed and there is no default StorageClass "
-                                "to judge (default_storage_class reports it)")
+            yield skip(
+                CLUSTER,
+                "pre-install: Kubeflow is not installed and there is no default StorageClass "
+                "to judge (default_storage_class reports it)",
+            )
             return
         status, text = _judge(default, minimum, "Kubeflow's metadata")
-        yield _BUILD[status](default, f"pre-install: default StorageClass {k8s.name(default)}, which "
-                                      f"Kubeflow's databases will use: {text}")
+        yield _BUILD[status](
+            default,
+            f"pre-install: default StorageClass {k8s.name(default)}, which Kubeflow's databases will use: {text}",
+        )
         return
     for row in kubeflow.database_rows(rows):
         if isinstance(row, Finding):
@@ -171,12 +199,14 @@ def _classless(snap: Snapshot, pvc: Obj, where: str, class_name: str | None, sub
     if pv is not None:
         for source in ("local", "hostPath"):
             if k8s.dig(pv, "spec", source, default={}):
-                return warn(pvc, f"{where} is bound to the {source} PersistentVolume {volume}, which "
-                                 f"lives on one node: a single node failure loses {subject}; move it to a "
-                                 "replicated class")
+                return warn(
+                    pvc,
+                    f"{where} is bound to the {source} PersistentVolume {volume}, which "
+                    f"lives on one node: a single node failure loses {subject}; move it to a "
+                    "replicated class",
+                )
     what = f"StorageClass {class_name} does not exist" if class_name else "it has no StorageClass"
-    return skip(pvc, f"{where}: {what}, so its replication cannot be judged; kubeflow_claims reports the "
-                     "claim")
+    return skip(pvc, f"{where}: {what}, so its replication cannot be judged; kubeflow_claims reports the claim")
 
 
 CHECK = Check(
@@ -187,8 +217,8 @@ CHECK = Check(
     evaluate=evaluate,
     description=__doc__ or "",
     remediation=(
-        "Put Kubeflow's MySQL and object store on a class that keeps several copies: Portworx repl: \"3\" "
-        "(with io_profile: db_remote), Longhorn numberOfReplicas: \"3\", Ceph RBD, or a cloud disk (regional "
+        'Put Kubeflow\'s MySQL and object store on a class that keeps several copies: Portworx repl: "3" '
+        '(with io_profile: db_remote), Longhorn numberOfReplicas: "3", Ceph RBD, or a cloud disk (regional '
         "PD or Azure ZRS for zone outages). Classes are immutable: create a new class and migrate the data; "
         "for Portworx, pxctl volume ha-update --repl 3 <volume> raises an existing volume's replication. "
         "Node-local storage is only for throw-away test clusters."

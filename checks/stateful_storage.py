@@ -26,9 +26,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from kfstor import CLUSTER, Check, Context, Finding, Snapshot, k8s, kubeflow, ok, skip, storage, warn
+from kfstor.api import CLUSTER, Check, Context, Finding, Snapshot, k8s, kubeflow, ok, skip, storage, warn
 
 Obj = Mapping[str, Any]
+
 
 def _problems(sc: Obj, pv: Obj | None, subject: str) -> tuple[list[str], list[str]]:
     """(problems, verified facts) for the class (and bound volume) behind one subject."""
@@ -36,9 +37,11 @@ def _problems(sc: Obj, pv: Obj | None, subject: str) -> tuple[list[str], list[st
     fine: list[str] = []
     shared = storage.shared_filesystem(sc)
     if shared:
-        problems.append(f"the class is a shared file system, {shared}: write-heavy databases need block storage, "
-                        "use a block "
-                        "class (ReadWriteOnce) for it")
+        problems.append(
+            f"the class is a shared file system, {shared}: write-heavy databases need block storage, "
+            "use a block "
+            "class (ReadWriteOnce) for it"
+        )
     else:
         fine.append("block storage")
     class_policy = k8s.reclaim_policy(sc)
@@ -49,19 +52,24 @@ def _problems(sc: Obj, pv: Obj | None, subject: str) -> tuple[list[str], list[st
             note = f" although the class says {class_policy}" if class_policy != "Retain" else ""
             fine.append(f"PersistentVolume {pv_name} is Retain{note}")
         else:
-            problems.append(f"its PersistentVolume {pv_name} has reclaim policy {pv_policy}: deleting the "
-                            f"claim destroys {subject}; patch the volume's persistentVolumeReclaimPolicy to "
-                            "Retain")
+            problems.append(
+                f"its PersistentVolume {pv_name} has reclaim policy {pv_policy}: deleting the "
+                f"claim destroys {subject}; patch the volume's persistentVolumeReclaimPolicy to "
+                "Retain"
+            )
     elif class_policy == "Retain":
         fine.append("the class is Retain")
     else:
-        problems.append(f"the class has reclaimPolicy {class_policy}: deleting the claim destroys {subject}; "
-                        "use a Retain class or patch the bound volume to Retain")
+        problems.append(
+            f"the class has reclaimPolicy {class_policy}: deleting the claim destroys {subject}; "
+            "use a Retain class or patch the bound volume to Retain"
+        )
     if k8s.allows_expansion(sc):
         fine.append("volume expansion allowed")
     else:
-        problems.append("the class does not allow volume expansion, so a full volume cannot grow; set "
-                        "allowVolumeExpansion: true")
+        problems.append(
+            "the class does not allow volume expansion, so a full volume cannot grow; set allowVolumeExpansion: true"
+        )
     return problems, fine
 
 
@@ -80,11 +88,19 @@ def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
     if not rows:
         default = k8s.effective_default_class(classes)
         if default is None:
-            yield skip(CLUSTER, "pre-install: Kubeflow is not installed and there is no default StorageClass "
-                                "to judge (default_storage_class reports it)")
+            yield skip(
+                CLUSTER,
+                "pre-install: Kubeflow is not installed and there is no default StorageClass "
+                "to judge (default_storage_class reports it)",
+            )
             return
-        yield _finding(default, "pre-install: Kubeflow's databases and object store will use the default class",
-                       default, None, "Kubeflow's metadata")
+        yield _finding(
+            default,
+            "pre-install: Kubeflow's databases and object store will use the default class",
+            default,
+            None,
+            "Kubeflow's metadata",
+        )
         return
     for row in kubeflow.database_rows(rows):
         if isinstance(row, Finding):
@@ -93,15 +109,14 @@ def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
         assert row.pvc is not None  # database_rows yields only rows with a claim
         where = f"{row.namespace}/{row.claim.name}"
         if row.storage_class is None:
-            what = (f"StorageClass {row.class_name} does not exist" if row.class_name
-                    else "it has no StorageClass")
-            yield skip(row.pvc, f"claim {where}: {what}, so its storage cannot be judged; kubeflow_claims "
-                                "reports the claim")
+            what = f"StorageClass {row.class_name} does not exist" if row.class_name else "it has no StorageClass"
+            yield skip(
+                row.pvc, f"claim {where}: {what}, so its storage cannot be judged; kubeflow_claims reports the claim"
+            )
             continue
         volume = k8s.dig(row.pvc, "spec", "volumeName", default="")
         pv = snap.get("PersistentVolume", volume) if volume else None
-        yield _finding(row.pvc, f"{row.claim.role} claim {where}", row.storage_class, pv,
-                       f"the {row.claim.role} data")
+        yield _finding(row.pvc, f"{row.claim.role} claim {where}", row.storage_class, pv, f"the {row.claim.role} data")
 
 
 CHECK = Check(
@@ -115,7 +130,7 @@ CHECK = Check(
         "Put Kubeflow's MySQL/PostgreSQL and object store on a block StorageClass (not NFS-like) with "
         "allowVolumeExpansion: true (kubectl patch storageclass <name> -p "
         "'{\"allowVolumeExpansion\":true}'). Protect the data from claim deletion: kubectl patch pv <volume> "
-        "-p '{\"spec\":{\"persistentVolumeReclaimPolicy\":\"Retain\"}}', or use a class with "
+        '-p \'{"spec":{"persistentVolumeReclaimPolicy":"Retain"}}\', or use a class with '
         "reclaimPolicy: Retain."
     ),
 )

@@ -25,7 +25,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kfstor import CLUSTER, Check, Context, Finding, Ref, Snapshot, fail, k8s, kubeflow, ok, skip
+from kfstor.api import CLUSTER, Check, Context, Finding, Ref, Snapshot, fail, k8s, kubeflow, ok, skip
 
 CLASS_KEY = ".storageclass.storage.k8s.io/"
 MAX_PLACEMENT_STEPS = 20000
@@ -52,8 +52,9 @@ def _demand(snap: Snapshot, ctx: Context) -> tuple[list[_Request], list[Mapping[
     rows = kubeflow.platform_claims(snap, ctx.namespace)
     if not rows:
         planned = [
-            _Request(kubeflow.claim_namespace(c, ctx.namespace), c.name, k8s.quantity_bytes(c.size) or 0,
-                     default_name, False)
+            _Request(
+                kubeflow.claim_namespace(c, ctx.namespace), c.name, k8s.quantity_bytes(c.size) or 0, default_name, False
+            )
             for c in kubeflow.PRE_INSTALL
         ]
         total = _gi(sum(r.size for r in planned))
@@ -72,8 +73,7 @@ def _demand(snap: Snapshot, ctx: Context) -> tuple[list[_Request], list[Mapping[
             size = k8s.quantity_bytes(k8s.requested_storage(pvc)) or 0
             requests.append(_Request(ns, claim.name, size, k8s.claim_class(pvc, classes)[0], True))
     if requests:
-        names = ", ".join(f"{r.name} ({_gi(r.size)}{', missing' if not r.exists else ', Pending'})"
-                          for r in requests)
+        names = ", ".join(f"{r.name} ({_gi(r.size)}{', missing' if not r.exists else ', Pending'})" for r in requests)
         return requests, present, f"Kubeflow still needs {names}"
     return requests, present, "all of Kubeflow's claims are provisioned"
 
@@ -93,8 +93,13 @@ def _quota_keys(hard: Mapping[str, Any], relevant_classes: set[str]) -> list[tup
     return keys
 
 
-def _judge_quota(quota: Mapping[str, Any], requests: list[_Request], claims_in_ns: list[Mapping[str, Any]],
-                 classes: tuple[Mapping[str, Any], ...], relevant_classes: set[str]) -> Finding | None:
+def _judge_quota(
+    quota: Mapping[str, Any],
+    requests: list[_Request],
+    claims_in_ns: list[Mapping[str, Any]],
+    classes: tuple[Mapping[str, Any], ...],
+    relevant_classes: set[str],
+) -> Finding | None:
     hard: Mapping[str, Any] = k8s.dig(quota, "spec", "hard", default={})
     used: Mapping[str, Any] = k8s.dig(quota, "status", "used", default={})
     keys = _quota_keys(hard, relevant_classes)
@@ -126,11 +131,14 @@ def _judge_quota(quota: Mapping[str, Any], requests: list[_Request], claims_in_n
         return None
     quota_name = f"{k8s.namespace(quota)}/{k8s.name(quota)}"
     if over:
-        return fail(quota, (
-            f"ResourceQuota {quota_name} cannot hold Kubeflow's claims ({'; '.join(over)}): claim creation "
-            "and expansion are rejected with 'exceeded quota'; raise spec.hard or free storage in the "
-            "namespace"
-        ))
+        return fail(
+            quota,
+            (
+                f"ResourceQuota {quota_name} cannot hold Kubeflow's claims ({'; '.join(over)}): claim creation "
+                "and expansion are rejected with 'exceeded quota'; raise spec.hard or free storage in the "
+                "namespace"
+            ),
+        )
     return ok(quota, f"ResourceQuota {quota_name} leaves room for Kubeflow's claims ({'; '.join(fine)})")
 
 
@@ -163,8 +171,9 @@ def _place(sizes: list[int], free: list[tuple[int, int]]) -> bool:
     return go(0)
 
 
-def _judge_capacity(cls: str, sc: Mapping[str, Any] | None, objects: list[Mapping[str, Any]],
-                    requests: list[_Request]) -> Finding | None:
+def _judge_capacity(
+    cls: str, sc: Mapping[str, Any] | None, objects: list[Mapping[str, Any]], requests: list[_Request]
+) -> Finding | None:
     segments: list[tuple[int, int]] = []
     for obj in objects:
         if not isinstance(obj.get("nodeTopology"), Mapping):
@@ -180,8 +189,7 @@ def _judge_capacity(cls: str, sc: Mapping[str, Any] | None, objects: list[Mappin
     total_free = sum(cap for cap, _ in segments)
     biggest = max(mx for _, mx in segments)
     plural = "s" if len(segments) != 1 else ""
-    published = (f"{_gi(total_free)} free in {len(segments)} topology segment{plural}, "
-                 f"largest volume {_gi(biggest)}")
+    published = f"{_gi(total_free)} free in {len(segments)} topology segment{plural}, largest volume {_gi(biggest)}"
     mine = [r for r in requests if r.storage_class == cls]
     if not mine:
         return ok(subject, f"StorageClass {cls}: Kubeflow's volumes on it are provisioned; {published}")
@@ -190,15 +198,21 @@ def _judge_capacity(cls: str, sc: Mapping[str, Any] | None, objects: list[Mappin
     too_big = [r for r in mine if r.size > biggest]
     if too_big:
         names = ", ".join(f"{r.name} ({_gi(r.size)})" for r in too_big)
-        return fail(subject, (
-            f"StorageClass {cls} cannot provision {names}: no topology segment can hold a volume that large "
-            f"({published}); add capacity to the storage backend or use another class"
-        ))
+        return fail(
+            subject,
+            (
+                f"StorageClass {cls} cannot provision {names}: no topology segment can hold a volume that large "
+                f"({published}); add capacity to the storage backend or use another class"
+            ),
+        )
     if not _place(sizes, segments):
-        return fail(subject, (
-            f"StorageClass {cls} publishes too little capacity for Kubeflow's volumes ({wanted}; "
-            f"{_gi(sum(sizes))} in all): {published}; add capacity or use another class"
-        ))
+        return fail(
+            subject,
+            (
+                f"StorageClass {cls} publishes too little capacity for Kubeflow's volumes ({wanted}; "
+                f"{_gi(sum(sizes))} in all): {published}; add capacity or use another class"
+            ),
+        )
     return ok(subject, f"StorageClass {cls} has room for Kubeflow's volumes ({wanted}): {published}")
 
 
@@ -219,8 +233,9 @@ def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
         ns = k8s.namespace(quota)
         if ns not in namespaces:
             continue
-        finding = _judge_quota(quota, [r for r in requests if r.namespace == ns], claims_by_ns.get(ns, []),
-                               classes, relevant_classes)
+        finding = _judge_quota(
+            quota, [r for r in requests if r.namespace == ns], claims_by_ns.get(ns, []), classes, relevant_classes
+        )
         if finding is not None:
             findings.append(finding)
     by_class: dict[str, list[Mapping[str, Any]]] = {}
@@ -235,14 +250,20 @@ def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
     if findings:
         yield from findings
         return
-    unreadable = [f"{kind}: {snap.unavailable[kind]}" for kind in ("ResourceQuota", "CSIStorageCapacity")
-                  if kind in snap.unavailable]
+    unreadable = [
+        f"{kind}: {snap.unavailable[kind]}"
+        for kind in ("ResourceQuota", "CSIStorageCapacity")
+        if kind in snap.unavailable
+    ]
     note = f" ({'; '.join(unreadable)})" if unreadable else ""
     classes_text = ", ".join(sorted(relevant_classes)) or "any class Kubeflow uses"
-    yield skip(CLUSTER, (
-        f"{summary}; no ResourceQuota in {', '.join(sorted(namespaces))} limits storage and no "
-        f"CSIStorageCapacity is published for {classes_text}{note}: nothing to compare against"
-    ))
+    yield skip(
+        CLUSTER,
+        (
+            f"{summary}; no ResourceQuota in {', '.join(sorted(namespaces))} limits storage and no "
+            f"CSIStorageCapacity is published for {classes_text}{note}: nothing to compare against"
+        ),
+    )
 
 
 CHECK = Check(

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from kfstor import CLUSTER, Check, Context, Finding, Snapshot, k8s, ok, skip, storage, warn
+from kfstor.api import CLUSTER, Check, Context, Finding, Snapshot, k8s, ok, skip, storage, warn
 
 WFFC = "WaitForFirstConsumer"
 CONTROL_PLANE_TAINTS = ("node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master")
@@ -29,8 +29,7 @@ CONTROL_PLANE_TAINTS = ("node-role.kubernetes.io/control-plane", "node-role.kube
 
 def _control_plane_only(node: Mapping[str, Any]) -> bool:
     return any(
-        k8s.dig(t, "key", default="") in CONTROL_PLANE_TAINTS
-        and k8s.dig(t, "effect", default="") == "NoSchedule"
+        k8s.dig(t, "key", default="") in CONTROL_PLANE_TAINTS and k8s.dig(t, "effect", default="") == "NoSchedule"
         for t in k8s.dict_list(node, "spec", "taints")
     )
 
@@ -57,30 +56,45 @@ def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
     mode = k8s.binding_mode(default)
     zone_text = ", ".join(f"{z} ({zones[z]})" for z in sorted(zones))
     if mode == WFFC:
-        yield ok(default, (
-            f"default StorageClass {sc_name} binds {WFFC}: volumes are provisioned in the zone of the node "
-            f"their pod is scheduled to (node zones: {zone_text or 'none labelled'})"
-        ))
+        yield ok(
+            default,
+            (
+                f"default StorageClass {sc_name} binds {WFFC}: volumes are provisioned in the zone of the node "
+                f"their pod is scheduled to (node zones: {zone_text or 'none labelled'})"
+            ),
+        )
         return
     if len(zones) < 2:
-        where = (f"all {len(workers) - unlabelled} labelled nodes are in zone {zone_text}" if zones
-                 else f"none of the {len(workers)} nodes carries a zone label")
-        yield ok(default, (
-            f"default StorageClass {sc_name} binds {mode}, but {where}: a volume cannot land in a zone away "
-            "from its pod; switch to WaitForFirstConsumer before adding zones"
-        ))
+        where = (
+            f"all {len(workers) - unlabelled} labelled nodes are in zone {zone_text}"
+            if zones
+            else f"none of the {len(workers)} nodes carries a zone label"
+        )
+        yield ok(
+            default,
+            (
+                f"default StorageClass {sc_name} binds {mode}, but {where}: a volume cannot land in a zone away "
+                "from its pod; switch to WaitForFirstConsumer before adding zones"
+            ),
+        )
         return
     zonal = storage.zonal_block(default)
     if zonal is None:
-        yield ok(default, f"default StorageClass {sc_name} binds {mode} across zones {zone_text}, but "
-                          f"{k8s.provisioner(default)} volumes are not tied to one zone")
+        yield ok(
+            default,
+            f"default StorageClass {sc_name} binds {mode} across zones {zone_text}, but "
+            f"{k8s.provisioner(default)} volumes are not tied to one zone",
+        )
         return
-    yield warn(default, (
-        f"default StorageClass {sc_name} binds {mode} while nodes span zones {zone_text}: {zonal}, so "
-        "Kubeflow's MySQL, object store and notebook volumes may be created in a zone their pod cannot run "
-        "in (Pending with 'volume node affinity conflict'); create the default class with volumeBindingMode:"
-        " WaitForFirstConsumer"
-    ))
+    yield warn(
+        default,
+        (
+            f"default StorageClass {sc_name} binds {mode} while nodes span zones {zone_text}: {zonal}, so "
+            "Kubeflow's MySQL, object store and notebook volumes may be created in a zone their pod cannot run "
+            "in (Pending with 'volume node affinity conflict'); create the default class with volumeBindingMode:"
+            " WaitForFirstConsumer"
+        ),
+    )
 
 
 CHECK = Check(

@@ -1,25 +1,18 @@
 """kfstor: storage readiness auditor for Kubeflow.
 
-The public API for check authors is re-exported here: a check module imports what it needs
-from kfstor (and kfstor.k8s / kfstor.storage / kfstor.kubeflow for helpers) and nothing else.
+Check authors import from kfstor.api. The same names are importable from kfstor itself (as
+kfstor 1.0 documented), resolved on first use so that importing a leaf module such as
+kfstor.model loads nothing else.
 """
 
-from kfstor.model import CLUSTER, Check, Context, Finding, Ref, Status, fail, ok, skip, warn
-from kfstor.snapshot import Snapshot
+from typing import Any
 
 __version__ = "1.0.0"
 
-__all__ = [
-    "CLUSTER",
-    "Check",
-    "Context",
-    "Finding",
-    "Ref",
-    "Snapshot",
-    "Status",
-    "__version__",
-    "fail",
-    "ok",
-    "skip",
-    "warn",
-]
+
+def __getattr__(name: str) -> Any:
+    from kfstor import api
+
+    if name in api.__all__:
+        return getattr(api, name)
+    raise AttributeError(f"module 'kfstor' has no attribute {name!r}")

@@ -22,8 +22,8 @@ from kfstor import __version__
 from kfstor.model import EXIT_CLUSTER, EXIT_USAGE, FailOn
 
 if TYPE_CHECKING:
+    from kfstor.collect.snapshot import Snapshot
     from kfstor.model import Check
-    from kfstor.snapshot import Snapshot
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 gate passed; 1 gate failed (a check at or above --fail-on, or any check error); "
@@ -83,28 +83,37 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main_callback(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
 ) -> None:
     """kfstor: storage readiness auditor for Kubeflow."""
 
 
-FromOpt = Annotated[list[str], typer.Option("--from", help="Audit a snapshot instead of the live cluster: a "
-                                            "YAML/JSON file (kubectl get -o yaml|json output, or kfstor "
-                                            "snapshot), a directory of them, or - for stdin. Repeatable.")]
-KubeconfigOpt = Annotated[str | None, typer.Option("--kubeconfig", help="Kubeconfig file (default: KUBECONFIG, "
-                                                   "then ~/.kube/config, then in-cluster).")]
+FromOpt = Annotated[
+    list[str],
+    typer.Option(
+        "--from",
+        help="Audit a snapshot instead of the live cluster: a "
+        "YAML/JSON file (kubectl get -o yaml|json output, or kfstor "
+        "snapshot), a directory of them, or - for stdin. Repeatable.",
+    ),
+]
+KubeconfigOpt = Annotated[
+    str | None,
+    typer.Option("--kubeconfig", help="Kubeconfig file (default: KUBECONFIG, then ~/.kube/config, then in-cluster)."),
+]
 ContextOpt = Annotated[str | None, typer.Option("--context", help="Kubeconfig context to use.")]
-TimeoutOpt = Annotated[float, typer.Option("--request-timeout", min=0.1,
-                                           help="Seconds to wait for each API request.")]
+TimeoutOpt = Annotated[float, typer.Option("--request-timeout", min=0.1, help="Seconds to wait for each API request.")]
 CheckOpt = Annotated[list[str], typer.Option("--check", help="Run only this check id. Repeatable.")]
 SkipOpt = Annotated[list[str], typer.Option("--skip", help="Do not run this check id. Repeatable.")]
-ChecksDirOpt = Annotated[list[Path], typer.Option("--checks-dir", help="Also load check modules from this "
-                                                  "directory. Repeatable.")]
+ChecksDirOpt = Annotated[
+    list[Path], typer.Option("--checks-dir", help="Also load check modules from this directory. Repeatable.")
+]
 
 
 def _load(checks_dirs: list[Path], only: list[str], skip: list[str]) -> tuple[list[Check], list[str]]:
-    from kfstor.loader import CheckLoadError, load_checks, select
+    from kfstor.engine.loader import CheckLoadError, load_checks, select
 
     try:
         loaded = load_checks(checks_dirs)
@@ -131,7 +140,7 @@ def _progress() -> Iterator[Callable[[str], None]]:
 
 
 def _collect(kinds: list[str], kubeconfig: str | None, context: str | None, timeout: float) -> Snapshot:
-    from kfstor.cluster import ClusterError, KubeconfigError, Target, collect
+    from kfstor.collect.cluster import ClusterError, KubeconfigError, Target, collect
 
     try:
         with _progress() as progress:
@@ -148,27 +157,32 @@ def audit(
     kubeconfig: KubeconfigOpt = None,
     context: ContextOpt = None,
     request_timeout: TimeoutOpt = 30.0,
-    namespace: Annotated[str | None, typer.Option("--namespace", "-n", help="Kubeflow's namespace "
-                                                  "(default: from kfstor.yaml, else kubeflow).")] = None,
-    config: Annotated[Path | None, typer.Option("--config", help="Config file (default: ./kfstor.yaml "
-                                                "when present).")] = None,
+    namespace: Annotated[
+        str | None,
+        typer.Option("--namespace", "-n", help="Kubeflow's namespace (default: from kfstor.yaml, else kubeflow)."),
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="Config file (default: ./kfstor.yaml when present).")
+    ] = None,
     check: CheckOpt = [],  # noqa: B006
     skip: SkipOpt = [],  # noqa: B006
     checks_dir: ChecksDirOpt = [],  # noqa: B006
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="Format written to stdout.")] = (
-        OutputFormat.table),
+        OutputFormat.table
+    ),
     html: Annotated[Path | None, typer.Option("--html", help="Also write an HTML report to FILE.")] = None,
     json_file: Annotated[Path | None, typer.Option("--json", help="Also write a JSON report to FILE.")] = None,
     junit: Annotated[Path | None, typer.Option("--junit", help="Also write JUnit XML to FILE.")] = None,
     markdown: Annotated[Path | None, typer.Option("--markdown", help="Also write Markdown to FILE.")] = None,
-    fail_on: Annotated[FailOn, typer.Option("--fail-on", help="Lowest status that fails the gate "
-                                            "(exit 1).")] = FailOn.FAIL,
+    fail_on: Annotated[
+        FailOn, typer.Option("--fail-on", help="Lowest status that fails the gate (exit 1).")
+    ] = FailOn.FAIL,
 ) -> None:
     """Audit the live cluster (or snapshot files) and report pass/warn/fail per check."""
-    from kfstor import config as config_mod
-    from kfstor import runner
+    from kfstor.collect.snapshot import InputError, from_files
+    from kfstor.engine import config as config_mod
+    from kfstor.engine import runner
     from kfstor.render import renderer
-    from kfstor.snapshot import InputError, from_files
 
     try:
         settings = config_mod.load(config)
@@ -186,8 +200,11 @@ def audit(
         report = runner.run(checks, snap, config=settings, namespace=namespace, notes=notes, fail_on=fail_on)
     except config_mod.ConfigError as exc:
         die(str(exc), EXIT_USAGE)
-    outputs = [(path, name) for path, name in ((html, "html"), (json_file, "json"), (junit, "junit"),
-                                               (markdown, "markdown")) if path is not None]
+    outputs = [
+        (path, name)
+        for path, name in ((html, "html"), (json_file, "json"), (junit, "junit"), (markdown, "markdown"))
+        if path is not None
+    ]
     for path, name in outputs:
         try:
             with atomic_output(path) as handle:
@@ -202,8 +219,10 @@ def audit(
 @app.command()
 def snapshot(
     output: Annotated[str, typer.Option("--output", "-o", help="File to write, or - for stdout.")],
-    fmt: Annotated[SnapshotFormat | None, typer.Option("--format", help="yaml or json (default: json for a "
-                                                       "FILE ending in .json, else yaml).")] = None,
+    fmt: Annotated[
+        SnapshotFormat | None,
+        typer.Option("--format", help="yaml or json (default: json for a FILE ending in .json, else yaml)."),
+    ] = None,
     kubeconfig: KubeconfigOpt = None,
     context: ContextOpt = None,
     request_timeout: TimeoutOpt = 30.0,
@@ -214,7 +233,7 @@ def snapshot(
     The file is a kubectl-style List; it records when it was taken, the context and server version,
     and which kinds were read or forbidden, so auditing it gives the same report as the live audit.
     """
-    from kfstor.snapshot import write
+    from kfstor.collect.snapshot import write
 
     out_format = fmt.value if fmt else ("json" if output.lower().endswith(".json") else "yaml")
     checks, _ = _load(checks_dir, [], [])
@@ -242,11 +261,17 @@ def list_checks(
         c = checks[0]
         typer.echo(f"{c.id}: {c.title}\n")
         typer.echo(c.description.strip() + "\n")
-        typer.echo(f"Reads: {', '.join(c.kinds)}" + (f" (and, when readable, {', '.join(c.optional_kinds)})"
-                                                    if c.optional_kinds else ""))
+        typer.echo(
+            f"Reads: {', '.join(c.kinds)}"
+            + (f" (and, when readable, {', '.join(c.optional_kinds)})" if c.optional_kinds else "")
+        )
         if c.options:
-            typer.echo("Options (kfstor.yaml checks." + c.id + ".options): "
-                       + ", ".join(f"{k} (default {v!r})" for k, v in sorted(c.options.items())))
+            typer.echo(
+                "Options (kfstor.yaml checks."
+                + c.id
+                + ".options): "
+                + ", ".join(f"{k} (default {v!r})" for k, v in sorted(c.options.items()))
+            )
         typer.echo(f"Remediation: {c.remediation}")
         typer.echo(f"Source: {c.origin}")
         return
@@ -261,7 +286,7 @@ def rbac(
     checks_dir: ChecksDirOpt = [],  # noqa: B006
 ) -> None:
     """Print the minimal read-only ClusterRole for what the checks read, and a binding example."""
-    from kfstor.rbac import cluster_role_yaml
+    from kfstor.collect.rbac import cluster_role_yaml
 
     checks, _ = _load(checks_dir, [], [])
     typer.echo(cluster_role_yaml(sorted({k for c in checks for k in c.all_kinds}), name), nl=False)

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from kfstor.inventory import Inventory
-    from kfstor.snapshot import Snapshot
+    from kfstor.collect.snapshot import Snapshot
+    from kfstor.render.inventory import Inventory
 
 K8sObject = Mapping[str, Any]
 

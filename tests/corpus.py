@@ -67,13 +67,15 @@ def load_cases() -> list[Case]:
         for check_id, expected in data["expect"].items():
             expected = dict(expected)
             overall = expected.pop("check")
-            cases.append(Case(
-                path=path,
-                check_id=check_id,
-                expected_check=overall,
-                expected_findings={str(k): str(v) for k, v in expected.items()},
-                messages={str(k): str(v) for k, v in (data.get("messages", {}).get(check_id) or {}).items()},
-                namespace=data.get("namespace"),
-                options=dict((data.get("options") or {}).get(check_id) or {}),
-            ))
+            cases.append(
+                Case(
+                    path=path,
+                    check_id=check_id,
+                    expected_check=overall,
+                    expected_findings={str(k): str(v) for k, v in expected.items()},
+                    messages={str(k): str(v) for k, v in (data.get("messages", {}).get(check_id) or {}).items()},
+                    namespace=data.get("namespace"),
+                    options=dict((data.get("options") or {}).get(check_id) or {}),
+                )
+            )
     return cases

@@ -25,6 +25,7 @@ if [ -z "${KFSTOR_TESTCP:-}" ] && [ -z "${KUBEBUILDER_ASSETS:-}" ] && command -v
 fi
 
 python3 -m ruff check kfstor checks tests benchmarks hatch_build.py
+python3 -m ruff format --check kfstor checks tests benchmarks hatch_build.py
 python3 -m mypy
 
 status=0

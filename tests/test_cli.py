@@ -20,22 +20,27 @@ import yaml
 from typer.testing import CliRunner
 
 from kfstor.cli import app
-from kfstor.loader import load_checks
+from kfstor.engine.loader import load_checks
 
 HERE = Path(__file__).resolve().parent
 SNAPSHOT = HERE / "golden" / "snapshot.yaml"  # one dynamic default (gp3): default_storage_class passes
 ENTRY = "import sys; sys.argv[0] = 'kfstor'; from kfstor.cli import main; main()"
-EXIT_CODES = ("Exit codes: 0 gate passed; 1 gate failed (a check at or above --fail-on, or any check error); "
-              "2 usage or input error (bad flag, unreadable or malformed file or config); "
-              "3 cluster unreachable or authentication failed.")
+EXIT_CODES = (
+    "Exit codes: 0 gate passed; 1 gate failed (a check at or above --fail-on, or any check error); "
+    "2 usage or input error (bad flag, unreadable or malformed file or config); "
+    "3 cluster unreachable or authentication failed."
+)
 
 
-def kfstor(*args: str | Path, cwd: Path | None = None,
-           stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def kfstor(*args: str | Path, cwd: Path | None = None, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     """Run the console entry point as `kfstor ...` would."""
     return subprocess.run(
-        [sys.executable, "-c", ENTRY, *map(str, args)], cwd=cwd, input=stdin if stdin is not None else "",
-        capture_output=True, text=True, timeout=120,
+        [sys.executable, "-c", ENTRY, *map(str, args)],
+        cwd=cwd,
+        input=stdin if stdin is not None else "",
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -48,8 +53,9 @@ def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
     return lines[0]
 
 
-def storage_class(name: str, default: bool, provisioner: str = "ebs.csi.aws.com",
-                  created: str = "2025-01-01T00:00:00Z") -> str:
+def storage_class(
+    name: str, default: bool, provisioner: str = "ebs.csi.aws.com", created: str = "2025-01-01T00:00:00Z"
+) -> str:
     value = "true" if default else "false"
     return textwrap.dedent(f"""\
         - apiVersion: storage.k8s.io/v1
@@ -73,23 +79,26 @@ def snapshot_file(tmp_path: Path, name: str, *classes: str) -> Path:
 @pytest.fixture
 def failing(tmp_path: Path) -> Path:
     """No default StorageClass: default_storage_class fails."""
-    return snapshot_file(tmp_path, "no-default.yaml",
-                         storage_class("gp2", False), storage_class("efs", False))
+    return snapshot_file(tmp_path, "no-default.yaml", storage_class("gp2", False), storage_class("efs", False))
 
 
 @pytest.fixture
 def warn_only(tmp_path: Path) -> Path:
     """Two defaults: default_storage_class warns (and passes the newest)."""
-    return snapshot_file(tmp_path, "two-defaults.yaml",
-                         storage_class("old", True, created="2024-01-01T00:00:00Z"),
-                         storage_class("new", True, created="2025-06-01T00:00:00Z"))
+    return snapshot_file(
+        tmp_path,
+        "two-defaults.yaml",
+        storage_class("old", True, created="2024-01-01T00:00:00Z"),
+        storage_class("new", True, created="2025-06-01T00:00:00Z"),
+    )
 
 
 @pytest.fixture
 def crashing_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "local-checks"
     folder.mkdir()
-    (folder / "boom.py").write_text(textwrap.dedent('''\
+    (folder / "boom.py").write_text(
+        textwrap.dedent('''\
         """A drop-in check with a bug."""
         from kfstor import Check
 
@@ -100,7 +109,9 @@ def crashing_dir(tmp_path: Path) -> Path:
 
         CHECK = Check(id="boom", title="Crashes", kinds=("StorageClass",), evaluate=evaluate,
                       description="Divides by zero.", remediation="Fix the check.")
-        '''), encoding="utf-8")
+        '''),
+        encoding="utf-8",
+    )
     return folder
 
 
@@ -117,8 +128,16 @@ def test_exit_0_when_the_gate_passes() -> None:
 
 
 def test_exit_0_reading_the_snapshot_from_stdin() -> None:
-    result = kfstor("audit", "--from", "-", "--check", "default_storage_class", "--format", "json",
-                    stdin=SNAPSHOT.read_text(encoding="utf-8"))
+    result = kfstor(
+        "audit",
+        "--from",
+        "-",
+        "--check",
+        "default_storage_class",
+        "--format",
+        "json",
+        stdin=SNAPSHOT.read_text(encoding="utf-8"),
+    )
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     assert doc["source"]["description"] == "stdin"
@@ -157,8 +176,21 @@ def test_warn_only_audit_against_each_gate(warn_only: Path, fail_on: str | None,
 @pytest.mark.parametrize("fail_on", ["fail", "warn", "never"])
 def test_a_check_error_fails_the_gate_whatever_fail_on_says(crashing_dir: Path, fail_on: str) -> None:
     """Report.exit_code: any `error` result is exit 1, before --fail-on is looked at."""
-    result = kfstor("audit", "--from", SNAPSHOT, "--checks-dir", crashing_dir, "--check", "boom",
-                    "--check", "default_storage_class", "--fail-on", fail_on, "--format", "json")
+    result = kfstor(
+        "audit",
+        "--from",
+        SNAPSHOT,
+        "--checks-dir",
+        crashing_dir,
+        "--check",
+        "boom",
+        "--check",
+        "default_storage_class",
+        "--fail-on",
+        fail_on,
+        "--format",
+        "json",
+    )
     assert result.returncode == 1, result.stderr
     assert result.stderr == ""
     doc = json.loads(result.stdout)
@@ -198,8 +230,10 @@ def test_exit_2_unknown_command() -> None:
 
 def test_exit_2_malformed_yaml(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text("apiVersion: v1\nkind: List\nitems:\n- kind: StorageClass\n  metadata: {name: gp3\n"
-                   "  provisioner: x\n", encoding="utf-8")
+    bad.write_text(
+        "apiVersion: v1\nkind: List\nitems:\n- kind: StorageClass\n  metadata: {name: gp3\n  provisioner: x\n",
+        encoding="utf-8",
+    )
     result = kfstor("audit", "--from", bad)
     assert result.returncode == 2
     line = one_error_line(result)
@@ -213,8 +247,7 @@ def test_exit_2_not_a_kubernetes_object(tmp_path: Path) -> None:
     bad.write_text("kind: StorageClass\nprovisioner: x\n", encoding="utf-8")
     result = kfstor("audit", "--from", bad)
     assert result.returncode == 2
-    assert one_error_line(result) == (f"kfstor: error: {bad}: document 1 (StorageClass) "
-                                      "has no 'metadata' mapping")
+    assert one_error_line(result) == (f"kfstor: error: {bad}: document 1 (StorageClass) has no 'metadata' mapping")
 
 
 def test_exit_2_missing_input_file(tmp_path: Path) -> None:
@@ -245,8 +278,9 @@ def test_exit_2_unknown_check_option_in_config(tmp_path: Path) -> None:
     config.write_text("checks:\n  default_storage_class:\n    options: {min_replicas: 2}\n", encoding="utf-8")
     result = kfstor("audit", "--from", SNAPSHOT, "--config", config, "--check", "default_storage_class")
     assert result.returncode == 2
-    assert one_error_line(result) == (f"kfstor: error: {config}: checks.default_storage_class.options: "
-                                      "unknown option(s) min_replicas (known: none)")
+    assert one_error_line(result) == (
+        f"kfstor: error: {config}: checks.default_storage_class.options: unknown option(s) min_replicas (known: none)"
+    )
 
 
 @pytest.mark.parametrize("flag", ["--check", "--skip"])
@@ -280,7 +314,8 @@ def test_exit_2_unwritable_report_path(tmp_path: Path) -> None:
 
 def test_exit_3_connection_refused(tmp_path: Path) -> None:
     kubeconfig = tmp_path / "kubeconfig"
-    kubeconfig.write_text(textwrap.dedent("""\
+    kubeconfig.write_text(
+        textwrap.dedent("""\
         apiVersion: v1
         kind: Config
         clusters:
@@ -293,9 +328,10 @@ def test_exit_3_connection_refused(tmp_path: Path) -> None:
         - name: nothing-listens
           context: {cluster: nothing-listens, user: tester}
         current-context: nothing-listens
-        """), encoding="utf-8")
-    result = kfstor("audit", "--kubeconfig", kubeconfig, "--check", "default_storage_class",
-                    "--request-timeout", "5")
+        """),
+        encoding="utf-8",
+    )
+    result = kfstor("audit", "--kubeconfig", kubeconfig, "--check", "default_storage_class", "--request-timeout", "5")
     assert result.returncode == 3
     line = one_error_line(result)
     assert "connection refused" in line
@@ -310,13 +346,35 @@ def test_exit_3_connection_refused(tmp_path: Path) -> None:
 def test_every_format_in_one_run(tmp_path: Path) -> None:
     out = tmp_path / "reports"
     out.mkdir()
-    paths = {name: out / file for name, file in (("html", "report.html"), ("json", "report.json"),
-                                                  ("junit", "report.junit.xml"), ("markdown", "report.md"))}
-    result = CliRunner().invoke(app, [
-        "audit", "--from", str(SNAPSHOT), "--check", "default_storage_class", "--format", "json",
-        "--html", str(paths["html"]), "--json", str(paths["json"]), "--junit", str(paths["junit"]),
-        "--markdown", str(paths["markdown"]),
-    ])
+    paths = {
+        name: out / file
+        for name, file in (
+            ("html", "report.html"),
+            ("json", "report.json"),
+            ("junit", "report.junit.xml"),
+            ("markdown", "report.md"),
+        )
+    }
+    result = CliRunner().invoke(
+        app,
+        [
+            "audit",
+            "--from",
+            str(SNAPSHOT),
+            "--check",
+            "default_storage_class",
+            "--format",
+            "json",
+            "--html",
+            str(paths["html"]),
+            "--json",
+            str(paths["json"]),
+            "--junit",
+            str(paths["junit"]),
+            "--markdown",
+            str(paths["markdown"]),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in paths.values())  # no temp files
     stdout_doc = json.loads(result.stdout)
@@ -327,8 +385,9 @@ def test_every_format_in_one_run(tmp_path: Path) -> None:
     assert 'id="check-default_storage_class"' in html
     suites = ET.parse(paths["junit"]).getroot().findall("testsuite")
     assert [s.get("name") for s in suites] == ["default_storage_class"]
-    assert paths["markdown"].read_text(encoding="utf-8").startswith(
-        "## kfstor: Storage readiness gate PASSED (1 pass)\n")
+    assert (
+        paths["markdown"].read_text(encoding="utf-8").startswith("## kfstor: Storage readiness gate PASSED (1 pass)\n")
+    )
 
 
 def test_a_report_file_is_replaced_whole(tmp_path: Path, failing: Path) -> None:
@@ -371,12 +430,15 @@ def test_checks_id_prints_the_documentation() -> None:
 def test_rbac_is_read_only_and_never_reads_secrets(tmp_path: Path) -> None:
     greedy = tmp_path / "greedy"
     greedy.mkdir()
-    (greedy / "wants_secrets.py").write_text(textwrap.dedent('''\
+    (greedy / "wants_secrets.py").write_text(
+        textwrap.dedent("""\
         from kfstor import Check
 
         CHECK = Check(id="wants_secrets", title="Reads Secrets", kinds=("Secret", "StorageClass"),
                       evaluate=lambda snap, ctx: [], description="Asks for Secrets.", remediation="None.")
-        '''), encoding="utf-8")
+        """),
+        encoding="utf-8",
+    )
     for args in (["rbac"], ["rbac", "--checks-dir", str(greedy)]):
         result = CliRunner().invoke(app, args)
         assert result.exit_code == 0, result.output
@@ -392,8 +454,11 @@ def test_rbac_is_read_only_and_never_reads_secrets(tmp_path: Path) -> None:
         assert ("", "persistentvolumeclaims") in resources
         assert "secret" not in result.stdout.lower().replace("no secrets", "")
         assert binding["kind"] == "ClusterRoleBinding"
-        assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
-                                      "name": "kfstor-auditor"}
+        assert binding["roleRef"] == {
+            "apiGroup": "rbac.authorization.k8s.io",
+            "kind": "ClusterRole",
+            "name": "kfstor-auditor",
+        }
 
 
 @pytest.mark.parametrize("args", [["audit", "--help"], ["--help"]])

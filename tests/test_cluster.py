@@ -1,6 +1,6 @@
 """The live collector at its HTTP seam: a small local HTTP server speaks the Kubernetes list API.
 
-No mocks: kfstor.cluster loads a real kubeconfig, the kubernetes client makes real HTTP
+No mocks: kfstor.collect.cluster loads a real kubeconfig, the kubernetes client makes real HTTP
 requests, and the server below answers with pages, 403s and 404s like kube-apiserver does.
 (The real kube-apiserver tests live in tests/live.)
 """
@@ -17,15 +17,17 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from kfstor.cluster import PAGE_SIZE, ClusterError, KubeconfigError, Target, collect
+from kfstor.collect.cluster import PAGE_SIZE, ClusterError, KubeconfigError, Target, collect
 
 TOKEN = "seam-test-token"
 
 
 def _pvc(i: int) -> dict[str, Any]:
-    return {"metadata": {"name": f"data-{i:04d}", "namespace": f"team-{i % 7}",
-                         "managedFields": [{"manager": "kubectl"}]},
-            "spec": {"accessModes": ["ReadWriteOnce"]}, "status": {"phase": "Bound"}}
+    return {
+        "metadata": {"name": f"data-{i:04d}", "namespace": f"team-{i % 7}", "managedFields": [{"manager": "kubectl"}]},
+        "spec": {"accessModes": ["ReadWriteOnce"]},
+        "status": {"phase": "Bound"},
+    }
 
 
 class FakeAPI:
@@ -52,10 +54,14 @@ class FakeAPI:
         if path == "/api/v1/persistentvolumeclaims":
             limit = int(query.get("limit", ["0"])[0])
             start = int(query.get("continue", ["0"])[0] or 0)
-            page = self.pvcs[start:start + limit]
+            page = self.pvcs[start : start + limit]
             more = start + limit < len(self.pvcs)
-            return 200, {"kind": "PersistentVolumeClaimList", "apiVersion": "v1",
-                         "metadata": {"continue": str(start + limit) if more else ""}, "items": page}
+            return 200, {
+                "kind": "PersistentVolumeClaimList",
+                "apiVersion": "v1",
+                "metadata": {"continue": str(start + limit) if more else ""},
+                "items": page,
+            }
         if path.startswith(("/api/v1/", "/apis/storage.k8s.io/v1/", "/apis/apps/v1/")):
             return 200, {"kind": "List", "metadata": {}, "items": []}
         return 404, {"kind": "Status", "code": 404, "reason": "NotFound"}
@@ -68,8 +74,7 @@ def fake_api() -> Iterator[tuple[FakeAPI, str]]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             parts = urlsplit(self.path)
-            status, body = api.respond("GET", parts.path, parse_qs(parts.query),
-                                       self.headers.get("Authorization", ""))
+            status, body = api.respond("GET", parts.path, parse_qs(parts.query), self.headers.get("Authorization", ""))
             data = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -92,12 +97,18 @@ def fake_api() -> Iterator[tuple[FakeAPI, str]]:
 
 def kubeconfig(tmp_path: Path, server: str, token: str = TOKEN) -> str:
     path = tmp_path / "kubeconfig"
-    path.write_text(json.dumps({
-        "apiVersion": "v1", "kind": "Config", "current-context": "seam",
-        "clusters": [{"name": "seam", "cluster": {"server": server}}],
-        "users": [{"name": "auditor", "user": {"token": token}}],
-        "contexts": [{"name": "seam", "context": {"cluster": "seam", "user": "auditor"}}],
-    }))
+    path.write_text(
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "current-context": "seam",
+                "clusters": [{"name": "seam", "cluster": {"server": server}}],
+                "users": [{"name": "auditor", "user": {"token": token}}],
+                "contexts": [{"name": "seam", "context": {"cluster": "seam", "user": "auditor"}}],
+            }
+        )
+    )
     return str(path)
 
 
@@ -138,8 +149,8 @@ def test_forbidden_and_missing_apis_are_recorded_not_guessed(fake_api: tuple[Fak
 
 
 def test_forbidden_kind_makes_dependent_check_skip(fake_api: tuple[FakeAPI, str], tmp_path: Path) -> None:
-    from kfstor import runner
-    from kfstor.loader import load_checks
+    from kfstor.engine import runner
+    from kfstor.engine.loader import load_checks
 
     _, server = fake_api
     checks = {c.id: c for c in load_checks(include_plugins=False).checks}
@@ -174,7 +185,7 @@ def test_unknown_context_is_a_usage_error(fake_api: tuple[FakeAPI, str], tmp_pat
 
 
 def test_credentials_never_reach_the_source(tmp_path: Path) -> None:
-    from kfstor.cluster import _safe_url
+    from kfstor.collect.cluster import _safe_url
 
     assert _safe_url("https://admin:s3cret@10.0.0.1:6443/path") == "https://10.0.0.1:6443/path"
     assert _safe_url("https://10.0.0.1:6443") == "https://10.0.0.1:6443"
@@ -183,17 +194,35 @@ def test_credentials_never_reach_the_source(tmp_path: Path) -> None:
 def test_exec_auth_plugin_supplies_the_token(fake_api: tuple[FakeAPI, str], tmp_path: Path) -> None:
     # kubectl-style exec credential plugin: kfstor must run it and send the token it prints.
     plugin = tmp_path / "cred-plugin.sh"
-    plugin.write_text("#!/bin/sh\necho '{\"apiVersion\": \"client.authentication.k8s.io/v1\", "
-                      f"\"kind\": \"ExecCredential\", \"status\": {{\"token\": \"{TOKEN}\"}}}}'\n")
+    plugin.write_text(
+        '#!/bin/sh\necho \'{"apiVersion": "client.authentication.k8s.io/v1", '
+        f'"kind": "ExecCredential", "status": {{"token": "{TOKEN}"}}}}\'\n'
+    )
     plugin.chmod(0o755)
     path = tmp_path / "kubeconfig-exec"
-    path.write_text(json.dumps({
-        "apiVersion": "v1", "kind": "Config", "current-context": "exec",
-        "clusters": [{"name": "c", "cluster": {"server": fake_api[1]}}],
-        "users": [{"name": "u", "user": {"exec": {"apiVersion": "client.authentication.k8s.io/v1",
-                                                   "command": str(plugin), "interactiveMode": "Never"}}}],
-        "contexts": [{"name": "exec", "context": {"cluster": "c", "user": "u"}}],
-    }))
+    path.write_text(
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "current-context": "exec",
+                "clusters": [{"name": "c", "cluster": {"server": fake_api[1]}}],
+                "users": [
+                    {
+                        "name": "u",
+                        "user": {
+                            "exec": {
+                                "apiVersion": "client.authentication.k8s.io/v1",
+                                "command": str(plugin),
+                                "interactiveMode": "Never",
+                            }
+                        },
+                    }
+                ],
+                "contexts": [{"name": "exec", "context": {"cluster": "c", "user": "u"}}],
+            }
+        )
+    )
     snap = collect(["StorageClass"], Target(str(path)))
     assert snap.collected == frozenset({"StorageClass"})
     assert {auth for _, _, _, auth in fake_api[0].requests} == {f"Bearer {TOKEN}"}
@@ -205,9 +234,21 @@ def test_audit_lists_only_what_the_selected_checks_need(fake_api: tuple[FakeAPI,
 
     api, server = fake_api
     result = subprocess.run(
-        [sys.executable, "-m", "kfstor", "audit", "--kubeconfig", kubeconfig(tmp_path, server),
-         "--check", "default_storage_class", "--format", "json"],
-        capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "kfstor",
+            "audit",
+            "--kubeconfig",
+            kubeconfig(tmp_path, server),
+            "--check",
+            "default_storage_class",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 1, result.stderr  # no StorageClass at all: fail
     listed = {path for _, path, query, _ in api.requests if "limit" in query}

@@ -6,10 +6,10 @@ import os
 
 import pytest
 
-from kfstor import runner
-from kfstor.config import CheckConfig, Config
-from kfstor.loader import load_checks
-from kfstor.snapshot import from_files
+from kfstor.collect.snapshot import from_files
+from kfstor.engine import runner
+from kfstor.engine.config import CheckConfig, Config
+from kfstor.engine.loader import load_checks
 from tests.corpus import Case, load_cases
 
 CHECKS = {c.id: c for c in load_checks(include_plugins=False).checks}

@@ -43,10 +43,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kfstor import runner
-from kfstor.loader import load_checks
+from kfstor.collect.snapshot import InputError, from_files
+from kfstor.engine import runner
+from kfstor.engine.loader import load_checks
 from kfstor.render import json_report
-from kfstor.snapshot import InputError, from_files
 
 REPO = Path(__file__).resolve().parents[1]
 CASES = REPO / "tests" / "cases"
@@ -84,8 +84,6 @@ def _corpus_docs() -> dict[Path, dict[str, Any]]:
 DOCS = _corpus_docs()
 DOCS_JSON = {path: json.dumps(doc) for path, doc in DOCS.items()}
 SCENARIOS = [p for p in CORPUS if p.parent.name == "scenarios"]
-
-
 
 
 def fresh(path: Path) -> dict[str, Any]:
@@ -154,8 +152,10 @@ def write(path: Path, doc: Any, fmt: str) -> Path:
         path.write_text(json.dumps(doc), encoding="utf-8")
     else:
         # Shared Python objects become YAML anchors and aliases, as a hand-written file might use.
-        path.write_text(yaml.dump(doc, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper),
-                                  allow_unicode=True, sort_keys=False), encoding="utf-8")
+        path.write_text(
+            yaml.dump(doc, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), allow_unicode=True, sort_keys=False),
+            encoding="utf-8",
+        )
     return path
 
 
@@ -168,15 +168,53 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # Strategies
 
 # Strings that look like Kubernetes quantities, including absurd exponents and signs.
-QUANTITYISH = st.from_regex(r"[+-]?[0-9]{0,4}\.?[0-9]{0,3}([eE][+-]?[0-9]{1,10})?(Ki|Mi|Gi|Ti|Ei|m|k|M|G|n|u)?",
-                            fullmatch=True)
-MEANINGFUL = st.sampled_from([
-    "", " ", "\n", "\x00", "true", "false", "True", "Bound", "Pending", "Lost", "Released", "Failed", "Running",
-    "ReadWriteMany", "ReadWriteOnce", "ReadOnlyMany", "Block", "Filesystem", "WaitForFirstConsumer", "Immediate",
-    "Retain", "Delete", "kubeflow", "default", "pxd.portworx.com", "kubernetes.io/no-provisioner",
-    "1e999999999Gi", "-1Gi", "NaN", ".inf", "0", "9" * 5000, "<script>alert(1)</script>", "{{ 7*7 }}",
-    "StorageClass", "PersistentVolumeClaim", "List", "a\nb\rc\u2028d", "³", "١٢",
-])
+QUANTITYISH = st.from_regex(
+    r"[+-]?[0-9]{0,4}\.?[0-9]{0,3}([eE][+-]?[0-9]{1,10})?(Ki|Mi|Gi|Ti|Ei|m|k|M|G|n|u)?", fullmatch=True
+)
+MEANINGFUL = st.sampled_from(
+    [
+        "",
+        " ",
+        "\n",
+        "\x00",
+        "true",
+        "false",
+        "True",
+        "Bound",
+        "Pending",
+        "Lost",
+        "Released",
+        "Failed",
+        "Running",
+        "ReadWriteMany",
+        "ReadWriteOnce",
+        "ReadOnlyMany",
+        "Block",
+        "Filesystem",
+        "WaitForFirstConsumer",
+        "Immediate",
+        "Retain",
+        "Delete",
+        "kubeflow",
+        "default",
+        "pxd.portworx.com",
+        "kubernetes.io/no-provisioner",
+        "1e999999999Gi",
+        "-1Gi",
+        "NaN",
+        ".inf",
+        "0",
+        "9" * 5000,
+        "<script>alert(1)</script>",
+        "{{ 7*7 }}",
+        "StorageClass",
+        "PersistentVolumeClaim",
+        "List",
+        "a\nb\rc\u2028d",
+        "³",
+        "١٢",
+    ]
+)
 SCALARS = st.one_of(
     st.integers(min_value=-(2**70), max_value=2**70),
     st.sampled_from([0, -1, 2**63, 10**30, -(10**30)]),
@@ -192,10 +230,15 @@ HOSTILE = st.one_of(
     st.just(HUGE),
     st.lists(SCALARS, max_size=4),
     st.dictionaries(st.text(max_size=8), SCALARS, max_size=4),
-    st.lists(st.dictionaries(st.sampled_from(["name", "kind", "claimName", "storage", "key", "value"]),
-                             SCALARS, max_size=3), max_size=3),
-    st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner,
-                                                                                       max_size=3), max_leaves=12),
+    st.lists(
+        st.dictionaries(st.sampled_from(["name", "kind", "claimName", "storage", "key", "value"]), SCALARS, max_size=3),
+        max_size=3,
+    ),
+    st.recursive(
+        SCALARS,
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+        max_leaves=12,
+    ),
 )
 
 
@@ -210,16 +253,18 @@ def pick_location(data: st.DataObject, doc: dict[str, Any]) -> tuple[Any, Any]:
         parent, key = doc["items"], data.draw(st.integers(0, len(doc["items"]) - 1), label="item")
     for _ in range(40):
         node = parent[key]
-        children: list[Any] = list(node) if isinstance(node, dict) else list(range(len(node))) \
-            if isinstance(node, list) else []
+        children: list[Any] = (
+            list(node) if isinstance(node, dict) else list(range(len(node))) if isinstance(node, list) else []
+        )
         if not children or data.draw(st.integers(0, 3), label="stop here") == 0:
             break
         parent, key = node, data.draw(st.sampled_from(children), label="key")
     return parent, key
 
 
-def mutate(data: st.DataObject, doc: dict[str, Any], value: st.SearchStrategy[Any] = HOSTILE,
-           delete: bool = True) -> None:
+def mutate(
+    data: st.DataObject, doc: dict[str, Any], value: st.SearchStrategy[Any] = HOSTILE, delete: bool = True
+) -> None:
     parent, key = pick_location(data, doc)
     if delete and key != "doc" and data.draw(st.integers(0, 3), label="delete") == 0:
         del parent[key]
@@ -270,7 +315,7 @@ def test_corrupted_bytes(data: st.DataObject, workdir: Path) -> None:
     for _ in range(data.draw(st.integers(1, 4), label="splices")):
         at = data.draw(st.integers(0, len(raw)), label="at")
         width = data.draw(st.integers(0, 3), label="overwrite")
-        raw[at:at + width] = data.draw(st.binary(min_size=1, max_size=8), label="bytes")
+        raw[at : at + width] = data.draw(st.binary(min_size=1, max_size=8), label="bytes")
     path = workdir / "corrupted.yaml"
     path.write_bytes(bytes(raw))
     kind, result = audit_file(path)
@@ -381,8 +426,7 @@ def replace_at(node: Any, field: tuple[str, ...], make: Any) -> int:
 
 NUMBER_LIKE = re.compile(r"^[+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?(?:[KMGTPE]i?|[mkun])?$")
 # What a quantity or count may hold in a hostile file: non-finite floats, absurd exponents and sizes.
-NUMERIC_HOSTILE = [math.nan, math.inf, -math.inf, "1e999999999Gi", "-1e999999999", "9" * 5000, "-1Gi", 2**80, 0.5,
-                   "³"]
+NUMERIC_HOSTILE = [math.nan, math.inf, -math.inf, "1e999999999Gi", "-1e999999999", "9" * 5000, "-1Gi", 2**80, 0.5, "³"]
 
 
 def values_at(node: Any, field: tuple[str, ...]) -> list[Any]:
@@ -421,8 +465,9 @@ def test_every_field_with_a_wrong_type(workdir: Path) -> None:
     outcomes = {"error": 0, "report": 0}
     runs = 0
     for source, kind, field in paths:
-        olds = [old for item in DOCS[source]["items"] if str(item.get("kind")) == kind
-                for old in values_at(item, field)]
+        olds = [
+            old for item in DOCS[source]["items"] if str(item.get("kind")) == kind for old in values_at(item, field)
+        ]
         for variant in range(max(len(wrong_values(old)) for old in olds)):
             doc = fresh(source)
 
@@ -439,8 +484,10 @@ def test_every_field_with_a_wrong_type(workdir: Path) -> None:
                 outcome, _ = audit_file(target, validate=runs % 7 == 0)
                 outcomes[outcome] += 1
             except (AssertionError, Exception) as exc:
-                problems.append(f"{source.relative_to(CASES)} {kind} {'.'.join(field)} variant {variant}: "
-                                f"{type(exc).__name__}: {str(exc)[:300]}")
+                problems.append(
+                    f"{source.relative_to(CASES)} {kind} {'.'.join(field)} variant {variant}: "
+                    f"{type(exc).__name__}: {str(exc)[:300]}"
+                )
     assert not problems, f"{len(problems)} failures, first ones:\n" + "\n".join(problems[:15])
     # Both outcomes occur: names and kinds are refused, most other fields are judged.
     assert outcomes["error"] > 0 and outcomes["report"] > outcomes["error"], outcomes
@@ -462,7 +509,12 @@ def cli(path: Path, cwd: Path) -> tuple[subprocess.CompletedProcess[str], float]
     started = time.monotonic()
     result = subprocess.run(
         [sys.executable, "-c", ENTRY, "audit", "--from", str(path), "--format", "json"],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=CLI_TIMEOUT_S, stdin=subprocess.DEVNULL,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=CLI_TIMEOUT_S,
+        stdin=subprocess.DEVNULL,
         preexec_fn=_limit_memory,
     )
     return result, time.monotonic() - started
@@ -497,8 +549,11 @@ def laughs(levels: int) -> str:
 SC = "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: fast}\nprovisioner: ebs.csi.aws.com\n"
 OBJECT_BOMB = (
     "apiVersion: v1\nkind: List\n"
-    "x0: &x0 [" + ", ".join(["{kind: StorageClass, metadata: {name: fast}, provisioner: ebs.csi.aws.com}"] * 10)
-    + "]\n" + "".join(f"x{i}: &x{i} [{', '.join([f'*x{i - 1}'] * 10)}]\n" for i in range(1, 9)) + "items: *x8\n"
+    "x0: &x0 ["
+    + ", ".join(["{kind: StorageClass, metadata: {name: fast}, provisioner: ebs.csi.aws.com}"] * 10)
+    + "]\n"
+    + "".join(f"x{i}: &x{i} [{', '.join([f'*x{i - 1}'] * 10)}]\n" for i in range(1, 9))
+    + "items: *x8\n"
 )
 # The payload would create this file if the loader ever constructed Python objects.
 PWNED = "kfstor-fuzz-pwned"
@@ -511,13 +566,25 @@ HOSTILE_FILES: dict[str, tuple[str | bytes, str | None]] = {
     "recursive-alias-in-field.yaml": (SC + "parameters: &p {type: *p}\n", "recursive alias"),
     "deep-flow.yaml": (SC + "parameters: {type: " + "[" * 100_000 + "]" * 100_000 + "}\n", "nested too deeply"),
     "deep-block.yaml": (SC + "parameters:\n  type:\n    " + "- " * 20_000 + "x\n", "nested too deeply"),
-    "deep.json": ('{"kind": "StorageClass", "metadata": {"name": "x"}, "parameters": {"a": '
-                  + "[" * 100_000 + "]" * 100_000 + "}}", "JSON nested too deeply"),
-    "deep-but-parseable.json": ('{"apiVersion": "v1", "kind": "List", "items": [{"kind": "StorageClass", '
-                                '"metadata": {"name": "x"}, "provisioner": "ebs.csi.aws.com", "parameters": {"a": '
-                                + "[" * 300 + "]" * 300 + "}}]}", None),
-    "python-tag.yaml": (SC + f"parameters: !!python/object/apply:os.system ['touch {PWNED}']\n",
-                        "could not determine a constructor for the tag 'tag:yaml.org,2002:python/object/apply"),
+    "deep.json": (
+        '{"kind": "StorageClass", "metadata": {"name": "x"}, "parameters": {"a": '
+        + "[" * 100_000
+        + "]" * 100_000
+        + "}}",
+        "JSON nested too deeply",
+    ),
+    "deep-but-parseable.json": (
+        '{"apiVersion": "v1", "kind": "List", "items": [{"kind": "StorageClass", '
+        '"metadata": {"name": "x"}, "provisioner": "ebs.csi.aws.com", "parameters": {"a": '
+        + "[" * 300
+        + "]" * 300
+        + "}}]}",
+        None,
+    ),
+    "python-tag.yaml": (
+        SC + f"parameters: !!python/object/apply:os.system ['touch {PWNED}']\n",
+        "could not determine a constructor for the tag 'tag:yaml.org,2002:python/object/apply",
+    ),
     "python-name.yaml": (SC + "parameters: !!python/name:os.system ''\n", "could not determine a constructor"),
     "local-tag.yaml": (SC + "parameters: !custom {a: b}\n", "could not determine a constructor for the tag '!custom'"),
     "latin1.yaml": (SC.encode() + b"parameters: {zone: Z\xfcrich}\n", "not UTF-8 text (invalid byte at offset"),
@@ -532,32 +599,64 @@ HOSTILE_FILES: dict[str, tuple[str | bytes, str | None]] = {
     "duplicate-keys.yaml": (
         "apiVersion: v1\nkind: List\nitems:\n- kind: StorageClass\n  kind: StorageClass\n"
         "  metadata: {name: first}\n  metadata: {name: second}\n  provisioner: a.example.com\n"
-        "  provisioner: ebs.csi.aws.com\n", None),
+        "  provisioner: ebs.csi.aws.com\n",
+        None,
+    ),
     "small-anchors.yaml": (
         "apiVersion: v1\nkind: List\ncommon: &common {volumeBindingMode: WaitForFirstConsumer, "
         "reclaimPolicy: Retain, allowVolumeExpansion: true}\nitems:\n"
         "- {<<: *common, kind: StorageClass, metadata: {name: a}, provisioner: ebs.csi.aws.com}\n"
-        "- {<<: *common, kind: StorageClass, metadata: {name: b}, provisioner: efs.csi.aws.com}\n", None),
+        "- {<<: *common, kind: StorageClass, metadata: {name: b}, provisioner: efs.csi.aws.com}\n",
+        None,
+    ),
     "enormous-strings.yaml": None,  # built below: too large to keep in this table's repr
 }
 
 
 def enormous_strings() -> str:
     big = "p" * (8 * 1024 * 1024)
-    doc = {"apiVersion": "v1", "kind": "List", "items": [
-        {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
-         "metadata": {"name": "fast", "annotations": {"storageclass.kubernetes.io/is-default-class": "true",
-                                                      "description": "d" * (4 * 1024 * 1024)}},
-         "provisioner": big, "parameters": {"type": "t" * (2 * 1024 * 1024)}},
-        {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
-         "metadata": {"name": "n" * (1024 * 1024), "namespace": "kubeflow"},
-         "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "fast",
-                  "resources": {"requests": {"storage": "9" * (1024 * 1024) + "Gi"}}},
-         "status": {"phase": "Pending"}},
-        {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "e", "namespace": "kubeflow"},
-         "involvedObject": {"kind": "PersistentVolumeClaim", "namespace": "kubeflow", "name": "n" * (1024 * 1024)},
-         "reason": "ProvisioningFailed", "message": "m " * (2 * 1024 * 1024)},
-    ]}
+    doc = {
+        "apiVersion": "v1",
+        "kind": "List",
+        "items": [
+            {
+                "apiVersion": "storage.k8s.io/v1",
+                "kind": "StorageClass",
+                "metadata": {
+                    "name": "fast",
+                    "annotations": {
+                        "storageclass.kubernetes.io/is-default-class": "true",
+                        "description": "d" * (4 * 1024 * 1024),
+                    },
+                },
+                "provisioner": big,
+                "parameters": {"type": "t" * (2 * 1024 * 1024)},
+            },
+            {
+                "apiVersion": "v1",
+                "kind": "PersistentVolumeClaim",
+                "metadata": {"name": "n" * (1024 * 1024), "namespace": "kubeflow"},
+                "spec": {
+                    "accessModes": ["ReadWriteOnce"],
+                    "storageClassName": "fast",
+                    "resources": {"requests": {"storage": "9" * (1024 * 1024) + "Gi"}},
+                },
+                "status": {"phase": "Pending"},
+            },
+            {
+                "apiVersion": "v1",
+                "kind": "Event",
+                "metadata": {"name": "e", "namespace": "kubeflow"},
+                "involvedObject": {
+                    "kind": "PersistentVolumeClaim",
+                    "namespace": "kubeflow",
+                    "name": "n" * (1024 * 1024),
+                },
+                "reason": "ProvisioningFailed",
+                "message": "m " * (2 * 1024 * 1024),
+            },
+        ],
+    }
     return json.dumps(doc)
 
 
@@ -582,7 +681,8 @@ def test_hostile_file_through_the_cli(name: str, tmp_path: Path) -> None:
         # Ordinary anchors and merge keys still work.
         assert sorted(classes) == ["a", "b"]
         assert {(r["binding_mode"], r["reclaim_policy"], r["expansion"]) for r in classes.values()} == {
-            ("WaitForFirstConsumer", "Retain", True)}
+            ("WaitForFirstConsumer", "Retain", True)
+        }
     elif name == "deep-but-parseable.json":
         # A nested list is no parameter value: it is left out, not stringified.
         assert classes["x"]["parameters"] == {}

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from kfstor.inventory import build_inventory
+from kfstor.collect.snapshot import build
 from kfstor.model import Source
-from kfstor.snapshot import build
+from kfstor.render.inventory import build_inventory
 
-EFS = {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "efs-shared"},
-       "provisioner": "efs.csi.aws.com"}
-GP3 = {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "provisioner": "ebs.csi.aws.com",
-       "metadata": {"name": "gp3", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
-       "parameters": {"type": "gp3"}, "volumeBindingMode": "WaitForFirstConsumer", "allowVolumeExpansion": True}
+EFS = {
+    "apiVersion": "storage.k8s.io/v1",
+    "kind": "StorageClass",
+    "metadata": {"name": "efs-shared"},
+    "provisioner": "efs.csi.aws.com",
+}
+GP3 = {
+    "apiVersion": "storage.k8s.io/v1",
+    "kind": "StorageClass",
+    "provisioner": "ebs.csi.aws.com",
+    "metadata": {"name": "gp3", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+    "parameters": {"type": "gp3"},
+    "volumeBindingMode": "WaitForFirstConsumer",
+    "allowVolumeExpansion": True,
+}
 EBS_DRIVER = {"apiVersion": "storage.k8s.io/v1", "kind": "CSIDriver", "metadata": {"name": "ebs.csi.aws.com"}}
 EFS_DRIVER = {"apiVersion": "storage.k8s.io/v1", "kind": "CSIDriver", "metadata": {"name": "efs.csi.aws.com"}}
 KINDS = frozenset({"StorageClass", "CSIDriver"})
@@ -24,7 +34,12 @@ def rows(*objects: dict) -> dict:  # type: ignore[type-arg]
 def test_class_rows() -> None:
     gp3 = rows(GP3, EFS, EBS_DRIVER, EFS_DRIVER)["gp3"]
     assert (gp3.provisioner, gp3.default, gp3.binding_mode, gp3.reclaim_policy, gp3.expansion) == (
-        "ebs.csi.aws.com", "effective default", "WaitForFirstConsumer", "Delete", True)
+        "ebs.csi.aws.com",
+        "effective default",
+        "WaitForFirstConsumer",
+        "Delete",
+        True,
+    )
     assert gp3.parameters == (("type", "gp3"),)
     assert (gp3.rwx, gp3.rwx_reason) == ("no", "AWS EBS serves ReadWriteOnce only")
 

@@ -1,4 +1,4 @@
-"""kfstor.kubeconfig: the client's kubeconfig loader without the rest of the package, and a
+"""kfstor.collect.kubeconfig: the client's kubeconfig loader without the rest of the package, and a
 package that still completes for any other user in the same process."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import sys
 
 PROBE = """
 import json, sys
-from kfstor import kubeconfig
+from kfstor.collect import kubeconfig
 config = kubeconfig.load()
 skipped = [m for m in ("kubernetes.watch", "kubernetes.dynamic", "kubernetes.stream", "kubernetes.leaderelection")
            if m in sys.modules]

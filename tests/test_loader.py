@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kfstor.loader import CheckLoadError, load_checks, select
+from kfstor.engine.loader import CheckLoadError, load_checks, select
 
 GOOD = '''"""Claims should carry a team label so costs can be charged back to someone."""
 from kfstor import Check, ok, warn
@@ -44,8 +44,7 @@ def test_drop_in_cannot_shadow_a_builtin(tmp_path: Path) -> None:
     (tmp_path / "default_storage_class.py").write_text(GOOD.replace("team_label", "default_storage_class"))
     loaded = load_checks([tmp_path], include_plugins=False)
     assert next(c.origin for c in loaded.checks if c.id == "default_storage_class") == "builtin"
-    assert [p.message for p in loaded.problems] == [
-        "check id 'default_storage_class' already defined by builtin"]
+    assert [p.message for p in loaded.problems] == ["check id 'default_storage_class' already defined by builtin"]
 
 
 def test_missing_directory_and_unknown_selection(tmp_path: Path) -> None:

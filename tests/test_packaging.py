@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from kfstor.loader import load_checks
+from kfstor.engine.loader import load_checks
 
 pytestmark = pytest.mark.slow
 
@@ -32,8 +32,11 @@ BROKEN_EP = "entry point example_missing = kfstor_example_plugin.checks:NO_SUCH_
 
 def clean_env() -> dict[str, str]:
     """The environment without anything that would let the venv see this checkout or its packages."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP", "PYTHONUSERBASE")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP", "PYTHONUSERBASE")
+    }
     env["PYTHONNOUSERSITE"] = "1"
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     env["NO_COLOR"] = "1"
@@ -41,8 +44,9 @@ def clean_env() -> dict[str, str]:
 
 
 def run(cmd: list[str | Path], cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(c) for c in cmd], cwd=cwd, env=clean_env(), capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [str(c) for c in cmd], cwd=cwd, env=clean_env(), capture_output=True, text=True, timeout=timeout
+    )
 
 
 def ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
@@ -114,16 +118,18 @@ def test_wheel_ships_checks_and_templates_under_kfstor(wheel: Path) -> None:
     top_level = {name.split("/", 1)[0] for name in names}
     assert "checks" not in top_level, sorted(top_level)
     assert "reports" not in top_level and "tests" not in top_level, sorted(top_level)
-    shipped = {n.removeprefix("kfstor/checks/").removesuffix(".py") for n in names
-               if n.startswith("kfstor/checks/") and not n.endswith("__init__.py")}
+    shipped = {
+        n.removeprefix("kfstor/checks/").removesuffix(".py")
+        for n in names
+        if n.startswith("kfstor/checks/") and not n.endswith("__init__.py")
+    }
     assert shipped == {c.id for c in load_checks(include_plugins=False).checks}
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     assert "kfstor = kfstor.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
 
 
 def test_installed_wheel_audits_a_snapshot_into_html(venv: Venv) -> None:
-    result = run([venv.kfstor, "audit", "--from", "eks-kubeflow-1.11.yaml", "--html", "report.html"],
-                 cwd=venv.work)
+    result = run([venv.kfstor, "audit", "--from", "eks-kubeflow-1.11.yaml", "--html", "report.html"], cwd=venv.work)
     assert result.returncode in (0, 1), result.stderr
     assert "Traceback" not in result.stderr
     html = (venv.work / "report.html").read_text(encoding="utf-8")
@@ -152,8 +158,7 @@ def test_plugin_check_is_listed(with_plugin: Venv) -> None:
     result = run([with_plugin.kfstor, "checks"], cwd=with_plugin.work)
     assert result.returncode == 0, result.stderr
     rows = {line.split()[0]: line for line in result.stdout.splitlines()}
-    assert rows["example_pvc_labels"].endswith(
-        "Claims say which application they belong to  [PersistentVolumeClaim]")
+    assert rows["example_pvc_labels"].endswith("Claims say which application they belong to  [PersistentVolumeClaim]")
     assert "example_missing" not in rows
     assert result.stderr.startswith(f"kfstor: warning: check not loaded: {BROKEN_EP}: AttributeError")
     doc = ok(run([with_plugin.kfstor, "checks", "example_pvc_labels"], cwd=with_plugin.work)).stdout
@@ -162,8 +167,9 @@ def test_plugin_check_is_listed(with_plugin: Venv) -> None:
 
 
 def test_plugin_check_runs_and_the_broken_one_is_only_a_warning(with_plugin: Venv) -> None:
-    result = run([with_plugin.kfstor, "audit", "--from", "eks-kubeflow-1.11.yaml", "--format", "json"],
-                 cwd=with_plugin.work)
+    result = run(
+        [with_plugin.kfstor, "audit", "--from", "eks-kubeflow-1.11.yaml", "--format", "json"], cwd=with_plugin.work
+    )
     assert result.returncode in (0, 1), result.stderr
     warnings = result.stderr.splitlines()
     assert len(warnings) == 1, result.stderr
@@ -184,10 +190,11 @@ def test_plugin_check_runs_and_the_broken_one_is_only_a_warning(with_plugin: Ven
         "PersistentVolumeClaim/kubeflow-user-example-com/scratch-old": "warn",
     }
     messages = {f["name"]: f["message"] for f in check["findings"]}
-    assert messages["katib-mysql"] == ("claim kubeflow/katib-mysql has no app.kubernetes.io/part-of label: "
-                                       "nobody can tell which application owns its data")
-    assert messages["shared-datasets"] == ("claim kubeflow-user-example-com/shared-datasets is part of "
-                                           "team-datasets")
+    assert messages["katib-mysql"] == (
+        "claim kubeflow/katib-mysql has no app.kubernetes.io/part-of label: "
+        "nobody can tell which application owns its data"
+    )
+    assert messages["shared-datasets"] == ("claim kubeflow-user-example-com/shared-datasets is part of team-datasets")
     assert {c["id"] for c in doc["checks"]} >= {"default_storage_class", "example_pvc_labels"}
 
 

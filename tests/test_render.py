@@ -1,6 +1,6 @@
 """Golden files for every renderer, plus the properties each format promises.
 
-One fixed Report: tests/golden/snapshot.yaml run through kfstor.runner.run with a fixed time and
+One fixed Report: tests/golden/snapshot.yaml run through kfstor.engine.runner.run with a fixed time and
 date, the built-in `default_storage_class` check and two checks defined here (so the goldens do
 not move when other built-in checks change), and a config with an active, an expired and an
 unmatched waiver. Regenerate the goldens with KFSTOR_UPDATE_GOLDEN=1 and review the diff.
@@ -25,12 +25,12 @@ import pytest
 
 import kfstor
 from kfstor import CLUSTER, Check, Context, Finding, Snapshot, fail, ok, skip, warn
-from kfstor.config import Config
-from kfstor.loader import load_checks
+from kfstor.collect.snapshot import build, from_files
+from kfstor.engine.config import Config
+from kfstor.engine.loader import load_checks
+from kfstor.engine.runner import run
 from kfstor.model import Report, Status, Waiver
 from kfstor.render import FORMATS, renderer
-from kfstor.runner import run
-from kfstor.snapshot import build, from_files
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 SNAPSHOT = GOLDEN / "snapshot.yaml"
@@ -94,10 +94,18 @@ CRASH_CHECK = Check(
     remediation="Fix the check.",
 )
 
-ACTIVE = Waiver("golden_claims", "PersistentVolumeClaim/kubeflow-user-example-com/workspace-nb1",
-                "notebook nb1 starts on demand (TICKET-42)", dt.date(2026, 3, 31))
-EXPIRED = Waiver("golden_claims", "PersistentVolumeClaim/kubeflow/katib-mysql",
-                 "labels come with the next Katib upgrade", dt.date(2025, 12, 1))
+ACTIVE = Waiver(
+    "golden_claims",
+    "PersistentVolumeClaim/kubeflow-user-example-com/workspace-nb1",
+    "notebook nb1 starts on demand (TICKET-42)",
+    dt.date(2026, 3, 31),
+)
+EXPIRED = Waiver(
+    "golden_claims",
+    "PersistentVolumeClaim/kubeflow/katib-mysql",
+    "labels come with the next Katib upgrade",
+    dt.date(2025, 12, 1),
+)
 UNMATCHED = Waiver("default_storage_class", "StorageClass/gp2", "legacy class kept for old volumes", None)
 CONFIG = Config(waivers=(ACTIVE, EXPIRED, UNMATCHED), path="kfstor.yaml")
 
@@ -111,8 +119,9 @@ def golden_report() -> Report:
     checks = [builtin("default_storage_class"), CLAIMS_CHECK, CRASH_CHECK]
     report = run(checks, snap, config=CONFIG, today=TODAY, now=NOW)
     # The path and version would make the goldens depend on the checkout and the release.
-    return replace(report, source=replace(report.source, description="tests/golden/snapshot.yaml"),
-                   version="0.0.0-golden")
+    return replace(
+        report, source=replace(report.source, description="tests/golden/snapshot.yaml"), version="0.0.0-golden"
+    )
 
 
 def render(report: Report, fmt: str) -> str:
@@ -140,7 +149,8 @@ def test_the_fixed_report_has_the_expected_statuses(report: Report) -> None:
     assert [r.id for r in report.results] == ["default_storage_class", "golden_claims", "golden_crash"]
     assert by_id["default_storage_class"].status is Status.PASS
     assert [(str(f.ref), f.status) for f in by_id["default_storage_class"].findings] == [
-        ("StorageClass/gp3", Status.PASS)]
+        ("StorageClass/gp3", Status.PASS)
+    ]
 
     claims = by_id["golden_claims"]
     assert claims.status is Status.FAIL
@@ -163,8 +173,7 @@ def test_the_fixed_report_has_the_expected_statuses(report: Report) -> None:
     assert crash.status is Status.ERROR and crash.findings == ()
     assert crash.reason == "RuntimeError: cannot read the parameter table: volumeBindingMode missing"
 
-    assert report.notes == (
-        "waiver for default_storage_class on StorageClass/gp2 matched no warn or fail finding",)
+    assert report.notes == ("waiver for default_storage_class on StorageClass/gp2 matched no warn or fail finding",)
     assert report.exit_status == 1
     assert report.verdict() == "Storage readiness gate FAILED (1 error, 1 fail, 1 pass)"
     assert report.source.context == "arn:aws:eks:eu-west-1:111122223333:cluster/ml-prod"
@@ -198,16 +207,20 @@ def test_terminal_to_a_file_is_plain_text(outputs: dict[str, str]) -> None:
     text = outputs["table"]
     assert "\x1b" not in text
     lines = text.splitlines()
-    assert lines[0] == ("kfstor 0.0.0-golden · tests/golden/snapshot.yaml (context "
-                        "arn:aws:eks:eu-west-1:111122223333:cluster/ml-prod) · "
-                        "Kubernetes v1.33.4-eks-1234567 · Kubeflow namespace kubeflow")
+    assert lines[0] == (
+        "kfstor 0.0.0-golden · tests/golden/snapshot.yaml (context "
+        "arn:aws:eks:eu-west-1:111122223333:cluster/ml-prod) · "
+        "Kubernetes v1.33.4-eks-1234567 · Kubeflow namespace kubeflow"
+    )
     assert lines[-1] == "Storage readiness gate FAILED (1 error, 1 fail, 1 pass)"
     # Worst first: error, then fail, then pass.
     heads = [line.split(" — ")[0] for line in lines if line[:5] in ("ERROR", "FAIL ", "PASS ")]
     assert heads == ["ERROR golden_crash", "FAIL  golden_claims", "PASS  default_storage_class"]
-    assert ("      WARN  PersistentVolumeClaim/kubeflow/katib-mysql: claim kubeflow/katib-mysql is Bound "
-            "but has no app.kubernetes.io/part-of label | owner unknown [waiver expired on 2025-12-01: "
-            "labels come with the next Katib upgrade]") in lines
+    assert (
+        "      WARN  PersistentVolumeClaim/kubeflow/katib-mysql: claim kubeflow/katib-mysql is Bound "
+        "but has no app.kubernetes.io/part-of label | owner unknown [waiver expired on 2025-12-01: "
+        "labels come with the next Katib upgrade]"
+    ) in lines
     assert "      RuntimeError: cannot read the parameter table: volumeBindingMode missing" in lines
 
 
@@ -233,26 +246,37 @@ def test_json_validates_against_the_shipped_schema(outputs: dict[str, str]) -> N
     validator.validate(doc)
     assert doc["schema"] == "kfstor.report/v1"
     assert doc["summary"] == {"pass": 1, "warn": 0, "fail": 1, "skip": 0, "error": 1, "total": 3}
-    assert doc["gate"] == {"fail_on": "fail", "passed": False, "exit_code": 1,
-                           "verdict": "Storage readiness gate FAILED (1 error, 1 fail, 1 pass)"}
+    assert doc["gate"] == {
+        "fail_on": "fail",
+        "passed": False,
+        "exit_code": 1,
+        "verdict": "Storage readiness gate FAILED (1 error, 1 fail, 1 pass)",
+    }
     checks = {c["id"]: c for c in doc["checks"]}
     assert checks["golden_crash"]["status"] == "error"
     assert checks["golden_crash"]["findings"] == []
     waived = next(f for f in checks["golden_claims"]["findings"] if f["name"] == "workspace-nb1")
     assert waived == {
-        "status": "pass", "kind": "PersistentVolumeClaim", "namespace": "kubeflow-user-example-com",
-        "name": "workspace-nb1", "object": "PersistentVolumeClaim/kubeflow-user-example-com/workspace-nb1",
+        "status": "pass",
+        "kind": "PersistentVolumeClaim",
+        "namespace": "kubeflow-user-example-com",
+        "name": "workspace-nb1",
+        "object": "PersistentVolumeClaim/kubeflow-user-example-com/workspace-nb1",
         "message": "claim kubeflow-user-example-com/workspace-nb1 is Pending: it asks gp3 for ReadWriteOnce",
         "original_status": "fail",
         "waiver": {"reason": "notebook nb1 starts on demand (TICKET-42)", "expires": "2026-03-31"},
     }
     assert [c["name"] for c in doc["inventory"]["storage_classes"]] == ["efs-sc", "gp2", "gp3"]
     assert [c["name"] for c in doc["inventory"]["kubeflow_claims"]] == [
-        "mysql-pv-claim", "katib-mysql", "seaweedfs-pvc"]
+        "mysql-pv-claim",
+        "katib-mysql",
+        "seaweedfs-pvc",
+    ]
 
 
-@pytest.mark.parametrize("breakage", ["bad status", "missing summary", "wrong schema", "extra key",
-                                      "finding without message"])
+@pytest.mark.parametrize(
+    "breakage", ["bad status", "missing summary", "wrong schema", "extra key", "finding without message"]
+)
 def test_schema_rejects_broken_documents(breakage: str, outputs: dict[str, str]) -> None:
     doc = json.loads(outputs["json"])
     if breakage == "bad status":
@@ -277,7 +301,11 @@ def test_junit_has_a_suite_per_check_and_a_case_per_finding(outputs: dict[str, s
     root = ET.fromstring(outputs["junit"])
     assert root.tag == "testsuites"
     assert {k: root.get(k) for k in ("tests", "failures", "errors", "skipped")} == {
-        "tests": "8", "failures": "1", "errors": "1", "skipped": "1"}
+        "tests": "8",
+        "failures": "1",
+        "errors": "1",
+        "skipped": "1",
+    }
     suites = {s.get("name"): s for s in root.findall("testsuite")}
     assert list(suites) == ["default_storage_class", "golden_claims", "golden_crash"]
 
@@ -302,31 +330,43 @@ def test_junit_has_a_suite_per_check_and_a_case_per_finding(outputs: dict[str, s
     assert cases("golden_crash") == {"check": "error"}
     claims = suites["golden_claims"]
     assert {k: claims.get(k) for k in ("tests", "failures", "errors", "skipped")} == {
-        "tests": "6", "failures": "1", "errors": "0", "skipped": "1"}
+        "tests": "6",
+        "failures": "1",
+        "errors": "0",
+        "skipped": "1",
+    }
     failure = claims.find("testcase/failure")
     assert failure is not None
-    assert failure.get("message") == ("claim kubeflow-user-example-com/shared-datasets is Pending: "
-                                      "it asks gp3 for ReadWriteMany")
+    assert failure.get("message") == (
+        "claim kubeflow-user-example-com/shared-datasets is Pending: it asks gp3 for ReadWriteMany"
+    )
     assert failure.text is not None and failure.text.endswith(
-        "Remediation: Label each claim with app.kubernetes.io/part-of and fix Pending claims.")
+        "Remediation: Label each claim with app.kubernetes.io/part-of and fix Pending claims."
+    )
     nb1 = "PersistentVolumeClaim/kubeflow-user-example-com/workspace-nb1"
     waived = claims.find(f"testcase[@name='{nb1}']/system-out")
     assert waived is not None
-    assert waived.text == ("pass: claim kubeflow-user-example-com/workspace-nb1 is Pending: it asks gp3 "
-                           "for ReadWriteOnce (waived (fail): notebook nb1 starts on demand (TICKET-42), "
-                           "until 2026-03-31)")
+    assert waived.text == (
+        "pass: claim kubeflow-user-example-com/workspace-nb1 is Pending: it asks gp3 "
+        "for ReadWriteOnce (waived (fail): notebook nb1 starts on demand (TICKET-42), "
+        "until 2026-03-31)"
+    )
     error = suites["golden_crash"].find("testcase/error")
     assert error is not None
     assert error.get("message") == "RuntimeError: cannot read the parameter table: volumeBindingMode missing"
     skipped = claims.find("testcase/skipped")
     assert skipped is not None
-    assert skipped.get("message") == ("claim kubeflow-user-example-com/scratch-old is being deleted since "
-                                      "2025-12-31T23:40:00Z; not evaluated")
+    assert skipped.get("message") == (
+        "claim kubeflow-user-example-com/scratch-old is being deleted since 2025-12-31T23:40:00Z; not evaluated"
+    )
 
 
 def test_junit_for_a_check_skipped_without_findings() -> None:
-    snap = build([], from_files([str(SNAPSHOT)]).source, unavailable={
-        "PersistentVolumeClaim": "forbidden: list persistentvolumeclaims"})
+    snap = build(
+        [],
+        from_files([str(SNAPSHOT)]).source,
+        unavailable={"PersistentVolumeClaim": "forbidden: list persistentvolumeclaims"},
+    )
     report = run([CLAIMS_CHECK], snap, today=TODAY, now=NOW)
     root = ET.fromstring(render(report, "junit"))
     (suite,) = root.findall("testsuite")
@@ -394,28 +434,39 @@ def test_html_header_and_inventory(outputs: dict[str, str]) -> None:
     assert "<dt>Server version</dt><dd>v1.33.4-eks-1234567</dd>" in text
     assert "0.0.0-golden · report created 2026-01-01T00:00:00Z" in text
     assert '<section class="check error" data-status="error" id="check-golden_crash">' in text
-    assert ('<div class="note">waiver expired on 2025-12-01: labels come with the next Katib upgrade</div>'
-            in text)
+    assert '<div class="note">waiver expired on 2025-12-01: labels come with the next Katib upgrade</div>' in text
     assert "waived (fail): notebook nb1 starts on demand (TICKET-42) · until 2026-03-31" in text
     sections = re.findall(r'<section class="check (\w+)" data-status="\w+" id="check-(\w+)"', text)
-    assert sections == [("error", "golden_crash"), ("fail", "golden_claims"),
-                        ("pass", "default_storage_class")]
+    assert sections == [("error", "golden_crash"), ("fail", "golden_claims"), ("pass", "default_storage_class")]
 
 
 def hostile_report(payload: str) -> Report:
     """Cluster text carrying `payload` in a class name, an annotation, a parameter and a message."""
     source = from_files([str(SNAPSHOT)]).source
     objects: list[dict[str, Any]] = [
-        {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
-         "metadata": {"name": payload, "creationTimestamp": "2025-01-01T00:00:00Z",
-                      "annotations": {"storageclass.kubernetes.io/is-default-class": "true",
-                                      "description": payload}},
-         "provisioner": "ebs.csi.aws.com", "parameters": {"type": payload},
-         "reclaimPolicy": "Delete", "volumeBindingMode": "WaitForFirstConsumer"},
-        {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
-         "metadata": {"name": "second", "creationTimestamp": "2026-01-01T00:00:00Z",
-                      "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
-         "provisioner": "ebs.csi.aws.com"},
+        {
+            "apiVersion": "storage.k8s.io/v1",
+            "kind": "StorageClass",
+            "metadata": {
+                "name": payload,
+                "creationTimestamp": "2025-01-01T00:00:00Z",
+                "annotations": {"storageclass.kubernetes.io/is-default-class": "true", "description": payload},
+            },
+            "provisioner": "ebs.csi.aws.com",
+            "parameters": {"type": payload},
+            "reclaimPolicy": "Delete",
+            "volumeBindingMode": "WaitForFirstConsumer",
+        },
+        {
+            "apiVersion": "storage.k8s.io/v1",
+            "kind": "StorageClass",
+            "metadata": {
+                "name": "second",
+                "creationTimestamp": "2026-01-01T00:00:00Z",
+                "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
+            },
+            "provisioner": "ebs.csi.aws.com",
+        },
     ]
 
     def echo(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
@@ -424,8 +475,14 @@ def hostile_report(payload: str) -> Report:
             if note:
                 yield fail(sc, f"annotation says {note}")
 
-    echo_check = Check(id="echo", title="Echo " + payload, kinds=("StorageClass",), evaluate=echo,
-                       description="Echoes an annotation.", remediation="Remove " + payload)
+    echo_check = Check(
+        id="echo",
+        title="Echo " + payload,
+        kinds=("StorageClass",),
+        evaluate=echo,
+        description="Echoes an annotation.",
+        remediation="Remove " + payload,
+    )
     snap = build(objects, replace(source, description=payload, context=payload))
     return run([builtin("default_storage_class"), echo_check], snap, today=TODAY, now=NOW)
 
@@ -461,7 +518,10 @@ def test_markdown_summary(outputs: dict[str, str]) -> None:
     assert lines[0] == "## kfstor: Storage readiness gate FAILED (1 error, 1 fail, 1 pass)"
     rows = [line for line in lines if line.startswith("| ") and "`" in line]
     assert [row.split(" | ")[1].split("`")[1] for row in rows] == [
-        "golden_crash", "golden_claims", "default_storage_class"]
+        "golden_crash",
+        "golden_claims",
+        "default_storage_class",
+    ]
     claims_row = rows[1]
     assert claims_row.count("**") == 4  # the fail and the warn finding, not the passes
     assert "owner unknown" in claims_row and "label \\| owner unknown" in claims_row

@@ -7,10 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from kfstor import CLUSTER, Check, Context, Finding, Ref, Snapshot, Status, fail, ok, runner, warn
-from kfstor.config import CheckConfig, Config, ConfigError
+from kfstor import CLUSTER, Check, Context, Finding, Ref, Snapshot, Status, fail, ok, warn
+from kfstor.collect.snapshot import build
+from kfstor.engine import runner
+from kfstor.engine.config import CheckConfig, Config, ConfigError
 from kfstor.model import FailOn, Source, Waiver
-from kfstor.snapshot import build
 
 SOURCE = Source("file", "test.yaml")
 PVC_A = {"kind": "PersistentVolumeClaim", "metadata": {"name": "a", "namespace": "kubeflow"}}

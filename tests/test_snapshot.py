@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from kfstor.collect.snapshot import InputError, build, from_files, to_document, write
 from kfstor.model import Source
-from kfstor.snapshot import InputError, build, from_files, to_document, write
 
 SC = """apiVersion: storage.k8s.io/v1
 kind: StorageClass
@@ -40,8 +40,11 @@ def test_multi_document_yaml(tmp_path: Path) -> None:
 def test_kubectl_list_and_typed_list_json(tmp_path: Path) -> None:
     # `kubectl get -o json` of one kind prints a List whose items carry their kind; the raw API
     # prints a typed list (PersistentVolumeClaimList) whose items do not.
-    raw = {"kind": "PersistentVolumeClaimList", "apiVersion": "v1", "items": [
-        {"metadata": {"name": "a", "namespace": "x"}}, {"metadata": {"name": "b", "namespace": "x"}}]}
+    raw = {
+        "kind": "PersistentVolumeClaimList",
+        "apiVersion": "v1",
+        "items": [{"metadata": {"name": "a", "namespace": "x"}}, {"metadata": {"name": "b", "namespace": "x"}}],
+    }
     snap = from_files([write_file(tmp_path, "pvcs.json", json.dumps(raw))])
     assert [o["metadata"]["name"] for o in snap.of("PersistentVolumeClaim")] == ["a", "b"]
 
@@ -71,17 +74,20 @@ def test_secrets_are_never_carried(tmp_path: Path) -> None:
     assert "aHVudGVyMg" not in buffer.getvalue()
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ("kind: StorageClass\nmetadata: {name: a\n", "invalid YAML at line 3 column 1"),
-    ('{"kind": "List", "items": [', "invalid JSON at line 1 column 28"),
-    ("- just\n- strings\n", "document 1[0] is a str, expected a Kubernetes object"),
-    ("kind: StorageClass\n", "document 1 (StorageClass) has no 'metadata' mapping"),
-    ("kind: StorageClass\nmetadata: {namespace: x}\n", "document 1 (StorageClass) has no metadata.name"),
-    ("metadata: {name: a}\n", "document 1 has no 'kind'"),
-    ("kind: List\nitems: 7\n", "document 1 has 'items' that is not a list"),
-    (b"kind: StorageClass\nmetadata: {name: \xff\xfe}\n", "not UTF-8 text (invalid byte at offset 36)"),
-    ("[" * 100000, "nested too deeply"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("kind: StorageClass\nmetadata: {name: a\n", "invalid YAML at line 3 column 1"),
+        ('{"kind": "List", "items": [', "invalid JSON at line 1 column 28"),
+        ("- just\n- strings\n", "document 1[0] is a str, expected a Kubernetes object"),
+        ("kind: StorageClass\n", "document 1 (StorageClass) has no 'metadata' mapping"),
+        ("kind: StorageClass\nmetadata: {namespace: x}\n", "document 1 (StorageClass) has no metadata.name"),
+        ("metadata: {name: a}\n", "document 1 has no 'kind'"),
+        ("kind: List\nitems: 7\n", "document 1 has 'items' that is not a list"),
+        (b"kind: StorageClass\nmetadata: {name: \xff\xfe}\n", "not UTF-8 text (invalid byte at offset 36)"),
+        ("[" * 100000, "nested too deeply"),
+    ],
+)
 def test_bad_input_is_one_clear_line(tmp_path: Path, content: str | bytes, message: str) -> None:
     path = write_file(tmp_path, "bad.yaml", content)
     with pytest.raises(InputError) as info:
@@ -107,8 +113,12 @@ def test_snapshot_round_trip_keeps_kinds_and_unavailable(tmp_path: Path) -> None
         {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "x"}},
     ]
     source = Source("cluster", "https://10.0.0.1:6443", "prod", "v1.34.2", "2026-11-01T00:00:00Z")
-    original = build(objects, source, collected=frozenset({"PersistentVolumeClaim", "StorageClass", "CSIDriver"}),
-                     unavailable={"PersistentVolume": "forbidden: list persistentvolumes"})
+    original = build(
+        objects,
+        source,
+        collected=frozenset({"PersistentVolumeClaim", "StorageClass", "CSIDriver"}),
+        unavailable={"PersistentVolume": "forbidden: list persistentvolumes"},
+    )
     for fmt in ("yaml", "json"):
         path = tmp_path / f"snap.{fmt}"
         with path.open("w") as handle:
@@ -118,7 +128,10 @@ def test_snapshot_round_trip_keeps_kinds_and_unavailable(tmp_path: Path) -> None
         assert again.collected == original.collected
         assert dict(again.unavailable) == {"PersistentVolume": "forbidden: list persistentvolumes"}
         assert (again.source.context, again.source.server_version, again.source.collected_at) == (
-            "prod", "v1.34.2", "2026-11-01T00:00:00Z")
+            "prod",
+            "v1.34.2",
+            "2026-11-01T00:00:00Z",
+        )
         # A kind read but empty counts as read; plain kubectl input cannot tell.
         assert again.has_collected("CSIDriver") and not again.has_collected("PersistentVolume")
     assert [o["metadata"]["name"] for o in original.of("PersistentVolumeClaim")] == ["a", "b"]
@@ -134,25 +147,42 @@ def test_duplicates_keep_the_last(tmp_path: Path) -> None:
 
 def test_objects_are_slimmed_on_the_way_in(tmp_path: Path) -> None:
     pod = {
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": "mysql-0", "namespace": "kubeflow", "managedFields": [{"manager": "kubectl"}],
-                     "annotations": {"kubectl.kubernetes.io/last-applied-configuration": '{"env": "hunter2"}',
-                                     "team": "ml"}},
-        "spec": {"nodeName": "worker-1",
-                 "containers": [{"name": "mysql", "image": "mysql:8.4", "command": ["mysqld"],
-                                 "env": [{"name": "MYSQL_ROOT_PASSWORD", "value": "hunter2"}],
-                                 "volumeMounts": [{"name": "data", "mountPath": "/var/lib/mysql"}]}],
-                 "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "mysql-pv-claim"}}]},
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": "mysql-0",
+            "namespace": "kubeflow",
+            "managedFields": [{"manager": "kubectl"}],
+            "annotations": {"kubectl.kubernetes.io/last-applied-configuration": '{"env": "hunter2"}', "team": "ml"},
+        },
+        "spec": {
+            "nodeName": "worker-1",
+            "containers": [
+                {
+                    "name": "mysql",
+                    "image": "mysql:8.4",
+                    "command": ["mysqld"],
+                    "env": [{"name": "MYSQL_ROOT_PASSWORD", "value": "hunter2"}],
+                    "volumeMounts": [{"name": "data", "mountPath": "/var/lib/mysql"}],
+                }
+            ],
+            "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "mysql-pv-claim"}}],
+        },
     }
-    node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "worker-1"},
-            "status": {"images": [{"names": ["mysql:8.4"], "sizeBytes": 1}], "capacity": {"cpu": "4"}}}
+    node = {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {"name": "worker-1"},
+        "status": {"images": [{"names": ["mysql:8.4"], "sizeBytes": 1}], "capacity": {"cpu": "4"}},
+    }
     snap = from_files([write_file(tmp_path, "in.json", json.dumps({"kind": "List", "items": [pod, node]}))])
     kept = snap.get("Pod", "mysql-0", "kubeflow")
     assert kept is not None
     assert kept["metadata"]["annotations"] == {"team": "ml"}
     assert "managedFields" not in kept["metadata"]
-    assert kept["spec"]["containers"] == [{"name": "mysql", "image": "mysql:8.4", "volumeMounts": [
-        {"name": "data", "mountPath": "/var/lib/mysql"}]}]
+    assert kept["spec"]["containers"] == [
+        {"name": "mysql", "image": "mysql:8.4", "volumeMounts": [{"name": "data", "mountPath": "/var/lib/mysql"}]}
+    ]
     assert kept["spec"]["volumes"][0]["persistentVolumeClaim"]["claimName"] == "mysql-pv-claim"
     assert snap.get("Node", "worker-1")["status"] == {"capacity": {"cpu": "4"}}  # type: ignore[index]
     written = io.StringIO()

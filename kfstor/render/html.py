@@ -9,7 +9,7 @@ from typing import Any, TextIO
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from kfstor.loader import resource_dir
+from kfstor.engine.loader import resource_dir
 from kfstor.model import Report, Status
 
 TEMPLATE = "report.html.j2"
@@ -38,19 +38,28 @@ def _chart(report: Report) -> list[dict[str, Any]]:
     y = 0
     for status in reversed(Status):
         count = counts[status.value]
-        bars.append({"status": status.value, "count": count, "y": y,
-                     "width": round(300 * count / total), "color": COLORS[status.value]})
+        bars.append(
+            {
+                "status": status.value,
+                "count": count,
+                "y": y,
+                "width": round(300 * count / total),
+                "color": COLORS[status.value],
+            }
+        )
         y += 22
     return bars
 
 
 def render(report: Report, out: TextIO) -> None:
     template = _environment().get_template(TEMPLATE)
-    out.write(template.render(
-        report=report,
-        results=report.ordered(),
-        counts=report.counts(),
-        chart=_chart(report),
-        colors=COLORS,
-        statuses=[s.value for s in reversed(Status)],
-    ))
+    out.write(
+        template.render(
+            report=report,
+            results=report.ordered(),
+            counts=report.counts(),
+            chart=_chart(report),
+            colors=COLORS,
+            statuses=[s.value for s in reversed(Status)],
+        )
+    )

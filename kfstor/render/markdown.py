@@ -38,10 +38,14 @@ def render(report: Report, out: TextIO) -> None:
             if len(problems) > MAX_FINDINGS:
                 shown.append(f"… and {len(problems) - MAX_FINDINGS} more")
             detail = "<br>".join(cell(s) for s in shown)
-            out.write(f"| {ICONS[result.status]} {result.status.value} | `{result.id}` {cell(result.check.title)} "
-                      f"| {detail} |\n")
+            out.write(
+                f"| {ICONS[result.status]} {result.status.value} | `{result.id}` {cell(result.check.title)} "
+                f"| {detail} |\n"
+            )
             continue
-        out.write(f"| {ICONS[result.status]} {result.status.value} | `{result.id}` {cell(result.check.title)} "
-                  f"| {cell(detail)} |\n")
+        out.write(
+            f"| {ICONS[result.status]} {result.status.value} | `{result.id}` {cell(result.check.title)} "
+            f"| {cell(detail)} |\n"
+        )
     for note in report.notes:
         out.write(f"\n> Note: {cell(note)}\n")

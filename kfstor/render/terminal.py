@@ -15,8 +15,11 @@ from rich.text import Text
 from kfstor.model import Report, Status
 
 STYLES = {
-    Status.PASS: "green", Status.WARN: "yellow", Status.FAIL: "bold red",
-    Status.ERROR: "bold magenta", Status.SKIP: "dim",
+    Status.PASS: "green",
+    Status.WARN: "yellow",
+    Status.FAIL: "bold red",
+    Status.ERROR: "bold magenta",
+    Status.SKIP: "dim",
 }
 MAX_SHOWN = 20  # findings listed per check; the rest are counted (full detail: --format json/html)
 
@@ -25,8 +28,14 @@ def _console(out: TextIO) -> Console:
     isatty = getattr(out, "isatty", lambda: False)()
     color = isatty and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
     return Console(
-        file=out, color_system="auto" if color else None, force_terminal=color, highlight=False,
-        soft_wrap=True, emoji=False, markup=False, width=None if isatty else 100,
+        file=out,
+        color_system="auto" if color else None,
+        force_terminal=color,
+        highlight=False,
+        soft_wrap=True,
+        emoji=False,
+        markup=False,
+        width=None if isatty else 100,
     )
 
 

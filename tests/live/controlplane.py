@@ -148,9 +148,7 @@ def build_testcp() -> Path:
     """Run build.sh (about 5 minutes on 2 cores with a cold Go build cache) and return the binary's path."""
     print(f"building {BINARY_NAME} with {BUILD_SCRIPT} (cold: about 5 minutes on 2 cores) ...", flush=True)
     # Build output goes to our stderr so a developer sees progress and errors.
-    result = subprocess.run(
-        ["bash", str(BUILD_SCRIPT)], stdout=subprocess.PIPE, text=True, check=False
-    )
+    result = subprocess.run(["bash", str(BUILD_SCRIPT)], stdout=subprocess.PIPE, text=True, check=False)
     lines = result.stdout.strip().splitlines()
     if result.returncode != 0 or not lines:
         raise ControlPlaneError(f"{BUILD_SCRIPT} failed with exit code {result.returncode}")
@@ -251,9 +249,15 @@ def _write_pki(workdir: Path) -> None:
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
-                encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
@@ -283,9 +287,7 @@ def _write_pki(workdir: Path) -> None:
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.SubjectAlternativeName(sans), critical=False)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
-        )
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
 
@@ -297,9 +299,7 @@ def _write_pki(workdir: Path) -> None:
     sa_key = ec.generate_private_key(ec.SECP256R1())
     _write_private_key(workdir / "sa.key", sa_key)
     (workdir / "sa.pub").write_bytes(
-        sa_key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+        sa_key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
 
 
@@ -471,9 +471,7 @@ def resource_path(api_version: str, kind: str, namespace: str | None = None, nam
 
 def object_path(obj: dict[str, Any], *, with_name: bool = True) -> str:
     meta = obj.get("metadata", {})
-    return resource_path(
-        obj["apiVersion"], obj["kind"], meta.get("namespace"), meta["name"] if with_name else None
-    )
+    return resource_path(obj["apiVersion"], obj["kind"], meta.get("namespace"), meta["name"] if with_name else None)
 
 
 class ControlPlane:
@@ -836,9 +834,7 @@ def volume_snapshot_class_crd() -> dict[str, Any]:
                 "listKind": "VolumeSnapshotClassList",
                 "shortNames": ["vsclass", "vsclasses"],
             },
-            "versions": [
-                {"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": schema}}
-            ],
+            "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": schema}}],
         },
     }
 

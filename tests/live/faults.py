@@ -31,8 +31,16 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 # Hop-by-hop headers are not forwarded; the body is re-sent with its own Content-Length.
-_HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer",
-               "upgrade", "content-length"}
+_HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "transfer-encoding",
+    "te",
+    "trailer",
+    "upgrade",
+    "content-length",
+}
 _MAX_HEADER_BYTES = 64 * 1024
 _SOCKET_TIMEOUT_S = 30.0
 
@@ -56,8 +64,9 @@ def _write(cert: x509.Certificate, key: ec.EllipticCurvePrivateKey, directory: P
     directory.mkdir(parents=True, exist_ok=True)
     cert_path, key_path = directory / f"{stem}.crt", directory / f"{stem}.key"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     key_path.chmod(0o600)
     return Pem(cert_path, key_path)
 
@@ -80,9 +89,17 @@ class CertificateAuthority:
             .not_valid_after(now + datetime.timedelta(days=30))
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
             .add_extension(
-                x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
-                              data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                              crl_sign=True, encipher_only=False, decipher_only=False),
+                x509.KeyUsage(
+                    digital_signature=True,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
                 critical=True,
             )
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(self.key.public_key()), critical=False)
@@ -106,11 +123,14 @@ class CertificateAuthority:
             .not_valid_before(not_before)
             .not_valid_after(not_after)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-                                                        x509.DNSName("localhost")]), critical=False)
+            .add_extension(
+                x509.SubjectAlternativeName(
+                    [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+                ),
+                critical=False,
+            )
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()),
-                           critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()), critical=False)
             .sign(self.key, hashes.SHA256())
         )
         return _write(cert, key, self.directory, stem)
@@ -185,8 +205,14 @@ class FaultProxy:
     manager; leaving it closes everything.
     """
 
-    def __init__(self, upstream_url: str, upstream_ca: Path, serving: Pem, policy: Policy = serve_all,
-                 on_trigger: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        upstream_url: str,
+        upstream_ca: Path,
+        serving: Pem,
+        policy: Policy = serve_all,
+        on_trigger: Callable[[], None] | None = None,
+    ) -> None:
         host_port = upstream_url.removeprefix("https://").rstrip("/")
         host, _, port = host_port.rpartition(":")
         self.upstream = (host, int(port))
@@ -319,11 +345,16 @@ class FaultProxy:
                     if delayed and self._stop.wait(float(action)):
                         return
                     if upstream is None:
-                        upstream = http.client.HTTPSConnection(*self.upstream, context=self.upstream_ssl,
-                                                               timeout=_SOCKET_TIMEOUT_S)
+                        upstream = http.client.HTTPSConnection(
+                            *self.upstream, context=self.upstream_ssl, timeout=_SOCKET_TIMEOUT_S
+                        )
                     try:
-                        upstream.request(method, path, body=body or None,
-                                         headers={k: v for k, v in headers if k.lower() not in _HOP_BY_HOP})
+                        upstream.request(
+                            method,
+                            path,
+                            body=body or None,
+                            headers={k: v for k, v in headers if k.lower() not in _HOP_BY_HOP},
+                        )
                         response = upstream.getresponse()
                         payload = response.read()
                     except (OSError, http.client.HTTPException) as exc:

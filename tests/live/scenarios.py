@@ -64,20 +64,39 @@ WORKERS = 8
 TIMESTAMP_STEP_S = 1.05
 # Server-managed metadata a create must not carry (the server assigns its own).
 SERVER_METADATA = (
-    "uid", "resourceVersion", "creationTimestamp", "managedFields", "selfLink", "generation",
-    "deletionTimestamp", "deletionGracePeriodSeconds",
+    "uid",
+    "resourceVersion",
+    "creationTimestamp",
+    "managedFields",
+    "selfLink",
+    "generation",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
 )
 # Kinds whose status this seeder writes through /status after the create.
-STATUS_KINDS = frozenset({
-    "Node", "PersistentVolume", "PersistentVolumeClaim", "Pod", "Deployment", "StatefulSet",
-    "ResourceQuota", "Notebook",
-})
+STATUS_KINDS = frozenset(
+    {
+        "Node",
+        "PersistentVolume",
+        "PersistentVolumeClaim",
+        "Pod",
+        "Deployment",
+        "StatefulSet",
+        "ResourceQuota",
+        "Notebook",
+    }
+)
 # Kinds served by CRDs (see controlplane.install_crds).
 OPTIONAL_API_KINDS = ("VolumeSnapshotClass", "Notebook")
 # After claims and volumes: kinds within a phase are created concurrently, phases in order.
 LATER_PHASES: tuple[tuple[str, ...], ...] = (
     (
-        "Deployment", "StatefulSet", "Pod", "Event", "CSIStorageCapacity", "VolumeSnapshotClass",
+        "Deployment",
+        "StatefulSet",
+        "Pod",
+        "Event",
+        "CSIStorageCapacity",
+        "VolumeSnapshotClass",
         "Notebook",
     ),
     # Last: the quota admission plugin rejects creates in a namespace whose quota has no status.
@@ -106,9 +125,7 @@ def scenario_path(name: str) -> Path:
     path = Path(name)
     if path.is_file():
         return path
-    raise SeedError(
-        f"unknown scenario {name!r}: not a file and not one of {', '.join([EMPTY, *scenario_names()])}"
-    )
+    raise SeedError(f"unknown scenario {name!r}: not a file and not one of {', '.join([EMPTY, *scenario_names()])}")
 
 
 def _flatten(doc: Any) -> Iterator[dict[str, Any]]:
@@ -170,9 +187,7 @@ class _Client:
         data = None if body is None else json.dumps(body).encode()
         headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
         if data is not None:
-            headers["Content-Type"] = (
-                "application/merge-patch+json" if method == "PATCH" else "application/json"
-            )
+            headers["Content-Type"] = "application/merge-patch+json" if method == "PATCH" else "application/json"
         for _attempt in range(2):
             conn, reused = self._connection()
             try:
@@ -246,8 +261,7 @@ def _timestamp(obj: dict[str, Any]) -> str:
 
 
 class _Seeder:
-    def __init__(self, cp: ControlPlane, objects: Sequence[dict[str, Any]],
-                 optional_apis: bool | None = None) -> None:
+    def __init__(self, cp: ControlPlane, objects: Sequence[dict[str, Any]], optional_apis: bool | None = None) -> None:
         self.cp = cp
         self.optional_apis = optional_apis
         self.objects = list(objects)
@@ -289,8 +303,14 @@ class _Seeder:
 
     def create_with_status(self, obj: dict[str, Any]) -> None:
         created = self.create(obj)
-        if created is not None and obj["kind"] in STATUS_KINDS and obj["kind"] not in (
-            "PersistentVolume", "PersistentVolumeClaim",
+        if (
+            created is not None
+            and obj["kind"] in STATUS_KINDS
+            and obj["kind"]
+            not in (
+                "PersistentVolume",
+                "PersistentVolumeClaim",
+            )
         ):
             self.set_status(obj)
 
@@ -319,8 +339,9 @@ class _Seeder:
 
     # -- phases -------------------------------------------------------------------------------------
 
-    def run_parallel(self, pool: ThreadPoolExecutor, fn: Callable[[dict[str, Any]], None],
-                     objs: Iterable[dict[str, Any]]) -> None:
+    def run_parallel(
+        self, pool: ThreadPoolExecutor, fn: Callable[[dict[str, Any]], None], objs: Iterable[dict[str, Any]]
+    ) -> None:
         futures = [pool.submit(fn, obj) for obj in objs]
         self._wait(futures)
 
@@ -369,13 +390,13 @@ class _Seeder:
             crd_future = pool.submit(install_crds, self.cp, crds) if crds else None
             # "default" and "kube-system" already exist: a conflict there is fine.
             self.run_parallel(pool, self.create_namespace, namespaces)
-            self.run_parallel(pool, self.create_with_status,
-                              by_kind.pop("CSIDriver", []) + by_kind.pop("Node", []))
+            self.run_parallel(pool, self.create_with_status, by_kind.pop("CSIDriver", []) + by_kind.pop("Node", []))
             self._wait([f for f in (classes, crd_future) if f is not None])
             self.run_parallel(pool, self.create_claim, by_kind.get("PersistentVolumeClaim", []))
             self.run_parallel(pool, self.create_volume, by_kind.get("PersistentVolume", []))
-            self.run_parallel(pool, self.set_status, by_kind.pop("PersistentVolume", []) +
-                              by_kind.pop("PersistentVolumeClaim", []))
+            self.run_parallel(
+                pool, self.set_status, by_kind.pop("PersistentVolume", []) + by_kind.pop("PersistentVolumeClaim", [])
+            )
             for phase in LATER_PHASES:
                 batch = [obj for kind in phase for obj in by_kind.pop(kind, [])]
                 self.run_parallel(pool, self.create_with_status, batch)

@@ -39,8 +39,11 @@ USER_NS = "kubeflow-user-example-com"
 ZONES = ("eu-west-1a", "eu-west-1b", "eu-west-1c")
 DRIVER = "pxd.portworx.com"
 # The claims Kubeflow 1.10 creates (MinIO variant), with their size and the Deployment using them.
-PLATFORM_CLAIMS = {"mysql-pv-claim": ("20Gi", "mysql"), "minio-pvc": ("20Gi", "minio"),
-                   "katib-mysql": ("10Gi", "katib-mysql")}
+PLATFORM_CLAIMS = {
+    "mysql-pv-claim": ("20Gi", "mysql"),
+    "minio-pvc": ("20Gi", "minio"),
+    "katib-mysql": ("10Gi", "katib-mysql"),
+}
 # Checks whose required kinds include PersistentVolume or CSIDriver (see `kfstor checks`).
 NEEDS_PV = {"kubeflow_claims"}
 NEEDS_CSIDRIVER = {"provisioner_installed"}
@@ -60,80 +63,211 @@ def _meta(name: str, namespace: str | None = None, **extra: Any) -> dict[str, An
 
 def _seed(cp: ControlPlane) -> None:
     for ns in (NS, USER_NS):
-        cp.create({"apiVersion": "v1", "kind": "Namespace",
-                   "metadata": _meta(ns, labels={"app.kubernetes.io/part-of": "kubeflow"})})
+        cp.create(
+            {
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": _meta(ns, labels={"app.kubernetes.io/part-of": "kubeflow"}),
+            }
+        )
     for i, zone in enumerate(ZONES):
-        node = cp.create({"apiVersion": "v1", "kind": "Node", "metadata": _meta(
-            f"worker-{i}", labels={"kubernetes.io/hostname": f"worker-{i}", "kubernetes.io/os": "linux",
-                                   "topology.kubernetes.io/region": "eu-west-1",
-                                   "topology.kubernetes.io/zone": zone})})
-        cp.set_status(node, {"conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
-                                             "message": "kubelet is posting ready status"}]})
-    cp.create({"apiVersion": "storage.k8s.io/v1", "kind": "CSIDriver", "metadata": _meta(DRIVER),
-               "spec": {"attachRequired": False, "podInfoOnMount": False,
-                        "volumeLifecycleModes": ["Persistent"]}})
-    cp.create({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": _meta(
-        "px-db", annotations={"storageclass.kubernetes.io/is-default-class": "true"}),
-        "provisioner": DRIVER, "reclaimPolicy": "Retain", "allowVolumeExpansion": True,
-        "volumeBindingMode": "WaitForFirstConsumer",
-        "parameters": {"repl": "3", "io_profile": "db_remote", "priority_io": "high"}})
-    cp.create({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": _meta("px-shared"),
-               "provisioner": DRIVER, "reclaimPolicy": "Delete", "allowVolumeExpansion": True,
-               "volumeBindingMode": "Immediate", "parameters": {"repl": "2", "sharedv4": "true"}})
-    cp.create({"apiVersion": "snapshot.storage.k8s.io/v1", "kind": "VolumeSnapshotClass", "metadata": _meta(
-        "px-snapshots", annotations={"snapshot.storage.kubernetes.io/is-default-class": "true"}),
-        "driver": DRIVER, "deletionPolicy": "Delete"})
+        node = cp.create(
+            {
+                "apiVersion": "v1",
+                "kind": "Node",
+                "metadata": _meta(
+                    f"worker-{i}",
+                    labels={
+                        "kubernetes.io/hostname": f"worker-{i}",
+                        "kubernetes.io/os": "linux",
+                        "topology.kubernetes.io/region": "eu-west-1",
+                        "topology.kubernetes.io/zone": zone,
+                    },
+                ),
+            }
+        )
+        cp.set_status(
+            node,
+            {
+                "conditions": [
+                    {
+                        "type": "Ready",
+                        "status": "True",
+                        "reason": "KubeletReady",
+                        "message": "kubelet is posting ready status",
+                    }
+                ]
+            },
+        )
+    cp.create(
+        {
+            "apiVersion": "storage.k8s.io/v1",
+            "kind": "CSIDriver",
+            "metadata": _meta(DRIVER),
+            "spec": {"attachRequired": False, "podInfoOnMount": False, "volumeLifecycleModes": ["Persistent"]},
+        }
+    )
+    cp.create(
+        {
+            "apiVersion": "storage.k8s.io/v1",
+            "kind": "StorageClass",
+            "metadata": _meta("px-db", annotations={"storageclass.kubernetes.io/is-default-class": "true"}),
+            "provisioner": DRIVER,
+            "reclaimPolicy": "Retain",
+            "allowVolumeExpansion": True,
+            "volumeBindingMode": "WaitForFirstConsumer",
+            "parameters": {"repl": "3", "io_profile": "db_remote", "priority_io": "high"},
+        }
+    )
+    cp.create(
+        {
+            "apiVersion": "storage.k8s.io/v1",
+            "kind": "StorageClass",
+            "metadata": _meta("px-shared"),
+            "provisioner": DRIVER,
+            "reclaimPolicy": "Delete",
+            "allowVolumeExpansion": True,
+            "volumeBindingMode": "Immediate",
+            "parameters": {"repl": "2", "sharedv4": "true"},
+        }
+    )
+    cp.create(
+        {
+            "apiVersion": "snapshot.storage.k8s.io/v1",
+            "kind": "VolumeSnapshotClass",
+            "metadata": _meta("px-snapshots", annotations={"snapshot.storage.kubernetes.io/is-default-class": "true"}),
+            "driver": DRIVER,
+            "deletionPolicy": "Delete",
+        }
+    )
 
     for claim, (size, app) in PLATFORM_CLAIMS.items():
         # No storageClassName, as in Kubeflow's manifests: DefaultStorageClass admission fills it in.
-        pvc = cp.create({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": _meta(
-            claim, NS, labels={"application-crd-id": "kubeflow-pipelines"}),
-            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}}})
+        pvc = cp.create(
+            {
+                "apiVersion": "v1",
+                "kind": "PersistentVolumeClaim",
+                "metadata": _meta(claim, NS, labels={"application-crd-id": "kubeflow-pipelines"}),
+                "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}},
+            }
+        )
         assert pvc["spec"]["storageClassName"] == "px-db"
         volume = f"pvc-{pvc['metadata']['uid']}"
-        pv = cp.create({"apiVersion": "v1", "kind": "PersistentVolume", "metadata": _meta(
-            volume, annotations={"pv.kubernetes.io/provisioned-by": DRIVER}),
-            "spec": {"capacity": {"storage": size}, "accessModes": ["ReadWriteOnce"],
-                     "persistentVolumeReclaimPolicy": "Retain", "storageClassName": "px-db",
-                     "volumeMode": "Filesystem",
-                     "claimRef": {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "namespace": NS,
-                                  "name": claim, "uid": pvc["metadata"]["uid"]},
-                     "csi": {"driver": DRIVER, "volumeHandle": volume, "fsType": "ext4"}}})
+        pv = cp.create(
+            {
+                "apiVersion": "v1",
+                "kind": "PersistentVolume",
+                "metadata": _meta(volume, annotations={"pv.kubernetes.io/provisioned-by": DRIVER}),
+                "spec": {
+                    "capacity": {"storage": size},
+                    "accessModes": ["ReadWriteOnce"],
+                    "persistentVolumeReclaimPolicy": "Retain",
+                    "storageClassName": "px-db",
+                    "volumeMode": "Filesystem",
+                    "claimRef": {
+                        "apiVersion": "v1",
+                        "kind": "PersistentVolumeClaim",
+                        "namespace": NS,
+                        "name": claim,
+                        "uid": pvc["metadata"]["uid"],
+                    },
+                    "csi": {"driver": DRIVER, "volumeHandle": volume, "fsType": "ext4"},
+                },
+            }
+        )
         cp.set_status(pv, {"phase": "Bound"})
-        cp.call("PATCH", f"/api/v1/namespaces/{NS}/persistentvolumeclaims/{claim}",
-                {"spec": {"volumeName": volume}})
+        cp.call("PATCH", f"/api/v1/namespaces/{NS}/persistentvolumeclaims/{claim}", {"spec": {"volumeName": volume}})
         cp.set_status(pvc, {"phase": "Bound", "accessModes": ["ReadWriteOnce"], "capacity": {"storage": size}})
         labels = {"app": app}
-        template: dict[str, Any] = {"metadata": {"labels": labels}, "spec": {
-            "containers": [{"name": app, "image": f"example.com/{app}:1",
-                            "volumeMounts": [{"name": "data", "mountPath": "/data"}]}],
-            "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": claim}}]}}
-        cp.create({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": _meta(app, NS, labels=labels),
-                   "spec": {"replicas": 1, "selector": {"matchLabels": labels},
-                            "strategy": {"type": "Recreate"}, "template": template}})
-        pod = cp.create({"apiVersion": "v1", "kind": "Pod",
-                         "metadata": _meta(f"{app}-7d9f8b6c5d-x2x4q", NS, labels=labels),
-                         "spec": {**template["spec"], "nodeName": "worker-0"}})
+        template: dict[str, Any] = {
+            "metadata": {"labels": labels},
+            "spec": {
+                "containers": [
+                    {
+                        "name": app,
+                        "image": f"example.com/{app}:1",
+                        "volumeMounts": [{"name": "data", "mountPath": "/data"}],
+                    }
+                ],
+                "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": claim}}],
+            },
+        }
+        cp.create(
+            {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "metadata": _meta(app, NS, labels=labels),
+                "spec": {
+                    "replicas": 1,
+                    "selector": {"matchLabels": labels},
+                    "strategy": {"type": "Recreate"},
+                    "template": template,
+                },
+            }
+        )
+        pod = cp.create(
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": _meta(f"{app}-7d9f8b6c5d-x2x4q", NS, labels=labels),
+                "spec": {**template["spec"], "nodeName": "worker-0"},
+            }
+        )
         cp.set_status(pod, {"phase": "Running"})
     # One user's scratch claim on the Immediate class never bound: provisioning keeps failing.
-    cp.create({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": _meta("scratch", USER_NS),
-               "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "px-shared",
-                        "resources": {"requests": {"storage": "5Gi"}}}})
-    cp.create({"apiVersion": "v1", "kind": "Event", "metadata": _meta("scratch.1800a1b2c3d4e5f7", USER_NS),
-               "involvedObject": {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "namespace": USER_NS,
-                                  "name": "scratch"},
-               "reason": "ProvisioningFailed", "type": "Warning", "count": 12,
-               "message": "failed to provision volume with StorageClass \"px-shared\": rpc error: "
-                          "code = Internal desc = pool capacity exhausted",
-               "source": {"component": f"{DRIVER}_px-csi-ext-0"},
-               "firstTimestamp": "2025-05-01T10:00:00Z", "lastTimestamp": "2025-05-01T11:00:00Z"})
-    cp.create({"apiVersion": "v1", "kind": "Event", "metadata": _meta("mysql-pv-claim.1800a1b2c3d4e5f6", NS),
-               "involvedObject": {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "namespace": NS,
-                                  "name": "mysql-pv-claim"},
-               "reason": "ProvisioningSucceeded", "type": "Normal", "count": 1,
-               "message": f"Successfully provisioned volume for claim {NS}/mysql-pv-claim",
-               "source": {"component": f"{DRIVER}_px-csi-ext-0"},
-               "firstTimestamp": "2025-05-01T10:00:00Z", "lastTimestamp": "2025-05-01T10:00:00Z"})
+    cp.create(
+        {
+            "apiVersion": "v1",
+            "kind": "PersistentVolumeClaim",
+            "metadata": _meta("scratch", USER_NS),
+            "spec": {
+                "accessModes": ["ReadWriteOnce"],
+                "storageClassName": "px-shared",
+                "resources": {"requests": {"storage": "5Gi"}},
+            },
+        }
+    )
+    cp.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": _meta("scratch.1800a1b2c3d4e5f7", USER_NS),
+            "involvedObject": {
+                "apiVersion": "v1",
+                "kind": "PersistentVolumeClaim",
+                "namespace": USER_NS,
+                "name": "scratch",
+            },
+            "reason": "ProvisioningFailed",
+            "type": "Warning",
+            "count": 12,
+            "message": 'failed to provision volume with StorageClass "px-shared": rpc error: '
+            "code = Internal desc = pool capacity exhausted",
+            "source": {"component": f"{DRIVER}_px-csi-ext-0"},
+            "firstTimestamp": "2025-05-01T10:00:00Z",
+            "lastTimestamp": "2025-05-01T11:00:00Z",
+        }
+    )
+    cp.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": _meta("mysql-pv-claim.1800a1b2c3d4e5f6", NS),
+            "involvedObject": {
+                "apiVersion": "v1",
+                "kind": "PersistentVolumeClaim",
+                "namespace": NS,
+                "name": "mysql-pv-claim",
+            },
+            "reason": "ProvisioningSucceeded",
+            "type": "Normal",
+            "count": 1,
+            "message": f"Successfully provisioned volume for claim {NS}/mysql-pv-claim",
+            "source": {"component": f"{DRIVER}_px-csi-ext-0"},
+            "firstTimestamp": "2025-05-01T10:00:00Z",
+            "lastTimestamp": "2025-05-01T10:00:00Z",
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -188,26 +322,32 @@ def _allowed(cp: ControlPlane, user: str, resource: str, group: str = "", verb: 
 
     Done as admin so that waiting for RBAC to settle adds nothing to the user's audit trail.
     """
-    review = {"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview",
-              "spec": {"user": user, "resourceAttributes": {"verb": verb, "group": group, "resource": resource}}}
+    review = {
+        "apiVersion": "authorization.k8s.io/v1",
+        "kind": "SubjectAccessReview",
+        "spec": {"user": user, "resourceAttributes": {"verb": verb, "group": group, "resource": resource}},
+    }
     answer = cp.call("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", review, expect=201)
     return bool(answer["status"].get("allowed"))
 
 
 def _role_rules(role: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(group, resource) for rule in role["rules"] for group in rule["apiGroups"]
-            for resource in rule["resources"]]
+    return [
+        (group, resource) for rule in role["rules"] for group in rule["apiGroups"] for resource in rule["resources"]
+    ]
 
 
 @contextlib.contextmanager
 def _granted(cp: ControlPlane, role: dict[str, Any], binding_name: str) -> Iterator[None]:
     """Create ``role`` and bind it to User auditor; afterwards delete both and wait until RBAC forgets."""
     cp.create(role)
-    binding = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
-               "metadata": {"name": binding_name},
-               "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
-                           "name": role["metadata"]["name"]},
-               "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "auditor"}]}
+    binding = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRoleBinding",
+        "metadata": {"name": binding_name},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role["metadata"]["name"]},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "auditor"}],
+    }
     try:
         cp.create(binding)
         granted = _role_rules(role)
@@ -219,7 +359,8 @@ def _granted(cp: ControlPlane, role: dict[str, Any], binding_name: str) -> Itera
             resp = cp.request("DELETE", path)
             assert resp.status in (200, 404), resp.text
         assert _poll(lambda: not any(_allowed(cp, "auditor", r, g) for g, r in _role_rules(role))), (
-            "RBAC grant never went away")
+            "RBAC grant never went away"
+        )
 
 
 def _printed_rbac() -> tuple[dict[str, Any], dict[str, Any]]:
@@ -255,7 +396,7 @@ class _AuditWindow:
                 break
             previous = count
             time.sleep(0.3)
-        self.events = self.cp.audit_events()[self.start:]
+        self.events = self.cp.audit_events()[self.start :]
 
     def by(self, username: str) -> list[dict[str, Any]]:
         return [e for e in self.events if e["user"]["username"] == username]
@@ -274,8 +415,7 @@ def _code(event: dict[str, Any]) -> int:
 # --------------------------------------------------------------------------------------------------
 
 
-def test_kfstor_rbac_role_is_enough_read_only_and_gives_the_admins_report(cp: ControlPlane,
-                                                                          tmp_path: Path) -> None:
+def test_kfstor_rbac_role_is_enough_read_only_and_gives_the_admins_report(cp: ControlPlane, tmp_path: Path) -> None:
     role, _ = _printed_rbac()
     granted = {r for _, r in _role_rules(role)}
     assert "secrets" not in granted
@@ -351,8 +491,12 @@ def test_without_persistentvolumes_and_csidrivers_only_their_checks_skip(cp: Con
         kept = [r for r in rule["resources"] if r not in removed]
         if kept:
             rules.append({**rule, "resources": kept})
-    role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-            "metadata": {"name": "kfstor-auditor-limited"}, "rules": rules}
+    role = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRole",
+        "metadata": {"name": "kfstor-auditor-limited"},
+        "rules": rules,
+    }
     assert {r for _, r in _role_rules(role)} == {r for _, r in _role_rules(full)} - removed
 
     with _granted(cp, role, "kfstor-auditor-limited-test"):
@@ -376,16 +520,21 @@ def test_without_persistentvolumes_and_csidrivers_only_their_checks_skip(cp: Con
     assert forbidden_skips == NEEDS_PV | NEEDS_CSIDRIVER
     # The other skips are the cluster's own (nothing to judge), exactly as in the admin's run.
     assert {cid for cid, c in checks.items() if c["status"] == "skip"} - forbidden_skips == {
-        "notebook_volumes", "storage_capacity"}
+        "notebook_volumes",
+        "storage_capacity",
+    }
 
     # The rest are judged on what could be read: exact statuses, objects and messages.
     assert checks["default_storage_class"]["status"] == "pass"
     assert [(f["object"], f["status"]) for f in checks["default_storage_class"]["findings"]] == [
-        ("StorageClass/px-db", "pass")]
+        ("StorageClass/px-db", "pass")
+    ]
     assert checks["volume_binding_mode"]["status"] == "pass"
     assert checks["portworx_parameters"]["status"] == "pass"
     assert {f["object"]: f["status"] for f in checks["portworx_parameters"]["findings"]} == {
-        "StorageClass/px-db": "pass", "StorageClass/px-shared": "pass"}
+        "StorageClass/px-db": "pass",
+        "StorageClass/px-shared": "pass",
+    }
     assert checks["stateful_storage"]["status"] == "pass"
     # claim_health still sees claims and events: the Pending scratch claim fails it, and the
     # volumes it could not read are named as not checked instead of being passed.
@@ -407,11 +556,16 @@ def test_without_persistentvolumes_and_csidrivers_only_their_checks_skip(cp: Con
     assert rest_code == rest["gate"]["exit_code"] == expected_exit(rest) == 0
     assert rest["gate"]["passed"] is True
     assert {c["id"]: c["status"] for c in rest["checks"]} == {
-        cid: c["status"] for cid, c in checks.items() if cid != "claim_health"}
+        cid: c["status"] for cid, c in checks.items() if cid != "claim_health"
+    }
     assert rest_err == ""
 
     # The refusals the audit log shows are exactly the two withheld kinds, nothing else.
     refused = sorted((_resource(e), e["verb"]) for e in window.by("auditor") if _code(e) == 403)
-    assert refused == [("csidrivers", "list"), ("csidrivers", "list"),
-                       ("persistentvolumes", "list"), ("persistentvolumes", "list")]
+    assert refused == [
+        ("csidrivers", "list"),
+        ("csidrivers", "list"),
+        ("persistentvolumes", "list"),
+        ("persistentvolumes", "list"),
+    ]
     assert {e["verb"] for e in window.by("auditor")} <= READ_VERBS

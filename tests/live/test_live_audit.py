@@ -29,8 +29,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import yaml
 
-from kfstor import cluster as kfstor_cluster
-from kfstor import snapshot as kfstor_snapshot
+from kfstor.collect import cluster as kfstor_cluster
+from kfstor.collect import snapshot as kfstor_snapshot
 from tests.corpus import header
 
 from .controlplane import Binaries, ControlPlane, start_control_plane
@@ -61,9 +61,19 @@ COMMAND_TIMEOUT_S = 120
 # Seeding a scenario of a few dozen objects (two one-second class steps at most) stays well below this.
 SEED_BUDGET_S = 30.0
 CHECK_IDS = {
-    "claim_health", "default_storage_class", "kubeflow_claims", "notebook_volumes", "portworx_parameters",
-    "provisioner_installed", "rwx_available", "rwx_claims", "snapshot_support", "stateful_replication",
-    "stateful_storage", "storage_capacity", "volume_binding_mode",
+    "claim_health",
+    "default_storage_class",
+    "kubeflow_claims",
+    "notebook_volumes",
+    "portworx_parameters",
+    "provisioner_installed",
+    "rwx_available",
+    "rwx_claims",
+    "snapshot_support",
+    "stateful_replication",
+    "stateful_storage",
+    "storage_capacity",
+    "volume_binding_mode",
 }
 
 
@@ -90,7 +100,12 @@ class Run:
 
 def run(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> Run:
     result = subprocess.run(
-        argv, capture_output=True, text=True, timeout=COMMAND_TIMEOUT_S, cwd=cwd, check=False,
+        argv,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT_S,
+        cwd=cwd,
+        check=False,
         env={**os.environ, "NO_COLOR": "1", **(env or {})},
     )
     return Run(tuple(argv), result.returncode, result.stdout, result.stderr)
@@ -103,10 +118,7 @@ def kfstor(*args: str, cwd: Path) -> Run:
 
 def comparable(report: dict[str, Any]) -> list[dict[str, Any]]:
     """What must agree between sources: per check its id, status, reason and findings."""
-    return [
-        {key: check.get(key) for key in ("id", "status", "reason", "findings")}
-        for check in report["checks"]
-    ]
+    return [{key: check.get(key) for key in ("id", "status", "reason", "findings")} for check in report["checks"]]
 
 
 def first_difference(got: list[dict[str, Any]], want: list[dict[str, Any]]) -> str:
@@ -195,8 +207,9 @@ def live(scenario: Scenario) -> Run:
     """`kfstor audit --format json` against the live server, as the admin."""
     if scenario.seed_error:
         pytest.fail(scenario.seed_error, pytrace=False)
-    return kfstor("audit", "--kubeconfig", scenario.admin, "--format", "json", *scenario.audit_args(),
-                  cwd=scenario.workdir)
+    return kfstor(
+        "audit", "--kubeconfig", scenario.admin, "--format", "json", *scenario.audit_args(), cwd=scenario.workdir
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -211,9 +224,7 @@ def test_seeding_creates_every_object_of_the_scenario(scenario: Scenario) -> Non
     want = Counter(str(o["kind"]) for o in objects)
     # Namespaces the server creates itself ("default", "kube-system", ...) answer 409 and are not counted.
     preexisting = {"default", "kube-system", "kube-public", "kube-node-lease"}
-    want["Namespace"] -= sum(
-        1 for o in objects if o["kind"] == "Namespace" and o["metadata"]["name"] in preexisting
-    )
+    want["Namespace"] -= sum(1 for o in objects if o["kind"] == "Namespace" and o["metadata"]["name"] in preexisting)
     referenced = {o["metadata"].get("namespace") for o in objects} - {None, ""} - preexisting
     declared = {o["metadata"]["name"] for o in objects if o["kind"] == "Namespace"}
     want["Namespace"] += len(referenced - declared)
@@ -254,8 +265,9 @@ def test_live_audit_matches_the_scenario_header(scenario: Scenario, live: Run) -
 
 
 def test_live_audit_equals_auditing_the_scenario_file(scenario: Scenario, live: Run) -> None:
-    offline = kfstor("audit", "--from", str(scenario.path), "--format", "json", *scenario.audit_args(),
-                     cwd=scenario.workdir)
+    offline = kfstor(
+        "audit", "--from", str(scenario.path), "--format", "json", *scenario.audit_args(), cwd=scenario.workdir
+    )
     got, want = comparable(live.report()), comparable(offline.report())
     assert got == want, first_difference(got, want)
     assert live.code == offline.code
@@ -266,8 +278,9 @@ def test_auditing_a_kfstor_snapshot_gives_the_live_report(scenario: Scenario, li
     taken = kfstor("snapshot", "--kubeconfig", scenario.admin, "-o", str(snapshot_file), cwd=scenario.workdir)
     assert taken.code == 0, taken.describe() + taken.stderr
     assert taken.stderr.startswith("kfstor: wrote ") and taken.stderr.count("\n") == 1, taken.stderr
-    audited = kfstor("audit", "--from", str(snapshot_file), "--format", "json", *scenario.audit_args(),
-                     cwd=scenario.workdir)
+    audited = kfstor(
+        "audit", "--from", str(snapshot_file), "--format", "json", *scenario.audit_args(), cwd=scenario.workdir
+    )
     assert audited.stderr == ""
     got, want = comparable(audited.report()), comparable(live.report())
     assert got == want, first_difference(got, want)
@@ -284,15 +297,24 @@ def test_auditing_kubectl_output_gives_the_live_report(scenario: Scenario, live:
     served = scenario.cp.request("GET", "/apis/snapshot.storage.k8s.io/v1").status == 200
     resources = KUBECTL_RESOURCES if served else KUBECTL_RESOURCES.replace(",volumesnapshotclasses,notebooks", "")
     dumped = run(
-        [kubectl, "--kubeconfig", scenario.admin, "--cache-dir", str(scenario.workdir / "kubectl-cache"),
-         "get", resources, "-A", "-o", "yaml"],
+        [
+            kubectl,
+            "--kubeconfig",
+            scenario.admin,
+            "--cache-dir",
+            str(scenario.workdir / "kubectl-cache"),
+            "get",
+            resources,
+            "-A",
+            "-o",
+            "yaml",
+        ],
         scenario.workdir,
     )
     assert (dumped.code, dumped.stderr) == (0, ""), dumped.stderr
     dump = scenario.workdir / "kubectl.yaml"
     dump.write_text(dumped.stdout)
-    audited = kfstor("audit", "--from", str(dump), "--format", "json", *scenario.audit_args(),
-                     cwd=scenario.workdir)
+    audited = kfstor("audit", "--from", str(dump), "--format", "json", *scenario.audit_args(), cwd=scenario.workdir)
     assert audited.stderr == ""
     got, want = comparable(audited.report()), comparable(live.report())
     assert got == want, first_difference(got, want)
@@ -311,8 +333,7 @@ def test_a_missing_snapshot_api_is_reported_live_and_kept_by_snapshots(
         assert "VolumeSnapshotClass" not in counts and "Notebook" not in counts
         assert cp.request("GET", "/apis/snapshot.storage.k8s.io/v1").status == 404
         admin = str(cp.kubeconfig("admin"))
-        live = kfstor("audit", "--kubeconfig", admin, "--format", "json", "--check", "snapshot_support",
-                      cwd=tmp_path)
+        live = kfstor("audit", "--kubeconfig", admin, "--format", "json", "--check", "snapshot_support", cwd=tmp_path)
         (check,) = live.report()["checks"]
         assert [(f["object"], f["status"]) for f in check["findings"]] == [("cluster", "warn")]
         assert check["findings"][0]["message"].startswith(
@@ -321,12 +342,12 @@ def test_a_missing_snapshot_api_is_reported_live_and_kept_by_snapshots(
         )
         snapshot_file = tmp_path / "snapshot.yaml"
         assert kfstor("snapshot", "--kubeconfig", admin, "-o", str(snapshot_file), cwd=tmp_path).code == 0
-        audited = kfstor("audit", "--from", str(snapshot_file), "--format", "json", "--check", "snapshot_support",
-                         cwd=tmp_path)
+        audited = kfstor(
+            "audit", "--from", str(snapshot_file), "--format", "json", "--check", "snapshot_support", cwd=tmp_path
+        )
         assert comparable(audited.report()) == comparable(live.report())
         # The scenario file, like plain kubectl output, has no VolumeSnapshotClass: taken as none exist.
-        offline = kfstor("audit", "--from", str(path), "--format", "json", "--check", "snapshot_support",
-                         cwd=tmp_path)
+        offline = kfstor("audit", "--from", str(path), "--format", "json", "--check", "snapshot_support", cwd=tmp_path)
         (file_check,) = offline.report()["checks"]
         assert file_check["status"] == check["status"] == "warn"
         assert {f["kind"] for f in file_check["findings"]} == {"PersistentVolumeClaim"}
@@ -344,30 +365,49 @@ NAMESPACES = 40
 
 def _paged_objects() -> list[dict[str, Any]]:
     """CLAIMS Bound claims over NAMESPACES namespaces, each with its Bound PersistentVolume."""
-    objects: list[dict[str, Any]] = [{
-        "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
-        "metadata": {"name": "csi-fast", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
-        "provisioner": "ebs.csi.aws.com", "reclaimPolicy": "Delete", "volumeBindingMode": "WaitForFirstConsumer",
-        "allowVolumeExpansion": True,
-    }]
+    objects: list[dict[str, Any]] = [
+        {
+            "apiVersion": "storage.k8s.io/v1",
+            "kind": "StorageClass",
+            "metadata": {"name": "csi-fast", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+            "provisioner": "ebs.csi.aws.com",
+            "reclaimPolicy": "Delete",
+            "volumeBindingMode": "WaitForFirstConsumer",
+            "allowVolumeExpansion": True,
+        }
+    ]
     for i in range(CLAIMS):
         ns, claim, volume = f"team-{i % NAMESPACES:02d}", f"data-{i:04d}", f"pvc-{i:08d}-0000-4000-8000-000000000000"
-        objects.append({
-            "apiVersion": "v1", "kind": "PersistentVolumeClaim",
-            "metadata": {"name": claim, "namespace": ns},
-            "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "csi-fast", "volumeName": volume,
-                     "resources": {"requests": {"storage": "1Gi"}}},
-            "status": {"phase": "Bound", "accessModes": ["ReadWriteOnce"], "capacity": {"storage": "1Gi"}},
-        })
-        objects.append({
-            "apiVersion": "v1", "kind": "PersistentVolume",
-            "metadata": {"name": volume, "annotations": {"pv.kubernetes.io/provisioned-by": "ebs.csi.aws.com"}},
-            "spec": {"accessModes": ["ReadWriteOnce"], "capacity": {"storage": "1Gi"},
-                     "storageClassName": "csi-fast", "persistentVolumeReclaimPolicy": "Delete",
-                     "claimRef": {"kind": "PersistentVolumeClaim", "namespace": ns, "name": claim},
-                     "csi": {"driver": "ebs.csi.aws.com", "volumeHandle": f"vol-{i:017x}"}},
-            "status": {"phase": "Bound"},
-        })
+        objects.append(
+            {
+                "apiVersion": "v1",
+                "kind": "PersistentVolumeClaim",
+                "metadata": {"name": claim, "namespace": ns},
+                "spec": {
+                    "accessModes": ["ReadWriteOnce"],
+                    "storageClassName": "csi-fast",
+                    "volumeName": volume,
+                    "resources": {"requests": {"storage": "1Gi"}},
+                },
+                "status": {"phase": "Bound", "accessModes": ["ReadWriteOnce"], "capacity": {"storage": "1Gi"}},
+            }
+        )
+        objects.append(
+            {
+                "apiVersion": "v1",
+                "kind": "PersistentVolume",
+                "metadata": {"name": volume, "annotations": {"pv.kubernetes.io/provisioned-by": "ebs.csi.aws.com"}},
+                "spec": {
+                    "accessModes": ["ReadWriteOnce"],
+                    "capacity": {"storage": "1Gi"},
+                    "storageClassName": "csi-fast",
+                    "persistentVolumeReclaimPolicy": "Delete",
+                    "claimRef": {"kind": "PersistentVolumeClaim", "namespace": ns, "name": claim},
+                    "csi": {"driver": "ebs.csi.aws.com", "volumeHandle": f"vol-{i:017x}"},
+                },
+                "status": {"phase": "Bound"},
+            }
+        )
     return objects
 
 
@@ -378,8 +418,12 @@ def paged(control_plane_binaries: Binaries, request: pytest.FixtureRequest) -> I
         started = time.monotonic()
         counts = seed_objects(cp, _paged_objects())
         print(f"\n[live] seeded {CLAIMS} claims + volumes in {time.monotonic() - started:.1f}s: {counts}")
-        assert counts == {"Namespace": NAMESPACES, "PersistentVolume": CLAIMS, "PersistentVolumeClaim": CLAIMS,
-                          "StorageClass": 1}
+        assert counts == {
+            "Namespace": NAMESPACES,
+            "PersistentVolume": CLAIMS,
+            "PersistentVolumeClaim": CLAIMS,
+            "StorageClass": 1,
+        }
         yield cp
     finally:
         cp.stop(keep_workdir=_failed(request))
@@ -397,9 +441,9 @@ def _kfstor_requests(cp: ControlPlane, resource: str, since: int, want: int) -> 
     deadline = time.monotonic() + 5
     while True:
         events = [
-            e for e in cp.audit_events()[since:]
-            if _is_kfstor(e)
-            and (e.get("objectRef") or {}).get("resource") == resource
+            e
+            for e in cp.audit_events()[since:]
+            if _is_kfstor(e) and (e.get("objectRef") or {}).get("resource") == resource
         ]
         if len(events) >= want or time.monotonic() > deadline:
             return events
@@ -437,7 +481,7 @@ def test_pagination_reads_every_claim_and_volume_exactly_once(
     # The only GETs are discovery and /version: never a named object.
     assert not [e["requestURI"] for e in kfstor_events if e["verb"] == "get" and e.get("objectRef")]
 
-    # Before kfstor.snapshot.build() de-duplicates: the collector itself read each object once
+    # Before kfstor.collect.snapshot.build() de-duplicates: the collector itself read each object once
     # (cluster.collect() calls build() by the name it imported).
     raw: list[dict[str, Any]] = []
     original_build = kfstor_snapshot.build
@@ -456,8 +500,7 @@ def test_pagination_reads_every_claim_and_volume_exactly_once(
         assert len(snap.of(kind)) == CLAIMS
 
     # claim_health accounts for every claim (per namespace) and every volume (cluster-wide).
-    audited = kfstor("audit", "--from", str(snapshot_file), "--format", "json", "--check", "claim_health",
-                     cwd=tmp_path)
+    audited = kfstor("audit", "--from", str(snapshot_file), "--format", "json", "--check", "claim_health", cwd=tmp_path)
     live = kfstor("audit", "--kubeconfig", admin, "--format", "json", "--check", "claim_health", cwd=tmp_path)
     assert (audited.code, live.code) == (0, 0), live.stderr + audited.stderr
     assert comparable(audited.report()) == comparable(live.report())

@@ -65,8 +65,19 @@ def _audit_failing(kubeconfig: Path, out: Path, *extra: str, timeout: float = RU
     out.mkdir(exist_ok=True)
     html, json_file = out / "report.html", out / "report.json"
     json_file.write_text(OLD_JSON)
-    outcome = _run("audit", "--kubeconfig", str(kubeconfig), "--format", "json", "--html", str(html),
-                   "--json", str(json_file), *extra, timeout=timeout)
+    outcome = _run(
+        "audit",
+        "--kubeconfig",
+        str(kubeconfig),
+        "--format",
+        "json",
+        "--html",
+        str(html),
+        "--json",
+        str(json_file),
+        *extra,
+        timeout=timeout,
+    )
     assert outcome.code == EXIT_CLUSTER, (outcome.code, outcome.stderr)
     assert outcome.stdout == ""
     assert not html.exists()
@@ -87,8 +98,9 @@ def _snapshot_failing(kubeconfig: Path, out: Path) -> Outcome:
     return outcome
 
 
-def _proxy_kubeconfig(tmp_path: Path, proxy: faults.FaultProxy, ca: faults.CertificateAuthority,
-                      token: str, name: str = "proxy") -> Path:
+def _proxy_kubeconfig(
+    tmp_path: Path, proxy: faults.FaultProxy, ca: faults.CertificateAuthority, token: str, name: str = "proxy"
+) -> Path:
     return faults.write_kubeconfig(tmp_path / f"kubeconfig-{name}.yaml", proxy.url, ca.cert_path, token, "admin")
 
 
@@ -99,9 +111,11 @@ def _is_list(path: str) -> bool:
 def _gone(url: str) -> set[str]:
     """The lines kfstor may print when the server vanished: whichever of its requests failed first
     in plan order either found the port closed or had its connection closed under it."""
-    return {f"kfstor: error: cannot reach the cluster at {url}: connection refused",
-            f"kfstor: error: cannot reach the cluster at {url}: the server closed the connection without "
-            "answering (did it stop?)"}
+    return {
+        f"kfstor: error: cannot reach the cluster at {url}: connection refused",
+        f"kfstor: error: cannot reach the cluster at {url}: the server closed the connection without "
+        "answering (did it stop?)",
+    }
 
 
 # --------------------------------------------------------------------------------------------------
@@ -110,8 +124,7 @@ def _gone(url: str) -> set[str]:
 
 
 @pytest.mark.parametrize("command", ["audit", "snapshot"])
-def test_server_dies_part_way_through_the_lists(control_plane: ControlPlane, tmp_path: Path,
-                                                command: str) -> None:
+def test_server_dies_part_way_through_the_lists(control_plane: ControlPlane, tmp_path: Path, command: str) -> None:
     ca = faults.CertificateAuthority(tmp_path / "pki")
     # /version, /apis discovery, then two lists answered; the next request kills the server.
     with faults.FaultProxy(control_plane.url, control_plane.ca_path, ca.valid(), faults.serve_first(4)) as proxy:
@@ -139,8 +152,9 @@ def test_control_plane_stopped_while_kfstor_runs(control_plane: ControlPlane, tm
         def stop_control_plane() -> None:
             cp.stop(keep_workdir=True)
 
-        with faults.FaultProxy(cp.url, cp.ca_path, ca.valid(), faults.serve_first(3, then="trigger"),
-                               on_trigger=stop_control_plane) as proxy:
+        with faults.FaultProxy(
+            cp.url, cp.ca_path, ca.valid(), faults.serve_first(3, then="trigger"), on_trigger=stop_control_plane
+        ) as proxy:
             kubeconfig = _proxy_kubeconfig(tmp_path, proxy, ca, cp.admin_token)
             outcome = _audit_failing(kubeconfig, tmp_path / "out")
             served = [path for _, _, path in proxy.served]
@@ -169,8 +183,9 @@ def test_control_plane_stopped_while_kfstor_runs(control_plane: ControlPlane, tm
 
 def test_unreachable_address(control_plane: ControlPlane, tmp_path: Path) -> None:
     url = f"https://127.0.0.1:{faults.closed_port()}"
-    kubeconfig = faults.write_kubeconfig(tmp_path / "kubeconfig.yaml", url, control_plane.ca_path,
-                                         control_plane.admin_token)
+    kubeconfig = faults.write_kubeconfig(
+        tmp_path / "kubeconfig.yaml", url, control_plane.ca_path, control_plane.admin_token
+    )
     outcome = _audit_failing(kubeconfig, tmp_path / "out")
     assert outcome.error_line == f"kfstor: error: cannot reach the cluster at {url}: connection refused"
 
@@ -181,13 +196,15 @@ def test_unreachable_address(control_plane: ControlPlane, tmp_path: Path) -> Non
 
 
 def test_wrong_token_is_401(control_plane: ControlPlane, tmp_path: Path) -> None:
-    kubeconfig = faults.write_kubeconfig(tmp_path / "kubeconfig.yaml", control_plane.url, control_plane.ca_path,
-                                         "0123456789abcdef-not-a-token")
+    kubeconfig = faults.write_kubeconfig(
+        tmp_path / "kubeconfig.yaml", control_plane.url, control_plane.ca_path, "0123456789abcdef-not-a-token"
+    )
     before = len(control_plane.audit_events())
     outcome = _audit_failing(kubeconfig, tmp_path / "out")
     assert outcome.error_line == (
         f"kfstor: error: authentication failed at {control_plane.url} (401 Unauthorized): "
-        "check the credentials of your kubeconfig context")
+        "check the credentials of your kubeconfig context"
+    )
     # The API server really refused it: one 401 for kfstor's first request, and nothing after.
     deadline = time.monotonic() + 5
     rejected: list[dict[str, Any]] = []
@@ -212,19 +229,23 @@ def test_expired_server_certificate(control_plane: ControlPlane, tmp_path: Path)
     assert re.fullmatch(
         rf"kfstor: error: cannot reach the cluster at {re.escape(proxy.url)}: certificate has expired "
         r"\(\[SSL: CERTIFICATE_VERIFY_FAILED\] certificate verify failed: certificate has expired[^)]*\)\)?",
-        outcome.error_line), outcome.error_line
+        outcome.error_line,
+    ), outcome.error_line
 
 
 def test_untrusted_server_certificate(control_plane: ControlPlane, tmp_path: Path) -> None:
     # The real apiserver, but the kubeconfig trusts some other CA.
     other = faults.CertificateAuthority(tmp_path / "other-pki", name="some-other-ca")
-    kubeconfig = faults.write_kubeconfig(tmp_path / "kubeconfig.yaml", control_plane.url, other.cert_path,
-                                         control_plane.admin_token)
+    kubeconfig = faults.write_kubeconfig(
+        tmp_path / "kubeconfig.yaml", control_plane.url, other.cert_path, control_plane.admin_token
+    )
     outcome = _audit_failing(kubeconfig, tmp_path / "out")
     assert re.fullmatch(
         rf"kfstor: error: cannot reach the cluster at {re.escape(control_plane.url)}: TLS verification failed "
         r"\(\[SSL: CERTIFICATE_VERIFY_FAILED\] certificate verify failed: unable to get local issuer "
-        r"certificate[^)]*\)\)?", outcome.error_line), outcome.error_line
+        r"certificate[^)]*\)\)?",
+        outcome.error_line,
+    ), outcome.error_line
 
 
 # --------------------------------------------------------------------------------------------------
@@ -235,21 +256,25 @@ DELAY_S = 8.0
 TIMEOUT_S = 1.0
 
 
-@pytest.mark.parametrize(("which", "slow"), [("every request", lambda _p: True), ("the lists", _is_list)],
-                         ids=["all", "lists"])
-def test_server_slower_than_request_timeout(control_plane: ControlPlane, tmp_path: Path, which: str,
-                                            slow: Callable[[str], bool]) -> None:
+@pytest.mark.parametrize(
+    ("which", "slow"), [("every request", lambda _p: True), ("the lists", _is_list)], ids=["all", "lists"]
+)
+def test_server_slower_than_request_timeout(
+    control_plane: ControlPlane, tmp_path: Path, which: str, slow: Callable[[str], bool]
+) -> None:
     ca = faults.CertificateAuthority(tmp_path / "pki")
     started = time.monotonic()
-    with faults.FaultProxy(control_plane.url, control_plane.ca_path, ca.valid(),
-                           faults.delay_each(DELAY_S, only=slow)) as proxy:
+    with faults.FaultProxy(
+        control_plane.url, control_plane.ca_path, ca.valid(), faults.delay_each(DELAY_S, only=slow)
+    ) as proxy:
         kubeconfig = _proxy_kubeconfig(tmp_path, proxy, ca, control_plane.admin_token)
         outcome = _audit_failing(kubeconfig, tmp_path / "out", "--request-timeout", f"{TIMEOUT_S:g}", timeout=30)
         exited = time.monotonic()
         served = [path for _, _, path in proxy.served]
         first_slow = min(t for _, path, t in proxy.arrivals if slow(path))
     assert outcome.error_line == (
-        f"kfstor: error: cannot reach the cluster at {proxy.url}: no answer within --request-timeout 1s")
+        f"kfstor: error: cannot reach the cluster at {proxy.url}: no answer within --request-timeout 1s"
+    )
     # It waited for the timeout, then gave up: after one timeout (lists in flight at that moment
     # end with theirs, the rest are never sent), not after one per list, and long before the slow
     # answer. Timed from the first slow request, not from process start, since importing the

@@ -37,8 +37,14 @@ REPO = Path(__file__).resolve().parents[2]
 ENTRY = "import sys; sys.argv[0] = 'kfstor'; from kfstor.cli import main; main()"
 CHROMIUM = Path(os.environ.get("KFSTOR_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 PAYLOAD = "<script>window.__pwned=1</script><img src=x onerror=window.__pwned=2>"
 PARAM_PAYLOAD = "<script>window.__pwned=3</script>"
@@ -47,18 +53,29 @@ NS = "kubeflow"
 # The seaweedfs claim is Pending on a class whose CSI driver is not installed; everything else is
 # healthy, EBS has no RWX, no snapshot API, Delete reclaim policies, no notebooks and no Portworx.
 EXPECTED = {
-    "claim_health": "fail", "kubeflow_claims": "fail", "rwx_available": "fail",
-    "provisioner_installed": "warn", "snapshot_support": "warn", "stateful_storage": "warn",
-    "default_storage_class": "pass", "rwx_claims": "pass", "stateful_replication": "pass",
+    "claim_health": "fail",
+    "kubeflow_claims": "fail",
+    "rwx_available": "fail",
+    "provisioner_installed": "warn",
+    "snapshot_support": "warn",
+    "stateful_storage": "warn",
+    "default_storage_class": "pass",
+    "rwx_claims": "pass",
+    "stateful_replication": "pass",
     "volume_binding_mode": "pass",
-    "notebook_volumes": "skip", "portworx_parameters": "skip", "storage_capacity": "skip",
+    "notebook_volumes": "skip",
+    "portworx_parameters": "skip",
+    "storage_capacity": "skip",
 }
 
 
 def unavailable(reason: str) -> None:
     if os.environ.get("KFSTOR_REQUIRE_CLUSTER") == "1":
-        pytest.fail(f"{reason} (KFSTOR_REQUIRE_CLUSTER=1 forbids skipping; .ci/run installs Chromium "
-                    "from Debian's packages and playwright from the test extras)", pytrace=False)
+        pytest.fail(
+            f"{reason} (KFSTOR_REQUIRE_CLUSTER=1 forbids skipping; .ci/run installs Chromium "
+            "from Debian's packages and playwright from the test extras)",
+            pytrace=False,
+        )
     pytest.skip(reason)
 
 
@@ -86,31 +103,48 @@ def cluster(browser_ready: None, control_plane: ControlPlane) -> Iterator[Contro
 
 def storage_class(name: str, provisioner: str, default: bool = False, **extra: Any) -> dict[str, Any]:
     annotations = {"storageclass.kubernetes.io/is-default-class": "true"} if default else {}
-    return {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
-            "metadata": {"name": name, "annotations": {**annotations, **extra.pop("annotations", {})}},
-            "provisioner": provisioner, "reclaimPolicy": "Delete",
-            "volumeBindingMode": "WaitForFirstConsumer", "allowVolumeExpansion": True} | extra
+    return {
+        "apiVersion": "storage.k8s.io/v1",
+        "kind": "StorageClass",
+        "metadata": {"name": name, "annotations": {**annotations, **extra.pop("annotations", {})}},
+        "provisioner": provisioner,
+        "reclaimPolicy": "Delete",
+        "volumeBindingMode": "WaitForFirstConsumer",
+        "allowVolumeExpansion": True,
+    } | extra
 
 
 def claim(name: str, class_name: str | None, size: str = "20Gi") -> dict[str, Any]:
     spec: dict[str, Any] = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}}
     if class_name is not None:
         spec["storageClassName"] = class_name
-    return {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": name, "namespace": NS},
-            "spec": spec}
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": name, "namespace": NS},
+        "spec": spec,
+    }
 
 
 def bind(cp: ControlPlane, pvc: dict[str, Any], class_name: str, driver: str) -> None:
     """Play the provisioner and the PV controller: a PV for the claim, both Bound."""
     name = pvc["metadata"]["name"]
     size = pvc["spec"]["resources"]["requests"]["storage"]
-    pv = cp.create({
-        "apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": f"pvc-{name}"},
-        "spec": {"capacity": {"storage": size}, "accessModes": ["ReadWriteOnce"],
-                 "persistentVolumeReclaimPolicy": "Delete", "storageClassName": class_name,
-                 "claimRef": {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "namespace": NS, "name": name},
-                 "csi": {"driver": driver, "volumeHandle": f"vol-{name}"}},
-    })
+    pv = cp.create(
+        {
+            "apiVersion": "v1",
+            "kind": "PersistentVolume",
+            "metadata": {"name": f"pvc-{name}"},
+            "spec": {
+                "capacity": {"storage": size},
+                "accessModes": ["ReadWriteOnce"],
+                "persistentVolumeReclaimPolicy": "Delete",
+                "storageClassName": class_name,
+                "claimRef": {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "namespace": NS, "name": name},
+                "csi": {"driver": driver, "volumeHandle": f"vol-{name}"},
+            },
+        }
+    )
     cp.set_status(pv, {"phase": "Bound"})
     stored = cp.get(pvc)
     stored["spec"]["volumeName"] = pv["metadata"]["name"]
@@ -121,28 +155,64 @@ def bind(cp: ControlPlane, pvc: dict[str, Any], class_name: str, driver: str) ->
 def seed(cp: ControlPlane) -> None:
     cp.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
     for i, zone in enumerate(("us-east-1a", "us-east-1b")):
-        cp.create({"apiVersion": "v1", "kind": "Node", "metadata": {"name": f"worker-{i}", "labels": {
-            "topology.kubernetes.io/zone": zone, "kubernetes.io/hostname": f"worker-{i}"}}})
-    cp.create({"apiVersion": "storage.k8s.io/v1", "kind": "CSIDriver", "metadata": {"name": "ebs.csi.aws.com"},
-               "spec": {"attachRequired": True, "podInfoOnMount": False}})
-    cp.create(storage_class("gp3", "ebs.csi.aws.com", default=True, annotations={"description": PAYLOAD},
-                            parameters={"type": "gp3", "csi.storage.k8s.io/fstype": PARAM_PAYLOAD}))
+        cp.create(
+            {
+                "apiVersion": "v1",
+                "kind": "Node",
+                "metadata": {
+                    "name": f"worker-{i}",
+                    "labels": {"topology.kubernetes.io/zone": zone, "kubernetes.io/hostname": f"worker-{i}"},
+                },
+            }
+        )
+    cp.create(
+        {
+            "apiVersion": "storage.k8s.io/v1",
+            "kind": "CSIDriver",
+            "metadata": {"name": "ebs.csi.aws.com"},
+            "spec": {"attachRequired": True, "podInfoOnMount": False},
+        }
+    )
+    cp.create(
+        storage_class(
+            "gp3",
+            "ebs.csi.aws.com",
+            default=True,
+            annotations={"description": PAYLOAD},
+            parameters={"type": "gp3", "csi.storage.k8s.io/fstype": PARAM_PAYLOAD},
+        )
+    )
     # The EFS driver was never installed: claims on this class can never be provisioned.
-    cp.create(storage_class("efs-shared", "efs.csi.aws.com", parameters={"provisioningMode": "efs-ap"},
-                            volumeBindingMode="Immediate"))
+    cp.create(
+        storage_class(
+            "efs-shared", "efs.csi.aws.com", parameters={"provisioningMode": "efs-ap"}, volumeBindingMode="Immediate"
+        )
+    )
     for name in ("mysql-pv-claim", "katib-mysql"):
         pvc = claim(name, "gp3", "20Gi" if name == "mysql-pv-claim" else "10Gi")
         cp.create(pvc)
         bind(cp, pvc, "gp3", "ebs.csi.aws.com")
     cp.create(claim("seaweedfs-pvc", "efs-shared"))
-    cp.create({
-        "apiVersion": "v1", "kind": "Event", "metadata": {"name": "seaweedfs-pvc.1", "namespace": NS},
-        "involvedObject": {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "namespace": NS,
-                           "name": "seaweedfs-pvc"},
-        "reason": "ExternalProvisioning", "message": EVENT_PAYLOAD, "type": "Normal", "count": 12,
-        "firstTimestamp": "2025-06-01T10:00:00Z", "lastTimestamp": "2025-06-01T10:30:00Z",
-        "source": {"component": "persistentvolume-controller"},
-    })
+    cp.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"name": "seaweedfs-pvc.1", "namespace": NS},
+            "involvedObject": {
+                "apiVersion": "v1",
+                "kind": "PersistentVolumeClaim",
+                "namespace": NS,
+                "name": "seaweedfs-pvc",
+            },
+            "reason": "ExternalProvisioning",
+            "message": EVENT_PAYLOAD,
+            "type": "Normal",
+            "count": 12,
+            "firstTimestamp": "2025-06-01T10:00:00Z",
+            "lastTimestamp": "2025-06-01T10:30:00Z",
+            "source": {"component": "persistentvolume-controller"},
+        }
+    )
 
 
 def artifacts_dir() -> Path:
@@ -163,10 +233,26 @@ def test_live_html_report_in_chromium(cluster: ControlPlane, tmp_path: Path) -> 
 
     report = tmp_path / "report.html"
     result = subprocess.run(
-        [sys.executable, "-c", ENTRY, "audit", "--kubeconfig", str(cluster.kubeconfig("admin")),
-         "--html", str(report), "--json", str(tmp_path / "report.json"), "--format", "table"],
-        cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True,
-        timeout=120, stdin=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-c",
+            ENTRY,
+            "audit",
+            "--kubeconfig",
+            str(cluster.kubeconfig("admin")),
+            "--html",
+            str(report),
+            "--json",
+            str(tmp_path / "report.json"),
+            "--format",
+            "table",
+        ],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
     )
     # The gate fails (the seaweedfs claim can never bind), so the exit code is 1 and stderr is quiet.
     assert result.returncode == 1, (result.returncode, result.stderr)
@@ -185,8 +271,7 @@ def test_live_html_report_in_chromium(cluster: ControlPlane, tmp_path: Path) -> 
     screenshot = artifacts_dir() / "report-live.png"
     screenshot.unlink(missing_ok=True)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
-                                     timeout=60_000)
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS, timeout=60_000)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.set_default_timeout(15_000)
@@ -230,7 +315,8 @@ def test_live_html_report_in_chromium(cluster: ControlPlane, tmp_path: Path) -> 
                 if section["visible"]:
                     assert all(shown == (st == "fail") for st, shown in section["rows"]), section
             assert {s["id"] for s in filtered if s["visible"]} == {
-                f"check-{c}" for c, st in statuses.items() if st == "fail"}
+                f"check-{c}" for c, st in statuses.items() if st == "fail"
+            }
 
             page.click("button[data-filter='all']")
             restored = page.evaluate(SECTIONS_JS)

@@ -22,8 +22,7 @@ def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
         if owner:
             yield ok(pvc, f"claim {where} is part of {owner}")
         else:
-            yield warn(pvc, f"claim {where} has no {LABEL} label: nobody can tell which application owns "
-                            "its data")
+            yield warn(pvc, f"claim {where} has no {LABEL} label: nobody can tell which application owns its data")
 
 
 CHECK = Check(

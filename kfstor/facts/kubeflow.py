@@ -10,11 +10,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from kfstor import k8s
+from kfstor.facts import k8s
 from kfstor.model import Finding, K8sObject, Ref, skip
 
 if TYPE_CHECKING:
-    from kfstor.snapshot import Snapshot
+    from kfstor.collect.snapshot import Snapshot
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,8 +153,10 @@ def database_rows(rows: Iterable[ClaimStorage]) -> Iterator[ClaimStorage | Findi
     for row in rows:
         where = f"{row.namespace}/{row.claim.name}"
         if row.pvc is None:
-            yield skip(Ref("PersistentVolumeClaim", row.claim.name, row.namespace),
-                       f"claim {where} does not exist; kubeflow_claims reports it")
+            yield skip(
+                Ref("PersistentVolumeClaim", row.claim.name, row.namespace),
+                f"claim {where} does not exist; kubeflow_claims reports it",
+            )
         elif not row.claim.database:
             yield skip(row.pvc, f"claim {where} holds {row.claim.role}, no database: not judged")
         else:

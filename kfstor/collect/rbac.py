@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from kfstor.kinds import FORBIDDEN_KINDS, KINDS
+from kfstor.collect.kinds import FORBIDDEN_KINDS, KINDS
 
 VERBS = ("get", "list", "watch")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kfstor import k8s
+from kfstor.facts import k8s
 from kfstor.model import K8sObject
 
 # In-tree plugin names redirected to a CSI driver by CSI migration (csi-translation-lib).

@@ -38,7 +38,11 @@ KINDS: dict[str, KindInfo] = {
         KindInfo("Deployment", "apps", ("v1",), "deployments", True),
         KindInfo("StatefulSet", "apps", ("v1",), "statefulsets", True),
         KindInfo(
-            "VolumeSnapshotClass", "snapshot.storage.k8s.io", ("v1",), "volumesnapshotclasses", False,
+            "VolumeSnapshotClass",
+            "snapshot.storage.k8s.io",
+            ("v1",),
+            "volumesnapshotclasses",
+            False,
             optional=True,
         ),
         KindInfo("Notebook", "kubeflow.org", ("v1", "v1beta1"), "notebooks", True, optional=True),

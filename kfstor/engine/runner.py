@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from kfstor import __version__
-from kfstor.config import Config, ConfigError
-from kfstor.inventory import build_inventory
+from kfstor.collect.snapshot import Snapshot
+from kfstor.engine.config import Config, ConfigError
 from kfstor.model import Check, CheckResult, Context, FailOn, Finding, Report, Status, Waiver, worst
-from kfstor.snapshot import Snapshot
+from kfstor.render.inventory import build_inventory
 
 DEFAULT_NAMESPACE = "kubeflow"
 
@@ -25,8 +25,9 @@ def _options(check: Check, config: Config) -> dict[str, object]:
     unknown = sorted(set(given) - set(check.options))
     if unknown:
         known = ", ".join(sorted(check.options)) or "none"
-        raise ConfigError(f"{config.path}: checks.{check.id}.options: unknown option(s) {', '.join(unknown)} "
-                          f"(known: {known})")
+        raise ConfigError(
+            f"{config.path}: checks.{check.id}.options: unknown option(s) {', '.join(unknown)} (known: {known})"
+        )
     return {**check.options, **given}
 
 
@@ -41,18 +42,21 @@ def _evaluate(check: Check, snap: Snapshot, ctx: Context) -> CheckResult:
                 raise TypeError(f"evaluate yielded a {type(finding).__name__}, not a Finding")
     except Exception as exc:  # any bug in any check: record it, keep auditing
         summary = " ".join(str(exc).split())[:300]
-        return CheckResult(check, Status.ERROR, (), reason=f"{type(exc).__name__}: {summary}" if summary else
-                           type(exc).__name__)
+        return CheckResult(
+            check, Status.ERROR, (), reason=f"{type(exc).__name__}: {summary}" if summary else type(exc).__name__
+        )
     return CheckResult(check, worst(f.status for f in findings), findings)
 
 
 def _override(finding: Finding, override: str | None) -> Finding:
     if override == "warn" and finding.status is Status.FAIL:
-        return replace(finding, status=Status.WARN, original_status=Status.FAIL,
-                       note="fail lowered to warn by kfstor.yaml")
+        return replace(
+            finding, status=Status.WARN, original_status=Status.FAIL, note="fail lowered to warn by kfstor.yaml"
+        )
     if override == "fail" and finding.status is Status.WARN:
-        return replace(finding, status=Status.FAIL, original_status=Status.WARN,
-                       note="warn raised to fail by kfstor.yaml")
+        return replace(
+            finding, status=Status.FAIL, original_status=Status.WARN, note="warn raised to fail by kfstor.yaml"
+        )
     return finding
 
 
@@ -65,8 +69,9 @@ def _waive(finding: Finding, waivers: Sequence[Waiver], today: dt.date, used: se
         used.add(waiver)
         if waiver.expired(today):
             return replace(finding, note=f"waiver expired on {waiver.expires}: {waiver.reason}")
-        return replace(finding, status=Status.PASS, waived=waiver,
-                       original_status=finding.original_status or finding.status)
+        return replace(
+            finding, status=Status.PASS, waived=waiver, original_status=finding.original_status or finding.status
+        )
     return finding
 
 

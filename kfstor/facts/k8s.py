@@ -4,15 +4,14 @@ Every read is type-defensive: a snapshot may come from a hand-edited or hostile 
 of the wrong type reads as absent instead of crashing a check.
 """
 
-
 import math
 import re
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from kfstor.collect.snapshot import Snapshot
 from kfstor.model import K8sObject
-from kfstor.snapshot import Snapshot
 
 T = TypeVar("T")
 
@@ -193,9 +192,24 @@ def requested_storage(pvc: K8sObject) -> str:
 MAX_QUANTITY = 2**63 - 1
 _QUANTITY = re.compile(r"^\s*([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)\s*([KMGTPE]i?|[mkunµ]|)\s*$")
 _FACTORS = {
-    "": 1, "m": Decimal("0.001"), "u": Decimal("0.000001"), "µ": Decimal("0.000001"), "n": Decimal("1e-9"),
-    "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18,
-    "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
+    "": 1,
+    "m": Decimal("0.001"),
+    "u": Decimal("0.000001"),
+    "µ": Decimal("0.000001"),
+    "n": Decimal("1e-9"),
+    "k": 10**3,
+    "K": 10**3,
+    "M": 10**6,
+    "G": 10**9,
+    "T": 10**12,
+    "P": 10**15,
+    "E": 10**18,
+    "Ki": 2**10,
+    "Mi": 2**20,
+    "Gi": 2**30,
+    "Ti": 2**40,
+    "Pi": 2**50,
+    "Ei": 2**60,
 }
 
 
@@ -308,8 +322,18 @@ def describe_event(ev: K8sObject) -> str:
 
 ZONE_LABELS = ("topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone")
 # Events about cluster-scoped objects are stored in "default" (kubectl): key them by no namespace.
-CLUSTER_SCOPED_KINDS = frozenset({"PersistentVolume", "Node", "StorageClass", "CSIDriver", "Namespace",
-                                  "VolumeSnapshotClass", "VolumeSnapshotContent", "VolumeAttachment"})
+CLUSTER_SCOPED_KINDS = frozenset(
+    {
+        "PersistentVolume",
+        "Node",
+        "StorageClass",
+        "CSIDriver",
+        "Namespace",
+        "VolumeSnapshotClass",
+        "VolumeSnapshotContent",
+        "VolumeAttachment",
+    }
+)
 SHARED_MODES = ("ReadWriteMany", "ReadOnlyMany")
 
 

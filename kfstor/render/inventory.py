@@ -7,13 +7,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kfstor import k8s, kubeflow, storage
-from kfstor.snapshot import Snapshot
+from kfstor.collect.snapshot import Snapshot
+from kfstor.facts import k8s, kubeflow, storage
 
 # Parameters worth showing in the inventory: the ones that decide durability, sharing and I/O.
 KEY_PARAMETERS = (
-    "repl", "io_profile", "priority_io", "io_priority", "sharedv4", "type", "fsType", "fstype",
-    "csi.storage.k8s.io/fstype", "numberOfReplicas", "backendType", "skuName", "clusterID", "pool",
+    "repl",
+    "io_profile",
+    "priority_io",
+    "io_priority",
+    "sharedv4",
+    "type",
+    "fsType",
+    "fstype",
+    "csi.storage.k8s.io/fstype",
+    "numberOfReplicas",
+    "backendType",
+    "skuName",
+    "clusterID",
+    "pool",
 )
 
 
@@ -67,17 +79,19 @@ def build_inventory(snap: Snapshot, namespace: str) -> Inventory:
         missing = storage.csi_driver_missing(sc, drivers)
         if rwx.capable and missing:  # as rwx_available judges it: a class without its driver serves nothing
             rwx = storage.RwxVerdict(False, f"{rwx.reason}, but CSI driver {missing} is not registered")
-        class_rows.append(ClassRow(
-            name=name,
-            provisioner=k8s.provisioner(sc),
-            default=default,
-            binding_mode=k8s.binding_mode(sc),
-            reclaim_policy=k8s.reclaim_policy(sc),
-            expansion=k8s.allows_expansion(sc),
-            parameters=tuple((key, params[key]) for key in KEY_PARAMETERS if key in params),
-            rwx={True: "yes", False: "no", None: "unknown"}[rwx.capable],
-            rwx_reason=rwx.reason,
-        ))
+        class_rows.append(
+            ClassRow(
+                name=name,
+                provisioner=k8s.provisioner(sc),
+                default=default,
+                binding_mode=k8s.binding_mode(sc),
+                reclaim_policy=k8s.reclaim_policy(sc),
+                expansion=k8s.allows_expansion(sc),
+                parameters=tuple((key, params[key]) for key in KEY_PARAMETERS if key in params),
+                rwx={True: "yes", False: "no", None: "unknown"}[rwx.capable],
+                rwx_reason=rwx.reason,
+            )
+        )
 
     claim_users = k8s.claim_users(snap)
 
@@ -93,15 +107,17 @@ def build_inventory(snap: Snapshot, namespace: str) -> Inventory:
             continue
         class_name, _ = k8s.claim_class(pvc, classes)
         capacity = str(k8s.dig(pvc, "status", "capacity", "storage", default="") or k8s.requested_storage(pvc))
-        claim_rows.append(ClaimRow(
-            namespace=ns,
-            name=claim.name,
-            role=claim.role,
-            phase=k8s.phase(pvc),
-            storage_class=class_name if class_name is not None else "(no default)",
-            capacity=capacity,
-            access_modes=tuple(k8s.access_modes(pvc)),
-            volume=k8s.dig(pvc, "spec", "volumeName", default=""),
-            mounted_by=users(ns, claim.name),
-        ))
+        claim_rows.append(
+            ClaimRow(
+                namespace=ns,
+                name=claim.name,
+                role=claim.role,
+                phase=k8s.phase(pvc),
+                storage_class=class_name if class_name is not None else "(no default)",
+                capacity=capacity,
+                access_modes=tuple(k8s.access_modes(pvc)),
+                volume=k8s.dig(pvc, "spec", "volumeName", default=""),
+                mounted_by=users(ns, claim.name),
+            )
+        )
     return Inventory(classes=tuple(class_rows), claims=tuple(claim_rows))

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from kfstor.kinds import FORBIDDEN_KINDS, KINDS, KindInfo
+from kfstor.collect.kinds import FORBIDDEN_KINDS, KINDS, KindInfo
+from kfstor.collect.snapshot import Snapshot, build, slim
 from kfstor.model import Source
-from kfstor.snapshot import Snapshot, build, slim
 
 PAGE_SIZE = 500
 DEFAULT_TIMEOUT = 30.0
@@ -97,7 +97,7 @@ def _safe_url(url: str) -> str:
 
 
 def connect(target: Target) -> _Connection:
-    from kfstor import kubeconfig
+    from kfstor.collect import kubeconfig
 
     config = kubeconfig.load()
     from kubernetes.client.configuration import Configuration
@@ -116,11 +116,17 @@ def connect(target: Target) -> _Connection:
             config.load_incluster_config(client_configuration=configuration)
             context_name = "in-cluster"
         elif not have_file:
-            raise ClusterError("no cluster configured: no kubeconfig found (KUBECONFIG, ~/.kube/config) and not "
-                               "running in a pod; use --kubeconfig, or --from to audit a snapshot file")
+            raise ClusterError(
+                "no cluster configured: no kubeconfig found (KUBECONFIG, ~/.kube/config) and not "
+                "running in a pod; use --kubeconfig, or --from to audit a snapshot file"
+            )
         else:
-            config.load_kube_config(config_file=target.kubeconfig, context=target.context,
-                                    client_configuration=configuration, persist_config=False)
+            config.load_kube_config(
+                config_file=target.kubeconfig,
+                context=target.context,
+                client_configuration=configuration,
+                persist_config=False,
+            )
             _, active = config.list_kube_config_contexts(config_file=target.kubeconfig)
             context_name = target.context or (active or {}).get("name", "")
     except (KubeconfigError, ClusterError):
@@ -159,8 +165,7 @@ def _get(conn: _Connection, path: str, query: list[tuple[str, Any]] | None = Non
 
     url = conn.base + path + (f"?{urlencode(query)}" if query else "")
     try:
-        response = conn.pool.request("GET", url, headers=conn.headers(), timeout=conn.timeout,
-                                     preload_content=True)
+        response = conn.pool.request("GET", url, headers=conn.headers(), timeout=conn.timeout, preload_content=True)
     except MaxRetryError as exc:
         raise ClusterError(_transport_message(conn, exc.reason or exc)) from None
     except (HTTPError, OSError) as exc:
@@ -169,8 +174,10 @@ def _get(conn: _Connection, path: str, query: list[tuple[str, Any]] | None = Non
         raise ClusterError(f"cannot authenticate to {conn.server}: {_one_line(exc)}") from None
     status = response.status
     if status == 401:
-        raise ClusterError(f"authentication failed at {conn.server} (401 Unauthorized): "
-                           "check the credentials of your kubeconfig context")
+        raise ClusterError(
+            f"authentication failed at {conn.server} (401 Unauthorized): "
+            "check the credentials of your kubeconfig context"
+        )
     if status == 403:
         raise _Forbidden()
     if status == 404:
@@ -192,15 +199,20 @@ def _transport_message(conn: _Connection, exc: BaseException | str) -> str:
         detail = "certificate has expired" if "expired" in lowered else "TLS verification failed"
         return f"cannot reach the cluster at {conn.server}: {detail} ({text[:160]})"
     if "timed out" in lowered or "timeout" in lowered:
-        return (f"cannot reach the cluster at {conn.server}: no answer within --request-timeout "
-                f"{conn.timeout:g}s")
+        return f"cannot reach the cluster at {conn.server}: no answer within --request-timeout {conn.timeout:g}s"
     if "refused" in lowered:
         return f"cannot reach the cluster at {conn.server}: connection refused"
-    if ("remotedisconnected" in lowered or "connection aborted" in lowered or "reset by peer" in lowered
-            or "broken pipe" in lowered):
+    if (
+        "remotedisconnected" in lowered
+        or "connection aborted" in lowered
+        or "reset by peer" in lowered
+        or "broken pipe" in lowered
+    ):
         # urllib3 words this "('Connection aborted.', RemoteDisconnected(...))": say what happened.
-        return (f"cannot reach the cluster at {conn.server}: the server closed the connection "
-                "without answering (did it stop?)")
+        return (
+            f"cannot reach the cluster at {conn.server}: the server closed the connection "
+            "without answering (did it stop?)"
+        )
     if "name or service not known" in lowered or "nodename nor servname" in lowered or "resolve" in lowered:
         return f"cannot reach the cluster at {conn.server}: host name does not resolve"
     return f"cannot reach the cluster at {conn.server}: {text[:200]}"
@@ -250,8 +262,9 @@ def _list_all(conn: _Connection, info: KindInfo, version: str) -> list[dict[str,
             return items
 
 
-def collect(kinds: Iterable[str], target: Target, progress: Callable[[str], None] | None = None,
-            conn: _Connection | None = None) -> Snapshot:
+def collect(
+    kinds: Iterable[str], target: Target, progress: Callable[[str], None] | None = None, conn: _Connection | None = None
+) -> Snapshot:
     """Read the needed kinds from the cluster. Forbidden or uninstalled kinds are recorded in
     Snapshot.unavailable with the reason, never silently treated as empty."""
     wanted = [KINDS[k] for k in dict.fromkeys(kinds) if k in KINDS and k not in FORBIDDEN_KINDS]
@@ -306,6 +319,11 @@ def collect(kinds: Iterable[str], target: Target, progress: Callable[[str], None
                 objects.extend(outcome)
                 collected.add(info.kind)
     collected_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    source = Source(kind="cluster", description=conn.server, context=conn.context,
-                    server_version=server_version, collected_at=collected_at)
+    source = Source(
+        kind="cluster",
+        description=conn.server,
+        context=conn.context,
+        server_version=server_version,
+        collected_at=collected_at,
+    )
     return build(objects, source, collected=frozenset(collected), unavailable=unavailable)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from kfstor.kinds import FORBIDDEN_KINDS
+from kfstor.collect.kinds import FORBIDDEN_KINDS
 from kfstor.model import Source
 
 T = TypeVar("T")
@@ -97,9 +97,7 @@ def _slim_pod_spec(spec: Any) -> None:
     for key in CONTAINER_LISTS:
         containers = spec.get(key)
         if type(containers) is list:
-            spec[key] = [
-                {k: c[k] for k in CONTAINER_FIELDS if k in c} if type(c) is dict else c for c in containers
-            ]
+            spec[key] = [{k: c[k] for k in CONTAINER_FIELDS if k in c} if type(c) is dict else c for c in containers]
 
 
 def slim(obj: dict[str, Any]) -> dict[str, Any]:
@@ -224,8 +222,12 @@ def _yaml_loader() -> Any:
             except ValueError as exc:
                 raise ComposerError(None, None, str(exc), start) from None
             if extra > MAX_ALIAS_EXPANSION:
-                raise ComposerError(None, None, f"aliases expand the document by more than {MAX_ALIAS_EXPANSION} "
-                                    "nodes (an alias bomb?)", start)
+                raise ComposerError(
+                    None,
+                    None,
+                    f"aliases expand the document by more than {MAX_ALIAS_EXPANSION} nodes (an alias bomb?)",
+                    start,
+                )
             return node
 
     if getattr(yaml, "__with_libyaml__", False):

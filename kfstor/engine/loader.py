@@ -19,7 +19,7 @@ from kfstor.model import Check
 
 ENTRY_POINT_GROUP = "kfstor.checks"
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
 
 class CheckLoadError(Exception):

@@ -1,0 +1,1 @@
+"""Running an audit: loading checks, reading kfstor.yaml, and deciding statuses."""
