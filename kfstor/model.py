@@ -1,7 +1,8 @@
-"""The values every part of kfstor shares: statuses, findings, checks, results and the report.
+"""The values every part of kfstor shares: statuses, verdicts, findings, checks and their results.
 
-Pure data, no I/O. Checks build findings with ok()/warn()/fail()/skip(); the runner turns them
-into CheckResults; renderers read a Report.
+Pure data, no I/O, and no import of any other kfstor module (tests/test_layers.py). Checks judge
+with small functions that return a Verdict, combine them with worst(), and build findings with
+finding() (ok/warn/fail/skip are its shorthands); the runner turns them into CheckResults.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from kfstor.collect.snapshot import Snapshot
-    from kfstor.render.inventory import Inventory
+    pass
 
 K8sObject = Mapping[str, Any]
 
@@ -100,25 +100,38 @@ class Finding:
     note: str = ""
 
 
-def _finding(status: Status, subject: K8sObject | Ref, message: str) -> Finding:
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What a judge function decides about one aspect of one object."""
+
+    status: Status
+    message: str
+
+
+def finding(status: Status, subject: K8sObject | Ref, message: str) -> Finding:
+    """The one finding constructor: a status and a message about an object (or a Ref)."""
     ref = subject if isinstance(subject, Ref) else Ref.of(subject)
     return Finding(status=status, ref=ref, message=message)
 
 
+def judged(subject: K8sObject | Ref, verdict: Verdict) -> Finding:
+    return finding(verdict.status, subject, verdict.message)
+
+
 def ok(subject: K8sObject | Ref, message: str) -> Finding:
-    return _finding(Status.PASS, subject, message)
+    return finding(Status.PASS, subject, message)
 
 
 def warn(subject: K8sObject | Ref, message: str) -> Finding:
-    return _finding(Status.WARN, subject, message)
+    return finding(Status.WARN, subject, message)
 
 
 def fail(subject: K8sObject | Ref, message: str) -> Finding:
-    return _finding(Status.FAIL, subject, message)
+    return finding(Status.FAIL, subject, message)
 
 
 def skip(subject: K8sObject | Ref, message: str) -> Finding:
-    return _finding(Status.SKIP, subject, message)
+    return finding(Status.SKIP, subject, message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +145,9 @@ class Context:
         return self.options.get(name, default)
 
 
-Evaluate = Callable[["Snapshot", Context], Iterable[Finding]]
+# A check's evaluate(facts, ctx): `facts` is the audit's kfstor.facts.view.Facts (typed Any here
+# because this module imports nothing of kfstor).
+Evaluate = Callable[[Any, Context], Iterable[Finding]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,17 +191,6 @@ class CheckResult:
         return self.check.id
 
 
-@dataclass(frozen=True, slots=True)
-class Source:
-    """Where the snapshot came from, shown in every report header."""
-
-    kind: str  # "cluster" or "file"
-    description: str  # the server URL or the file names
-    context: str = ""
-    server_version: str = ""
-    collected_at: str = ""  # ISO 8601 time the objects were read
-
-
 class FailOn(enum.Enum):
     FAIL = "fail"
     WARN = "warn"
@@ -198,49 +202,3 @@ EXIT_OK = 0
 EXIT_GATE_FAILED = 1
 EXIT_USAGE = 2
 EXIT_CLUSTER = 3
-
-
-@dataclass(frozen=True, slots=True)
-class Report:
-    source: Source
-    results: tuple[CheckResult, ...]
-    created: str  # ISO 8601, when the report was made
-    version: str  # kfstor version
-    namespace: str
-    inventory: Inventory
-    notes: tuple[str, ...] = ()  # run-level remarks (kinds absent from an offline input, ...)
-    fail_on: FailOn = FailOn.FAIL  # the gate this run is judged by
-
-    @property
-    def exit_status(self) -> int:
-        return self.exit_code(self.fail_on)
-
-    @property
-    def worst(self) -> Status:
-        return worst((r.status for r in self.results), default=Status.PASS)
-
-    def counts(self) -> dict[str, int]:
-        counts = {s.value: 0 for s in Status}
-        for result in self.results:
-            counts[result.status.value] += 1
-        return counts
-
-    def ordered(self) -> tuple[CheckResult, ...]:
-        """Worst first, then by id: the order every human-facing renderer uses."""
-        return tuple(sorted(self.results, key=lambda r: (-r.status.rank, r.id)))
-
-    def exit_code(self, fail_on: FailOn) -> int:
-        if any(r.status is Status.ERROR for r in self.results):
-            return EXIT_GATE_FAILED
-        if fail_on is FailOn.NEVER:
-            return EXIT_OK
-        threshold = Status.WARN if fail_on is FailOn.WARN else Status.FAIL
-        if any(r.status.rank >= threshold.rank for r in self.results):
-            return EXIT_GATE_FAILED
-        return EXIT_OK
-
-    def verdict(self) -> str:
-        counts = self.counts()
-        parts = ", ".join(f"{counts[s.value]} {s.value}" for s in reversed(Status) if counts[s.value])
-        gate = "FAILED" if self.exit_status else "PASSED"
-        return f"Storage readiness gate {gate} ({parts or 'no checks'})"

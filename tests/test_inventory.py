@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from kfstor.collect.snapshot import build
-from kfstor.model import Source
+from kfstor.collect.snapshot import Source, build
+from kfstor.facts.view import Facts
 from kfstor.render.inventory import build_inventory
 
 EFS = {
@@ -28,7 +28,7 @@ KINDS = frozenset({"StorageClass", "CSIDriver"})
 
 def rows(*objects: dict) -> dict:  # type: ignore[type-arg]
     snap = build([dict(o) for o in objects], Source("file", "test"), collected=KINDS)
-    return {row.name: row for row in build_inventory(snap, "kubeflow").classes}
+    return {row.name: row for row in build_inventory(Facts(snap, "kubeflow")).classes}
 
 
 def test_class_rows() -> None:

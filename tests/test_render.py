@@ -29,7 +29,8 @@ from kfstor.collect.snapshot import build, from_files
 from kfstor.engine.config import Config
 from kfstor.engine.loader import load_checks
 from kfstor.engine.runner import run
-from kfstor.model import Report, Status, Waiver
+from kfstor.model import Status, Waiver
+from kfstor.render.report import Report
 from kfstor.render import FORMATS, renderer
 
 GOLDEN = Path(__file__).resolve().parent / "golden"

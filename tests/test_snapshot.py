@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kfstor.collect.snapshot import InputError, build, from_files, to_document, write
-from kfstor.model import Source
+from kfstor.collect.snapshot import InputError, Source, build, from_files, to_document, write
 
 SC = """apiVersion: storage.k8s.io/v1
 kind: StorageClass

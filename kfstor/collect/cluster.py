@@ -18,8 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from kfstor.collect.kinds import FORBIDDEN_KINDS, KINDS, KindInfo
-from kfstor.collect.snapshot import Snapshot, build, slim
-from kfstor.model import Source
+from kfstor.collect.snapshot import Snapshot, Source, build, slim
 
 PAGE_SIZE = 500
 DEFAULT_TIMEOUT = 30.0

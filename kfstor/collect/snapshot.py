@@ -16,11 +16,21 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from kfstor.collect.kinds import FORBIDDEN_KINDS
-from kfstor.model import Source
 
 T = TypeVar("T")
 ANNOTATION_PREFIX = "kfstor.io/"
 SNAPSHOT_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where the snapshot came from, shown in every report header."""
+
+    kind: str  # "cluster" or "file"
+    description: str  # the server URL or the file names
+    context: str = ""
+    server_version: str = ""
+    collected_at: str = ""  # ISO 8601 time the objects were read
 
 
 class InputError(Exception):

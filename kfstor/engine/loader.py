@@ -16,10 +16,10 @@ from pathlib import Path
 from types import ModuleType
 
 from kfstor.model import Check
+from kfstor.resources import resource_dir
 
 ENTRY_POINT_GROUP = "kfstor.checks"
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
-PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
 
 class CheckLoadError(Exception):
@@ -36,13 +36,6 @@ class LoadProblem:
 class Loaded:
     checks: tuple[Check, ...]
     problems: tuple[LoadProblem, ...]
-
-
-def resource_dir(installed: str, source: str) -> Path:
-    """A folder shipped inside the wheel (kfstor/<installed>) or beside the package in a
-    source checkout or editable install (<root>/<source>)."""
-    inside = PACKAGE_DIR / installed
-    return inside if inside.is_dir() else PACKAGE_DIR.parent / source
 
 
 def builtin_dir() -> Path:

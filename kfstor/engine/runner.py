@@ -14,10 +14,9 @@ from dataclasses import replace
 from kfstor import __version__
 from kfstor.collect.snapshot import Snapshot
 from kfstor.engine.config import Config, ConfigError
-from kfstor.model import Check, CheckResult, Context, FailOn, Finding, Report, Status, Waiver, worst
-from kfstor.render.inventory import build_inventory
-
-DEFAULT_NAMESPACE = "kubeflow"
+from kfstor.facts.view import DEFAULT_NAMESPACE, Facts
+from kfstor.model import Check, CheckResult, Context, FailOn, Finding, Status, Waiver, worst
+from kfstor.render.report import Report
 
 
 def _options(check: Check, config: Config) -> dict[str, object]:
@@ -31,12 +30,13 @@ def _options(check: Check, config: Config) -> dict[str, object]:
     return {**check.options, **given}
 
 
-def _evaluate(check: Check, snap: Snapshot, ctx: Context) -> CheckResult:
+def _evaluate(check: Check, facts: Facts, ctx: Context) -> CheckResult:
+    snap = facts.snapshot
     missing = [snap.unavailable[k] for k in check.kinds if k in snap.unavailable]
     if missing:
         return CheckResult(check, Status.SKIP, (), reason="; ".join(dict.fromkeys(missing)))
     try:
-        findings = tuple(check.evaluate(snap, ctx))
+        findings = tuple(check.evaluate(facts, ctx))
         for finding in findings:
             if not isinstance(finding, Finding):
                 raise TypeError(f"evaluate yielded a {type(finding).__name__}, not a Finding")
@@ -105,6 +105,7 @@ def run(
     namespace = namespace or config.namespace or DEFAULT_NAMESPACE
     today = today or dt.date.today()
     used: set[Waiver] = set()
+    facts = Facts(snap, namespace)
     results = []
     for check in checks:
         options = _options(check, config)  # validate before running anything
@@ -112,7 +113,7 @@ def run(
             results.append(CheckResult(check, Status.SKIP, (), reason="turned off in kfstor.yaml"))
             continue
         ctx = Context(namespace=namespace, options=options)
-        results.append(_finish(_evaluate(check, snap, ctx), config, today, used))
+        results.append(_finish(_evaluate(check, facts, ctx), config, today, used))
     run_notes = list(notes)
     selected = {c.id for c in checks}
     for waiver in config.waivers:
@@ -126,7 +127,7 @@ def run(
         created=created,
         version=__version__,
         namespace=namespace,
-        inventory=build_inventory(snap, namespace),
+        facts=facts,
         notes=tuple(run_notes),
         fail_on=fail_on,
     )

@@ -10,7 +10,7 @@ import importlib
 from collections.abc import Callable
 from typing import TextIO
 
-from kfstor.model import Report
+from kfstor.render.report import Report
 
 Renderer = Callable[[Report, TextIO], None]
 

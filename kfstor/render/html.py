@@ -9,8 +9,9 @@ from typing import Any, TextIO
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from kfstor.engine.loader import resource_dir
-from kfstor.model import Report, Status
+from kfstor.model import Status
+from kfstor.render.report import Report
+from kfstor.resources import resource_dir
 
 TEMPLATE = "report.html.j2"
 COLORS = {"pass": "#2e7d32", "warn": "#b26a00", "fail": "#c62828", "error": "#6a1b9a", "skip": "#757575"}

@@ -1,14 +1,15 @@
 """The inventory tables shown in reports: StorageClasses and Kubeflow's claims.
 
-Computed once from the snapshot by the runner, so renderers only format values.
+Read from the facts view, so a table never says something about a class or claim that the checks
+judged differently; computed once per report (Report.inventory).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kfstor.collect.snapshot import Snapshot
-from kfstor.facts import k8s, kubeflow, storage
+from kfstor.facts import k8s, storage
+from kfstor.facts.view import Facts
 
 # Parameters worth showing in the inventory: the ones that decide durability, sharing and I/O.
 KEY_PARAMETERS = (
@@ -61,14 +62,10 @@ class Inventory:
     claims: tuple[ClaimRow, ...] = ()
 
 
-def build_inventory(snap: Snapshot, namespace: str) -> Inventory:
-    classes = snap.of("StorageClass")
-    defaults = k8s.default_classes(classes)
-    effective = k8s.name(defaults[0]) if defaults else None
-    drivers = frozenset(k8s.name(d) for d in snap.of("CSIDriver")) if snap.has_collected("CSIDriver") else None
+def build_inventory(facts: Facts) -> Inventory:
+    effective = facts.default.name
     class_rows = []
-    for sc in classes:
-        name = k8s.name(sc)
+    for name, sc in facts.classes.items():
         default = ""
         if name == effective:
             default = "effective default"
@@ -76,7 +73,7 @@ def build_inventory(snap: Snapshot, namespace: str) -> Inventory:
             default = "default (not used)"
         params = k8s.parameters(sc)
         rwx = storage.rwx_capability(sc)
-        missing = storage.csi_driver_missing(sc, drivers)
+        missing = facts.driver_missing(sc)
         if rwx.capable and missing:  # as rwx_available judges it: a class without its driver serves nothing
             rwx = storage.RwxVerdict(False, f"{rwx.reason}, but CSI driver {missing} is not registered")
         class_rows.append(
@@ -93,31 +90,30 @@ def build_inventory(snap: Snapshot, namespace: str) -> Inventory:
             )
         )
 
-    claim_users = k8s.claim_users(snap)
-
     def users(ns: str, claim_name: str) -> tuple[str, ...]:
-        pods = claim_users.get((ns, claim_name), [])
+        pods = facts.claim_users(ns, claim_name)
         return tuple(sorted(f"{k8s.name(p)}@{k8s.pod_node(p)}" if k8s.pod_node(p) else k8s.name(p) for p in pods))
 
     claim_rows = []
-    for claim, pvc in kubeflow.platform_claims(snap, namespace):
-        ns = kubeflow.claim_namespace(claim, namespace)
+    for row in facts.platform.claims:
+        pvc = row.pvc
         if pvc is None:
-            claim_rows.append(ClaimRow(ns, claim.name, claim.role, "Missing", "", claim.size, (), "", ()))
+            claim_rows.append(
+                ClaimRow(row.namespace, row.claim.name, row.claim.role, "Missing", "", row.claim.size, (), "", ())
+            )
             continue
-        class_name, _ = k8s.claim_class(pvc, classes)
         capacity = str(k8s.dig(pvc, "status", "capacity", "storage", default="") or k8s.requested_storage(pvc))
         claim_rows.append(
             ClaimRow(
-                namespace=ns,
-                name=claim.name,
-                role=claim.role,
+                namespace=row.namespace,
+                name=row.claim.name,
+                role=row.claim.role,
                 phase=k8s.phase(pvc),
-                storage_class=class_name if class_name is not None else "(no default)",
+                storage_class=row.class_name if row.class_name is not None else "(no default)",
                 capacity=capacity,
                 access_modes=tuple(k8s.access_modes(pvc)),
                 volume=k8s.dig(pvc, "spec", "volumeName", default=""),
-                mounted_by=users(ns, claim.name),
+                mounted_by=users(row.namespace, row.claim.name),
             )
         )
     return Inventory(classes=tuple(class_rows), claims=tuple(claim_rows))

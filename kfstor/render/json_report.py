@@ -6,7 +6,8 @@ import json
 from dataclasses import asdict
 from typing import Any, TextIO
 
-from kfstor.model import CheckResult, Finding, Report
+from kfstor.model import CheckResult, Finding
+from kfstor.render.report import Report
 
 SCHEMA = "kfstor.report/v1"
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import TextIO
 
-from kfstor.model import Finding, Report, Status
+from kfstor.model import Finding, Status
+from kfstor.render.report import Report
 
 
 def _remarks(finding: Finding) -> str:

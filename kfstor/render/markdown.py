@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from kfstor.model import Report, Status
+from kfstor.model import Status
+from kfstor.render.report import Report
 
 ICONS = {Status.PASS: "✅", Status.WARN: "⚠️", Status.FAIL: "❌", Status.ERROR: "💥", Status.SKIP: "⏭️"}
 MAX_FINDINGS = 10

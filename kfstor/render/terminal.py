@@ -12,7 +12,8 @@ from typing import TextIO
 from rich.console import Console
 from rich.text import Text
 
-from kfstor.model import Report, Status
+from kfstor.model import Status
+from kfstor.render.report import Report
 
 STYLES = {
     Status.PASS: "green",

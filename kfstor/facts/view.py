@@ -1,0 +1,267 @@
+"""The facts view: what every check reads about a snapshot, derived once per audit.
+
+Checks never re-derive these facts (which class a claim gets, which CSI drivers are registered,
+which pods use a claim, which event explains a claim, which claims are Kubeflow's databases):
+they ask this view, so two checks cannot disagree about the same object. Everything is computed
+on first use and cached, so an audit pays only for the facts its checks need.
+
+The view also answers what a Snapshot answers (of, get, available, has_collected), so a drop-in
+check written against kfstor 1.0's Snapshot keeps working.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, TypeVar
+
+from kfstor.collect.snapshot import Snapshot
+from kfstor.facts import k8s, kubeflow, storage
+from kfstor.model import K8sObject
+
+T = TypeVar("T")
+DEFAULT_NAMESPACE = "kubeflow"
+# A default-class annotation is honoured only with the value exactly "true" (kubernetes
+# pkg/volume/util/storageclass.go IsDefaultAnnotation); "false" is a deliberate no.
+NOT_DEFAULT_VALUES = ("true", "false")
+
+
+class ClassSource(enum.Enum):
+    """How a claim's StorageClass is decided."""
+
+    NAMED = "named"  # the claim names a class (spec or the legacy annotation)
+    DEFAULT = "default"  # it names none and gets the effective default
+    NO_DEFAULT = "no default"  # it names none and the cluster has no default
+    EMPTY = "empty"  # storageClassName "": static class-less volumes only
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimClass:
+    """The class a claim gets. `name` is None only for NO_DEFAULT and "" for EMPTY; `obj` is None
+    when there is no class or the named class does not exist."""
+
+    source: ClassSource
+    name: str | None
+    obj: K8sObject | None
+
+    @property
+    def missing(self) -> bool:
+        """The claim names a class that does not exist."""
+        return self.source is ClassSource.NAMED and self.obj is None
+
+
+@dataclass(frozen=True, slots=True)
+class IgnoredDefault:
+    """A default-class annotation Kubernetes does not honour (value not exactly "true")."""
+
+    class_name: str
+    annotation: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class DefaultClass:
+    """The cluster's default StorageClass as Kubernetes picks it (newest honoured default, ties by
+    name), the other honoured defaults, and annotations that look default but are not."""
+
+    effective: K8sObject | None
+    others: tuple[K8sObject, ...]
+    ignored: tuple[IgnoredDefault, ...]
+
+    @property
+    def name(self) -> str | None:
+        return k8s.name(self.effective) if self.effective is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformClaimFacts:
+    """One of Kubeflow's platform claims: the expectation, the claim if it exists, its class and volume."""
+
+    claim: kubeflow.PlatformClaim
+    namespace: str
+    pvc: K8sObject | None
+    cls: ClaimClass | None  # None when the claim does not exist
+    pv: K8sObject | None
+
+    @property
+    def where(self) -> str:
+        return f"{self.namespace}/{self.claim.name}"
+
+    @property
+    def storage_class(self) -> K8sObject | None:
+        return self.cls.obj if self.cls is not None else None
+
+    @property
+    def class_name(self) -> str | None:
+        return self.cls.name if self.cls is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class Platform:
+    """Kubeflow in its namespace: whether it is installed and the claims of the installed variant.
+
+    Before install `claims` is empty and `future_class` is the class its claims will get (they name
+    none, so the effective default)."""
+
+    namespace: str
+    installed: bool
+    claims: tuple[PlatformClaimFacts, ...]
+    future_class: K8sObject | None
+
+    @property
+    def databases(self) -> tuple[PlatformClaimFacts, ...]:
+        """The database and object-store claims that exist: the ones whose storage is judged."""
+        return tuple(c for c in self.claims if c.pvc is not None and c.claim.database)
+
+    @property
+    def database_classes(self) -> dict[str, list[str]]:
+        """Class name -> the database claims ("ns/name") that use it."""
+        users: dict[str, list[str]] = {}
+        for row in self.databases:
+            if row.storage_class is not None:
+                users.setdefault(k8s.name(row.storage_class), []).append(row.where)
+        return users
+
+
+class Facts:
+    """The shared facts of one snapshot, for one Kubeflow namespace."""
+
+    def __init__(self, snapshot: Snapshot, namespace: str = DEFAULT_NAMESPACE) -> None:
+        self.snapshot = snapshot
+        self.namespace = namespace
+        self._memo: dict[str, Any] = {}
+
+    # --- the Snapshot's own questions, for checks written against kfstor 1.0 -------------------
+
+    def of(self, kind: str) -> tuple[dict[str, Any], ...]:
+        return self.snapshot.of(kind)
+
+    def get(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any] | None:
+        return self.snapshot.get(kind, name, namespace)
+
+    def available(self, kind: str) -> bool:
+        return self.snapshot.available(kind)
+
+    def has_collected(self, kind: str) -> bool:
+        return self.snapshot.has_collected(kind)
+
+    @property
+    def unavailable(self) -> Mapping[str, str]:
+        return self.snapshot.unavailable
+
+    def memo(self, key: str, build: Callable[[Snapshot], T]) -> T:
+        return self.snapshot.memo(key, build)
+
+    def unreadable(self, kind: str) -> str | None:
+        """Why a kind could not be read ("forbidden: list events"), or None when it was."""
+        return self.snapshot.unavailable.get(kind)
+
+    # --- StorageClasses ---------------------------------------------------------------------------
+
+    @cached_property
+    def classes(self) -> dict[str, K8sObject]:
+        """StorageClasses by name, in name order."""
+        return {k8s.name(sc): sc for sc in sorted(self.snapshot.of("StorageClass"), key=k8s.name)}
+
+    @cached_property
+    def default(self) -> DefaultClass:
+        marked = k8s.default_classes(self.snapshot.of("StorageClass"))
+        ignored = []
+        for sc_name, sc in self.classes.items():
+            for key in k8s.DEFAULT_CLASS_ANNOTATIONS:
+                value = k8s.annotations(sc).get(key)
+                if value is not None and str(value) not in NOT_DEFAULT_VALUES:
+                    ignored.append(IgnoredDefault(sc_name, key, str(value)))
+        return DefaultClass(effective=marked[0] if marked else None, others=tuple(marked[1:]), ignored=tuple(ignored))
+
+    def claim_class(self, pvc: K8sObject) -> ClaimClass:
+        """The class a claim gets, exactly as Kubernetes reads it: the legacy annotation, then
+        spec.storageClassName; unset means the effective default (assigned at creation, and
+        retroactively to waiting claims since 1.26)."""
+        wanted = k8s.claim_class_name(pvc)
+        if wanted is None:
+            default = self.default.effective
+            if default is None:
+                return ClaimClass(ClassSource.NO_DEFAULT, None, None)
+            return ClaimClass(ClassSource.DEFAULT, k8s.name(default), default)
+        if wanted == "":
+            return ClaimClass(ClassSource.EMPTY, "", None)
+        return ClaimClass(ClassSource.NAMED, wanted, self.classes.get(wanted))
+
+    def profile(self, sc: K8sObject) -> storage.Backend:
+        """What kfstor knows about the class's provisioner family."""
+        return storage.backend(k8s.provisioner(sc))
+
+    # --- CSI drivers ------------------------------------------------------------------------------
+
+    @cached_property
+    def csi_drivers(self) -> dict[str, K8sObject] | None:
+        """Registered CSIDrivers by name; None when they were not read (forbidden, or absent from
+        plain kubectl input), so nothing can be called missing."""
+        if not self.snapshot.has_collected("CSIDriver"):
+            return None
+        return {k8s.name(d): d for d in self.snapshot.of("CSIDriver")}
+
+    def driver_missing(self, sc: K8sObject) -> str | None:
+        """The CSI driver a class needs when the drivers were read and it is not among them."""
+        drivers = self.csi_drivers
+        return storage.csi_driver_missing(sc, frozenset(drivers) if drivers is not None else None)
+
+    @cached_property
+    def unattached_drivers(self) -> frozenset[str]:
+        """Registered CSI drivers whose CSIDriver says attachRequired: false."""
+        return frozenset(
+            name
+            for name, d in (self.csi_drivers or {}).items()
+            if k8s.dig(d, "spec", "attachRequired", default=True) is False
+        )
+
+    # --- pods and events --------------------------------------------------------------------------
+
+    def claim_users(self, namespace: str, claim: str) -> list[K8sObject]:
+        """Active pods mounting a claim (empty when pods were not read)."""
+        return k8s.claim_users(self.snapshot).get((namespace, claim), [])
+
+    def claim_nodes(self, namespace: str, claim: str) -> set[str]:
+        return {k8s.pod_node(p) for p in self.claim_users(namespace, claim)} - {""}
+
+    def events(self, kind: str, namespace: str, name: str) -> list[K8sObject]:
+        """An object's events, newest first (cluster-scoped objects: namespace "")."""
+        return k8s.object_events(self.snapshot).get((kind, namespace, name), [])
+
+    def meaningful_event(self, kind: str, namespace: str, name: str) -> K8sObject | None:
+        """The event that explains an object: its newest Warning, else its newest event. The PV
+        controller re-emits the Normal ExternalProvisioning event on every resync while a claim
+        waits, so the newest event is usually that one, and a provisioner's Warning
+        (ProvisioningFailed) is the one that says what is wrong."""
+        found = self.events(kind, namespace, name)
+        warnings = [ev for ev in found if k8s.dig(ev, "type", default="") == "Warning"]
+        if warnings:
+            return warnings[0]
+        return found[0] if found else None
+
+    def no_events_text(self) -> str:
+        """What to say when an object has no events: they expired, or they could not be read."""
+        why = self.unreadable("Event")
+        if why:
+            return f"events not readable ({why})"
+        return "no events recorded (events expire after an hour; kubectl describe shows new ones)"
+
+    # --- Kubeflow ---------------------------------------------------------------------------------
+
+    @cached_property
+    def platform(self) -> Platform:
+        rows = []
+        for claim, pvc in kubeflow.platform_claims(self.snapshot, self.namespace):
+            cls = self.claim_class(pvc) if pvc is not None else None
+            volume = k8s.dig(pvc, "spec", "volumeName", default="") if pvc is not None else ""
+            pv = self.snapshot.get("PersistentVolume", volume) if volume else None
+            rows.append(PlatformClaimFacts(claim, kubeflow.claim_namespace(claim, self.namespace), pvc, cls, pv))
+        return Platform(
+            namespace=self.namespace,
+            installed=bool(rows),
+            claims=tuple(rows),
+            future_class=self.default.effective,
+        )
