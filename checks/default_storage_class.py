@@ -12,19 +12,29 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kfstor.api import CLUSTER, Check, Context, Finding, Snapshot, fail, k8s, ok, storage, warn
+from kfstor.api import CLUSTER, Check, Context, Facts, Finding, fail, k8s, ok, storage, warn
 
 
-def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
-    classes = snap.of("StorageClass")
-    defaults = k8s.default_classes(classes)
-    if not defaults:
-        names = ", ".join(k8s.name(sc) for sc in classes) or "none exist"
+def _ignored_text(facts: Facts) -> str:
+    """Annotations that look default but are not honoured: the reason a default seems missing."""
+    ignored = facts.default.ignored
+    if not ignored:
+        return ""
+    listed = ", ".join(f'{i.class_name} ({i.annotation}: "{i.value}")' for i in ignored)
+    return f'; not honoured because the value is not exactly "true": {listed}'
+
+
+def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
+    default = facts.default
+    effective = default.effective
+    if effective is None:
+        names = ", ".join(facts.classes) or "none exist"
         yield fail(
-            CLUSTER, f"no StorageClass is marked default (classes: {names}); Kubeflow's claims will stay Pending"
+            CLUSTER,
+            f"no StorageClass is marked default (classes: {names}); Kubeflow's claims will stay Pending"
+            f"{_ignored_text(facts)}",
         )
         return
-    effective = defaults[0]
     eff_name = k8s.name(effective)
     prov = k8s.provisioner(effective)
     if prov == k8s.NO_PROVISIONER:
@@ -39,19 +49,18 @@ def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
             f"default StorageClass {eff_name} uses {prov}, a removed in-tree plugin "
             f"({storage.REMOVED_IN_TREE[prov]}): nothing can provision its volumes",
         )
-    elif len(defaults) == 1:
+    elif not default.others:
         yield ok(effective, f"{eff_name} is the only default StorageClass (provisioner {prov})")
     else:
         yield ok(effective, f"{eff_name} is the default StorageClass Kubernetes uses (provisioner {prov})")
-    if len(defaults) > 1:
-        others = ", ".join(k8s.name(sc) for sc in defaults[1:])
-        for sc in defaults[1:]:
-            yield warn(
-                sc,
-                f"{k8s.name(sc)} is also marked default; Kubernetes uses the newest default "
-                f"{eff_name}, so {k8s.name(sc)} is ignored for claims without a class "
-                f"(extra defaults: {others})",
-            )
+    others = ", ".join(k8s.name(sc) for sc in default.others)
+    for sc in default.others:
+        yield warn(
+            sc,
+            f"{k8s.name(sc)} is also marked default; Kubernetes uses the newest default "
+            f"{eff_name}, so {k8s.name(sc)} is ignored for claims without a class "
+            f"(extra defaults: {others})",
+        )
 
 
 CHECK = Check(

@@ -33,10 +33,12 @@ from typing import Any
 from kfstor.api import (
     CLUSTER,
     Check,
+    ClassSource,
     Context,
+    Facts,
     Finding,
+    PlatformClaimFacts,
     Ref,
-    Snapshot,
     fail,
     k8s,
     kubeflow,
@@ -46,21 +48,20 @@ from kfstor.api import (
     warn,
 )
 
-WFFC = "WaitForFirstConsumer"
 PROVISIONER_ACTIVITY = ("Provisioning", "ProvisioningSucceeded", "ProvisioningFailed")
 EVENTS_SHOWN = 3
 
 Obj = Mapping[str, Any]
 
 
-def _events_text(events: list[Obj]) -> str:
-    """`events` are one claim's, newest first (k8s.object_events)."""
+def _events_text(facts: Facts, events: list[Obj]) -> str:
+    """`events` are one claim's, newest first."""
     if not events:
-        return "no events recorded for the claim (events expire after an hour)"
+        return facts.no_events_text()
     return "latest events: " + " | ".join(k8s.describe_event(ev) for ev in events[:EVENTS_SHOWN])
 
 
-def _bound(pvc: Obj, snap: Snapshot, where: str) -> Finding:
+def _bound(pvc: Obj, facts: Facts, where: str) -> Finding:
     volume = k8s.dig(pvc, "spec", "volumeName", default="")
     if not volume:
         return fail(
@@ -68,9 +69,9 @@ def _bound(pvc: Obj, snap: Snapshot, where: str) -> Finding:
             f"{where} is Bound but names no PersistentVolume (spec.volumeName is empty); "
             "describe the claim and re-create it from a backup if the volume is gone",
         )
-    pv = snap.get("PersistentVolume", volume)
+    pv = facts.get("PersistentVolume", volume)
     if pv is None:
-        if not snap.has_collected("PersistentVolume"):
+        if not facts.has_collected("PersistentVolume"):
             return fail(
                 pvc,
                 f"{where} is Bound to PersistentVolume {volume}, which is not in the snapshot "
@@ -111,15 +112,16 @@ def _bound(pvc: Obj, snap: Snapshot, where: str) -> Finding:
     return ok(pvc, f"{where} is Bound to PersistentVolume {volume} ({capacity}, {sc})")
 
 
-def _pending_diagnosis(
-    pvc: Obj, sc_name: str | None, sc: Obj | None, events: list[Obj], drivers: Mapping[str, Obj], csidrivers_read: bool
-) -> str:
-    if sc_name is None:
+def _pending_diagnosis(facts: Facts, row: PlatformClaimFacts, pvc: Obj, events: list[Obj]) -> str:
+    cls = row.cls
+    sc_name = row.class_name
+    sc = row.storage_class
+    if cls is None or cls.source is ClassSource.NO_DEFAULT:
         return (
             "it names no StorageClass and the cluster has no default class: mark one class default "
             "(see default_storage_class); Kubernetes 1.26+ then assigns it to the waiting claim"
         )
-    if sc_name == "":
+    if cls.source is ClassSource.EMPTY:
         return (
             'it asks for no StorageClass (storageClassName: "") and no matching PersistentVolume exists: '
             "create the volume by hand or remove the empty class name"
@@ -147,37 +149,26 @@ def _pending_diagnosis(
                 f"({verdict.reason}): request ReadWriteOnce or use an RWX-capable class"
             )
     reasons = {k8s.dig(ev, "reason", default="") for ev in events}
-    failed = [ev for ev in events if k8s.dig(ev, "reason", default="") == "ProvisioningFailed"]
-    if failed:
-        text = " ".join(k8s.dig(failed[0], "message", default="").split())
+    failed = facts.provisioning_failure(pvc)
+    if failed is not None:
+        text = " ".join(k8s.dig(failed, "message", default="").split())
         return f"provisioning by {prov} failed ({text}): fix the cause in the provisioner or the class"
-    driver = storage.csi_name(prov)
-    unregistered = csidrivers_read and "/" not in driver and driver not in drivers
+    missing = facts.driver_missing(sc)
     if "ExternalProvisioning" in reasons and not reasons & set(PROVISIONER_ACTIVITY):
-        extra = f" (no CSIDriver {driver} is registered)" if unregistered else ""
+        extra = f" (no CSIDriver {missing} is registered)" if missing else ""
         return (
             f"the provisioner {prov} is not running or not registered{extra}: it never picked the claim "
             "up (only ExternalProvisioning events); check the driver's controller pods"
         )
-    if unregistered:
-        return f"no CSIDriver {driver} is registered for StorageClass {sc_name}: install the driver"
+    if missing:
+        return f"no CSIDriver {missing} is registered for StorageClass {sc_name}: install the driver"
     return f"StorageClass {sc_name} ({prov}) has not provisioned a volume yet; describe the claim"
 
 
-def _pending(
-    pvc: Obj,
-    where: str,
-    workload: str,
-    sc_name: str | None,
-    sc: Obj | None,
-    events: list[Obj],
-    consumers: list[Obj],
-    drivers: Mapping[str, Obj],
-    csidrivers_read: bool,
-) -> Finding:
-    scheduled = [p for p in consumers if k8s.pod_node(p)]
-    selected = k8s.dig(pvc, "metadata", "annotations", k8s.SELECTED_NODE_ANNOTATION, default="")
-    if sc is not None and k8s.binding_mode(sc) == WFFC and not scheduled and not selected:
+def _pending(facts: Facts, row: PlatformClaimFacts, pvc: Obj, where: str) -> Finding:
+    events = facts.events("PersistentVolumeClaim", row.namespace, row.claim.name)
+    if facts.waits_for_consumer(pvc):
+        consumers = facts.claim_users(row.namespace, row.claim.name)
         waiting = ", ".join(sorted(k8s.name(p) for p in consumers))
         who = (
             f"pod {waiting} mounts it but is not scheduled"
@@ -186,16 +177,16 @@ def _pending(
         )
         return warn(
             pvc,
-            f"{where} is Pending: StorageClass {sc_name} binds WaitForFirstConsumer and {who}; "
-            f"it binds once a pod of {workload} is scheduled, so check why it is not; "
-            f"{_events_text(events)}",
+            f"{where} is Pending: StorageClass {row.class_name} binds WaitForFirstConsumer and {who}; "
+            f"it binds once a pod of {row.claim.workload} is scheduled, so check why it is not; "
+            f"{_events_text(facts, events)}",
         )
-    diagnosis = _pending_diagnosis(pvc, sc_name, sc, events, drivers, csidrivers_read)
-    return fail(pvc, f"{where} is Pending: {diagnosis}; {_events_text(events)}")
+    diagnosis = _pending_diagnosis(facts, row, pvc, events)
+    return fail(pvc, f"{where} is Pending: {diagnosis}; {_events_text(facts, events)}")
 
 
-def _pre_install(snap: Snapshot, ctx: Context) -> Finding:
-    default = k8s.effective_default_class(snap.of("StorageClass"))
+def _pre_install(facts: Facts, ctx: Context) -> Finding:
+    default = facts.platform.future_class
     why = f"Kubeflow is not installed in namespace {ctx.namespace} (none of its platform claims or workloads exist)"
     if default is None:
         return skip(
@@ -211,19 +202,13 @@ def _pre_install(snap: Snapshot, ctx: Context) -> Finding:
     )
 
 
-def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
-    rows = kubeflow.claims_with_classes(snap, ctx.namespace)
-    if not rows:
-        yield _pre_install(snap, ctx)
+def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
+    platform = facts.platform
+    if not platform.installed:
+        yield _pre_install(facts, ctx)
         return
-    events = k8s.object_events(snap)
-    consumers = k8s.claim_users(snap)
-    drivers = {k8s.name(d): d for d in snap.of("CSIDriver")}
-    csidrivers_read = snap.has_collected("CSIDriver")
-
-    for row in rows:
-        key = (row.namespace, row.claim.name)
-        where = f"{row.claim.role} claim {row.namespace}/{row.claim.name}"
+    for row in platform.claims:
+        where = f"{row.claim.role} claim {row.where}"
         pvc = row.pvc
         if pvc is None:
             yield fail(
@@ -235,34 +220,25 @@ def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
             continue
         phase = k8s.phase(pvc)
         if phase == "Bound":
-            yield _bound(pvc, snap, where)
+            yield _bound(pvc, facts, where)
         elif phase == "Lost":
             volume = k8s.dig(pvc, "spec", "volumeName", default="") or "its volume"
-            history = _events_text(events.get(("PersistentVolumeClaim", *key), []))
+            history = _events_text(facts, facts.events("PersistentVolumeClaim", row.namespace, row.claim.name))
             yield fail(
                 pvc,
                 f"{where} is Lost: PersistentVolume {volume} is gone with its data; restore it "
                 f"from a backup or re-create the claim; {history}",
             )
         elif phase == "Pending":
-            yield _pending(
-                pvc,
-                where,
-                row.claim.workload,
-                row.class_name,
-                row.storage_class,
-                events.get(("PersistentVolumeClaim", *key), []),
-                consumers.get(key, []),
-                drivers,
-                csidrivers_read,
-            )
+            yield _pending(facts, row, pvc, where)
         else:
             yield fail(pvc, f"{where} is in unknown phase {phase}; describe the claim")
 
-    yield from _leftover_stores(snap, ctx, rows)
+    yield from _leftover_stores(facts, ctx)
 
 
-def _leftover_stores(snap: Snapshot, ctx: Context, rows: list[kubeflow.ClaimStorage]) -> Iterator[Finding]:
+def _leftover_stores(facts: Facts, ctx: Context) -> Iterator[Finding]:
+    rows = facts.platform.claims
     audited = {row.claim.name for row in rows if row.namespace == ctx.namespace}
     store = next((row.claim for row in rows if row.claim in (kubeflow.MINIO, kubeflow.SEAWEEDFS)), None)
     if store is None:
@@ -270,7 +246,7 @@ def _leftover_stores(snap: Snapshot, ctx: Context, rows: list[kubeflow.ClaimStor
     for other in (kubeflow.MINIO, kubeflow.SEAWEEDFS):
         if other.name in audited:
             continue
-        pvc = snap.get("PersistentVolumeClaim", other.name, ctx.namespace)
+        pvc = facts.get("PersistentVolumeClaim", other.name, ctx.namespace)
         if pvc is not None:
             yield skip(
                 pvc,

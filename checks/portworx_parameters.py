@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from kfstor.api import CLUSTER, Check, Context, Finding, Snapshot, fail, k8s, kubeflow, ok, skip, storage, warn
+from kfstor.api import CLUSTER, Check, Context, Facts, Finding, Status, Verdict, finding, k8s, skip, storage, worst
 
 Obj = Mapping[str, Any]
 IN_TREE = "kubernetes.io/portworx-volume"
@@ -58,93 +58,106 @@ PRIORITIES = ("high", "medium", "low", "3", "2", "1", "")
 BOOLEANS = ("true", "false")
 
 
-def _database_classes(snap: Snapshot, ctx: Context) -> dict[str, str]:
+def _database_classes(facts: Facts) -> dict[str, str]:
     """StorageClass name -> who uses it among Kubeflow's database claims (or the pre-install default)."""
-    classes = snap.of("StorageClass")
-    rows = kubeflow.claims_with_classes(snap, ctx.namespace)
-    users: dict[str, list[str]] = {}
-    for row in rows:
-        if row.pvc is not None and row.claim.database and row.storage_class is not None:
-            users.setdefault(k8s.name(row.storage_class), []).append(f"{row.namespace}/{row.claim.name}")
-    if not rows and snap.available("PersistentVolumeClaim"):
-        default = k8s.effective_default_class(classes)
+    platform = facts.platform
+    if not platform.installed and facts.available("PersistentVolumeClaim"):
+        default = platform.future_class
         if default is not None:
             return {k8s.name(default): "Kubeflow's database claims once installed (it is the default class)"}
-    return {name: "Kubeflow's database claims " + ", ".join(sorted(claims)) for name, claims in users.items()}
+    return {
+        name: "Kubeflow's database claims " + ", ".join(sorted(claims))
+        for name, claims in platform.database_classes.items()
+    }
 
 
-def _judge(sc: Obj, used_by: str | None) -> tuple[list[str], list[str], list[str]]:
-    """(invalid values, warnings, settings) of one Portworx class."""
+def _judge(sc: Obj, used_by: str | None) -> list[Verdict]:
+    """One verdict per parameter of one Portworx class: FAIL for a value Portworx rejects, WARN for
+    one that does not suit Kubeflow, PASS naming a valid setting."""
     params = k8s.parameters(sc)
-    invalid: list[str] = []
-    warnings: list[str] = []
-    settings: list[str] = []
+    verdicts: list[Verdict] = []
     repl = params.get("repl")
     if repl is not None:
         replicas = k8s.count(repl)
         if replicas is None or not 1 <= replicas <= 3:
-            invalid.append(f'repl "{repl}" (must be 1, 2 or 3)')
+            verdicts.append(Verdict(Status.FAIL, f'repl "{repl}" (must be 1, 2 or 3)'))
         else:
-            settings.append(f"repl {repl}")
+            verdicts.append(Verdict(Status.PASS, f"repl {repl}"))
     profile_raw = params.get("io_profile")
     profile = (profile_raw or "").lower()
     if profile_raw:  # an empty value reads as unset
         if profile not in IO_PROFILES:
-            invalid.append(f'io_profile "{profile_raw}" (Portworx accepts {", ".join(IO_PROFILES)})')
+            accepted = ", ".join(IO_PROFILES)
+            verdicts.append(Verdict(Status.FAIL, f'io_profile "{profile_raw}" (Portworx accepts {accepted})'))
         elif profile in DEPRECATED_PROFILES:
-            warnings.append(f'io_profile "{profile_raw}" is deprecated: use {DEPRECATED_PROFILES[profile]}')
+            verdicts.append(
+                Verdict(Status.WARN, f'io_profile "{profile_raw}" is deprecated: use {DEPRECATED_PROFILES[profile]}')
+            )
         else:
-            settings.append(f"io_profile {profile}")
+            verdicts.append(Verdict(Status.PASS, f"io_profile {profile}"))
     for key in ("priority_io", "io_priority"):
         value = params.get(key)
         if value is None:
             continue
         if value.lower() not in PRIORITIES:
-            invalid.append(f'{key} "{value}" (must be high, medium or low)')
+            verdicts.append(Verdict(Status.FAIL, f'{key} "{value}" (must be high, medium or low)'))
         else:
-            settings.append(f"{key} {value or 'low'}")
+            verdicts.append(Verdict(Status.PASS, f"{key} {value or 'low'}"))
     sharedv4 = params.get("sharedv4")
     if sharedv4 is not None:
         if sharedv4.lower() not in BOOLEANS:
-            invalid.append(f'sharedv4 "{sharedv4}" (must be "true" or "false")')
+            verdicts.append(Verdict(Status.FAIL, f'sharedv4 "{sharedv4}" (must be "true" or "false")'))
         else:
-            settings.append(f"sharedv4 {sharedv4.lower()}")
+            verdicts.append(Verdict(Status.PASS, f"sharedv4 {sharedv4.lower()}"))
     judged = (not profile or profile in IO_PROFILES) and profile not in DEPRECATED_PROFILES
     if used_by and judged and profile not in DATABASE_PROFILES:
         shown = f'io_profile "{profile_raw}"' if profile else "no io_profile (the cluster default applies)"
-        warnings.append(f"it serves {used_by} but has {shown}: set io_profile: db_remote (or auto)")
+        verdicts.append(
+            Verdict(Status.WARN, f"it serves {used_by} but has {shown}: set io_profile: db_remote (or auto)")
+        )
     if profile == "db_remote" and (repl or "1") == "1":
-        warnings.append(
-            'io_profile db_remote is designed for repl 2 or more, but the class keeps one copy: set repl: "3"'
+        verdicts.append(
+            Verdict(
+                Status.WARN,
+                'io_profile db_remote is designed for repl 2 or more, but the class keeps one copy: set repl: "3"',
+            )
         )
     if k8s.provisioner(sc) == IN_TREE:
-        warnings.append(
-            f"the provisioner {IN_TREE} is the deprecated in-tree name: create the class with provisioner {CSI}"
+        verdicts.append(
+            Verdict(
+                Status.WARN,
+                f"the provisioner {IN_TREE} is the deprecated in-tree name: create the class with provisioner {CSI}",
+            )
         )
-    return invalid, warnings, settings
+    return verdicts
 
 
-def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
-    classes = [sc for sc in snap.of("StorageClass") if storage.is_portworx(sc)]
+def _message(name: str, verdicts: list[Verdict]) -> str:
+    status = worst((v.status for v in verdicts), default=Status.PASS)
+    invalid = [v.message for v in verdicts if v.status is Status.FAIL]
+    warnings = [v.message for v in verdicts if v.status is Status.WARN]
+    if status is Status.FAIL:
+        problems = "; ".join([f"invalid {', '.join(invalid)}", *warnings])
+        return (
+            f"Portworx StorageClass {name}: {problems}; Portworx rejects every volume of this "
+            "class, so its claims stay Pending: recreate the class with valid values"
+        )
+    if status is Status.WARN:
+        return f"Portworx StorageClass {name}: " + "; ".join(warnings)
+    shown = ", ".join(v.message for v in verdicts) or "Portworx defaults"
+    return f"Portworx StorageClass {name}: parameters valid ({shown})"
+
+
+def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
+    classes = [sc for sc in facts.classes.values() if storage.is_portworx(sc)]
     if not classes:
         yield skip(CLUSTER, "no Portworx StorageClasses (pxd.portworx.com or kubernetes.io/portworx-volume)")
         return
-    database = _database_classes(snap, ctx)
+    database = _database_classes(facts)
     for sc in classes:
         name = k8s.name(sc)
-        invalid, warnings, settings = _judge(sc, database.get(name))
-        if invalid:
-            problems = "; ".join([f"invalid {', '.join(invalid)}", *warnings])
-            yield fail(
-                sc,
-                f"Portworx StorageClass {name}: {problems}; Portworx rejects every volume of this "
-                "class, so its claims stay Pending: recreate the class with valid values",
-            )
-        elif warnings:
-            yield warn(sc, f"Portworx StorageClass {name}: " + "; ".join(warnings))
-        else:
-            shown = ", ".join(settings) or "Portworx defaults"
-            yield ok(sc, f"Portworx StorageClass {name}: parameters valid ({shown})")
+        verdicts = _judge(sc, database.get(name))
+        yield finding(worst((v.status for v in verdicts), default=Status.PASS), sc, _message(name, verdicts))
 
 
 CHECK = Check(

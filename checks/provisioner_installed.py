@@ -28,18 +28,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from kfstor.api import CLUSTER, Check, Context, Finding, Snapshot, Status, fail, k8s, ok, skip, storage, warn
+from kfstor.api import CLUSTER, Check, Context, Facts, Finding, Status, Verdict, judged, k8s, skip, storage
 
 PERSISTENT = "Persistent"
-
-
-def _non_csi_label(prov: str) -> str | None:
-    if prov in storage.NON_CSI_PROVISIONERS:
-        return storage.NON_CSI_PROVISIONERS[prov]
-    # The NFS subdir provisioner's name is configurable ("<anything>/nfs-subdir-external-provisioner").
-    if prov.endswith("/nfs-subdir-external-provisioner"):
-        return "NFS subdir external provisioner"
-    return None
 
 
 def _driver_problem(driver: str, drivers: Mapping[str, Mapping[str, Any]], no_drivers_note: str) -> str | None:
@@ -63,77 +54,78 @@ def _driver_problem(driver: str, drivers: Mapping[str, Mapping[str, Any]], no_dr
 
 def _judge(
     sc: Mapping[str, Any], is_default: bool, drivers: Mapping[str, Mapping[str, Any]], no_drivers_note: str
-) -> tuple[Status, str]:
+) -> Verdict:
     sc_name = k8s.name(sc)
     prov = k8s.provisioner(sc)
     role = "the default StorageClass" if is_default else "StorageClass"
     missing_status = Status.FAIL if is_default else Status.WARN
     if not prov:
-        return missing_status, f"{role} {sc_name} names no provisioner; recreate it with a provisioner"
+        return Verdict(missing_status, f"{role} {sc_name} names no provisioner; recreate it with a provisioner")
     if prov in storage.REMOVED_IN_TREE:
-        return Status.FAIL, (
+        return Verdict(
+            Status.FAIL,
             f"{role} {sc_name} uses {prov}, an in-tree plugin removed with no migration "
             f"({storage.REMOVED_IN_TREE[prov]}); nothing can provision its volumes, "
-            "recreate the class with a CSI driver"
+            "recreate the class with a CSI driver",
         )
     if prov == k8s.NO_PROVISIONER:
-        return Status.SKIP, (
+        return Verdict(
+            Status.SKIP,
             f"{role} {sc_name} uses {prov}: it provisions nothing by design (static "
             "PersistentVolumes only), so there is no driver to install; "
-            "default_storage_class judges whether it may be the default"
+            "default_storage_class judges whether it may be the default",
         )
-    non_csi = _non_csi_label(prov)
+    non_csi = storage.non_csi_label(prov)
     if non_csi:
-        return Status.PASS, (
-            f"{role} {sc_name} uses {prov} ({non_csi}): not a CSI driver, no CSIDriver object expected"
+        return Verdict(
+            Status.PASS,
+            f"{role} {sc_name} uses {prov} ({non_csi}): not a CSI driver, no CSIDriver object expected",
         )
     driver = storage.csi_name(prov)
     if driver == prov and "/" in prov:
-        return Status.WARN, (
+        return Verdict(
+            Status.WARN,
             f"{role} {sc_name} uses {prov}, an external provisioner that is not a CSI "
             "driver and unknown to kfstor: cannot verify it is running; check its "
-            "controller pod"
+            "controller pod",
         )
     problem = _driver_problem(driver, drivers, no_drivers_note)
     if driver != prov:
         if problem:
-            return missing_status, (
+            return Verdict(
+                missing_status,
                 f"{role} {sc_name} uses the deprecated in-tree name {prov}, which CSI "
                 f"migration hands to {driver}, but {problem} (and create classes with "
-                f"provisioner {driver} instead of the in-tree name)"
+                f"provisioner {driver} instead of the in-tree name)",
             )
-        return Status.WARN, (
+        return Verdict(
+            Status.WARN,
             f"{role} {sc_name} uses the deprecated in-tree name {prov}; create a class with "
             f"provisioner {driver} instead (CSI migration serves it through the registered "
-            f"{driver} driver)"
+            f"{driver} driver)",
         )
     if problem:
-        return missing_status, f"{role} {sc_name} uses {prov} but {problem}"
-    return Status.PASS, f"{role} {sc_name}: CSI driver {prov} is registered"
+        return Verdict(missing_status, f"{role} {sc_name} uses {prov} but {problem}")
+    return Verdict(Status.PASS, f"{role} {sc_name}: CSI driver {prov} is registered")
 
 
-_BUILD = {Status.PASS: ok, Status.WARN: warn, Status.FAIL: fail, Status.SKIP: skip}
-
-
-def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
-    classes = snap.of("StorageClass")
-    if not classes:
+def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
+    if not facts.classes:
         yield skip(
             CLUSTER,
             "no StorageClasses exist, so there is no provisioner to verify "
             "(default_storage_class reports the missing default)",
         )
         return
-    drivers = {k8s.name(d): d for d in snap.of("CSIDriver")}
+    drivers = facts.csi_drivers
     no_drivers_note = (
         ""
-        if snap.has_collected("CSIDriver")
+        if drivers is not None
         else (" (the input has no CSIDriver objects at all: if it was made without `kubectl get csidrivers`, add them)")
     )
-    effective = k8s.effective_default_class(classes)
-    for sc in classes:
-        status, message = _judge(sc, sc is effective, drivers, no_drivers_note)
-        yield _BUILD[status](sc, message)
+    effective = facts.default.effective
+    for sc in facts.of("StorageClass"):
+        yield judged(sc, _judge(sc, sc is effective, drivers or {}, no_drivers_note))
 
 
 CHECK = Check(

@@ -19,27 +19,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kfstor.api import CLUSTER, Check, Context, Finding, Snapshot, fail, k8s, ok, storage, warn
+from kfstor.api import CLUSTER, Check, Context, Facts, Finding, fail, k8s, ok, storage, warn
 
 
-def _drivers(snap: Snapshot) -> frozenset[str] | None:
-    if not snap.has_collected("CSIDriver"):
-        return None
-    return frozenset(k8s.name(d) for d in snap.of("CSIDriver"))
-
-
-def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
-    classes = snap.of("StorageClass")
-    drivers = _drivers(snap)
+def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
+    classes = facts.classes
     capable: list[tuple[str, str]] = []
     unregistered: list[str] = []
     unknown: list[str] = []
     others: list[str] = []
-    for sc in sorted(classes, key=k8s.name):
-        sc_name = k8s.name(sc)
+    for sc_name, sc in classes.items():
         verdict = storage.rwx_capability(sc)
         if verdict.capable is True:
-            missing = storage.csi_driver_missing(sc, drivers)
+            missing = facts.driver_missing(sc)
             if missing:
                 unregistered.append(f"{sc_name} (CSI driver {missing} is not registered)")
             else:
@@ -53,11 +45,11 @@ def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
     if capable:
         capable_names = {sc_name for sc_name, _ in capable}
         served = ", ".join(f"{sc_name} ({reason})" for sc_name, reason in capable)
-        default = k8s.effective_default_class(classes)
+        default = facts.default.name
         hint = ""
-        if default is not None and k8s.name(default) not in capable_names:
+        if default is not None and default not in capable_names:
             hint = (
-                f"; the default class {k8s.name(default)} is not RWX-capable, so set storageClassName "
+                f"; the default class {default} is not RWX-capable, so set storageClassName "
                 "in Katib's PBT persistentVolumeClaimSpec and in shared notebook data volumes"
             )
         unverified = f"; cannot verify: {', '.join(unknown)}" if unknown else ""

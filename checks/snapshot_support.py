@@ -27,12 +27,11 @@ from kfstor.api import (
     CLUSTER,
     Check,
     Context,
+    Facts,
     Finding,
     Ref,
-    Snapshot,
     fail,
     k8s,
-    kubeflow,
     ok,
     skip,
     storage,
@@ -66,28 +65,23 @@ def _pv_driver(pv: Mapping[str, Any] | None) -> str:
     return ""
 
 
-def _targets(snap: Snapshot, ctx: Context) -> list[tuple[Mapping[str, Any] | Ref, str, str, str]]:
+def _targets(facts: Facts) -> list[tuple[Mapping[str, Any] | Ref, str, str, str]]:
     """(subject, description, provisioner, CSI driver) for each volume to snapshot."""
-    classes = snap.of("StorageClass")
-    claims = kubeflow.platform_claims(snap, ctx.namespace)
     targets: list[tuple[Mapping[str, Any] | Ref, str, str, str]] = []
-    for platform, pvc in claims:
-        if pvc is None or not platform.database:
-            continue
-        sc_name, sc = k8s.claim_class(pvc, classes)
+    for row in facts.platform.databases:
+        assert row.pvc is not None  # Platform.databases holds existing claims only
+        sc = row.storage_class
         prov = k8s.provisioner(sc) if sc is not None else ""
-        pv = snap.get("PersistentVolume", k8s.dig(pvc, "spec", "volumeName", default=""))
-        driver = _pv_driver(pv) or (storage.csi_name(prov) if prov else "")
-        where = f"{k8s.namespace(pvc)}/{k8s.name(pvc)}"
-        label = f"claim {where} ({platform.role}, StorageClass {sc_name or 'none'})"
-        targets.append((pvc, label, prov or driver, driver))
+        driver = _pv_driver(row.pv) or (storage.csi_name(prov) if prov else "")
+        label = f"claim {row.where} ({row.claim.role}, StorageClass {row.class_name or 'none'})"
+        targets.append((row.pvc, label, prov or driver, driver))
     return targets
 
 
-def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
-    targets = _targets(snap, ctx)
+def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
+    targets = _targets(facts)
     if not targets:
-        default_sc = k8s.effective_default_class(snap.of("StorageClass"))
+        default_sc = facts.default.effective
         if default_sc is None:
             yield skip(
                 CLUSTER,
@@ -99,17 +93,17 @@ def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
         prov = k8s.provisioner(default)
         label = f"default StorageClass {k8s.name(default)} (pre-install: Kubeflow's databases will use it)"
         targets = [(default, label, prov, storage.csi_name(prov))]
-    if not snap.available("VolumeSnapshotClass"):
+    if not facts.available("VolumeSnapshotClass"):
         names = ", ".join(sorted({t[1].split(" (", 1)[0] for t in targets}))
         yield warn(
             CLUSTER,
             f"no snapshot API: VolumeSnapshotClasses cannot be read "
-            f"({snap.unavailable['VolumeSnapshotClass']}), so {names} cannot be snapshotted; "
+            f"({facts.unavailable['VolumeSnapshotClass']}), so {names} cannot be snapshotted; "
             "install the external-snapshotter CRDs and controller and a VolumeSnapshotClass",
         )
         return
     by_driver: dict[str, list[Mapping[str, Any]]] = {}
-    for vsc in snap.of("VolumeSnapshotClass"):
+    for vsc in facts.of("VolumeSnapshotClass"):
         by_driver.setdefault(k8s.dig(vsc, "driver", default=""), []).append(vsc)
     for subject, label, prov, driver in targets:
         yield _judge(subject, label, prov, driver, by_driver)

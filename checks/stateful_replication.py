@@ -32,12 +32,13 @@ from kfstor.api import (
     CLUSTER,
     Check,
     Context,
+    Facts,
     Finding,
-    Snapshot,
+    PlatformClaimFacts,
     Status,
+    Verdict,
+    finding,
     k8s,
-    kubeflow,
-    ok,
     skip,
     storage,
     warn,
@@ -56,17 +57,23 @@ def _min_replicas(ctx: Context) -> int:
     return value
 
 
-def _count(system: str, setting: str, count: int, minimum: int, subject: str) -> tuple[Status, str]:
+def _count(system: str, setting: str, count: int, minimum: int, subject: str) -> Verdict:
     if count >= minimum:
-        return Status.PASS, f"{system} keeps {count} replicas ({setting}), at least the required {minimum}"
+        return Verdict(Status.PASS, f"{system} keeps {count} replicas ({setting}), at least the required {minimum}")
     if count <= 1:
-        return Status.WARN, (
-            f"{system} keeps a single copy ({setting}): a single node failure loses "
-            f"{subject}; use a class with {minimum} replicas"
+        return Verdict(
+            Status.WARN,
+            (
+                f"{system} keeps a single copy ({setting}): a single node failure loses "
+                f"{subject}; use a class with {minimum} replicas"
+            ),
         )
-    return Status.WARN, (
-        f"{system} keeps only {count} replicas ({setting}), below the required {minimum}: "
-        f"a second failure loses {subject}; use a class with {minimum} replicas"
+    return Verdict(
+        Status.WARN,
+        (
+            f"{system} keeps only {count} replicas ({setting}), below the required {minimum}: "
+            f"a second failure loses {subject}; use a class with {minimum} replicas"
+        ),
     )
 
 
@@ -79,12 +86,13 @@ def _param(params: Mapping[str, str], *keys: str) -> str:
     return ""
 
 
-def _judge(sc: Obj, minimum: int, subject: str) -> tuple[Status, str]:
+def _judge(sc: Obj, minimum: int, subject: str) -> Verdict:
     prov = k8s.provisioner(sc)
     params = k8s.parameters(sc)
     if prov in storage.REMOVED_IN_TREE:
-        return Status.WARN, (
-            f"{prov} is a removed in-tree plugin: cannot verify replication (provisioner_installed fails the class)"
+        return Verdict(
+            Status.WARN,
+            (f"{prov} is a removed in-tree plugin: cannot verify replication (provisioner_installed fails the class)"),
         )
     info = storage.backend(prov)
     if storage.is_portworx(sc):
@@ -93,18 +101,26 @@ def _judge(sc: Obj, minimum: int, subject: str) -> tuple[Status, str]:
             return _count("Portworx", "repl unset, Portworx's default is 1", 1, minimum, subject)
         replicas = k8s.count(raw)
         if replicas is None:
-            return Status.WARN, (
-                f'Portworx repl "{raw}" is not a number: cannot verify replication (portworx_parameters fails it)'
+            return Verdict(
+                Status.WARN,
+                (f'Portworx repl "{raw}" is not a number: cannot verify replication (portworx_parameters fails it)'),
             )
         if replicas > PORTWORX_MAX_REPL or replicas < 1:
-            return Status.WARN, (
-                f'Portworx repl "{raw}" is outside 1-3, so Portworx rejects the volume (portworx_parameters fails it)'
+            return Verdict(
+                Status.WARN,
+                (
+                    f'Portworx repl "{raw}" is outside 1-3, so Portworx rejects the volume '
+                    "(portworx_parameters fails it)"
+                ),
             )
         return _count("Portworx", f'repl: "{raw}"', replicas, minimum, subject)
     if info.node_local:
-        return Status.WARN, (
-            f"{info.label} ({prov}) keeps each volume on one node's disk: a single node "
-            f"failure loses {subject}; use a replicated class"
+        return Verdict(
+            Status.WARN,
+            (
+                f"{info.label} ({prov}) keeps each volume on one node's disk: a single node "
+                f"failure loses {subject}; use a replicated class"
+            ),
         )
     if info.family == "longhorn":
         raw = params.get("numberOfReplicas", "").strip()
@@ -118,54 +134,66 @@ def _judge(sc: Obj, minimum: int, subject: str) -> tuple[Status, str]:
             )
         replicas = k8s.count(raw)
         if replicas is None:
-            return Status.WARN, f'Longhorn numberOfReplicas "{raw}" is not a number: cannot verify it'
+            return Verdict(Status.WARN, f'Longhorn numberOfReplicas "{raw}" is not a number: cannot verify it')
         return _count("Longhorn", f'numberOfReplicas: "{raw}"', replicas, minimum, subject)
     if info.family in ("ceph-rbd", "cephfs", "ceph-nfs"):
         pool = params.get("pool") or params.get("fsName") or ""
         where = f"Ceph pool {pool}" if pool else "the Ceph pool"
-        return Status.PASS, (
-            f"{info.label}: replicated by the {where} (its size is not visible in the "
-            "class; ceph osd pool get <pool> size shows it)"
+        return Verdict(
+            Status.PASS,
+            (
+                f"{info.label}: replicated by the {where} (its size is not visible in the "
+                "class; ceph osd pool get <pool> size shows it)"
+            ),
         )
     if info.family == "aws-ebs":
-        return Status.PASS, "AWS EBS volumes are replicated within their availability zone by AWS"
+        return Verdict(Status.PASS, "AWS EBS volumes are replicated within their availability zone by AWS")
     if info.family == "gce-pd":
         if _param(params, "replication-type").lower() == "regional-pd":
-            return Status.PASS, "regional GCE persistent disk: synchronously replicated across two zones"
-        return Status.PASS, (
-            "zonal GCE persistent disk: replicated within its zone by Google (a zone outage "
-            "makes it unavailable; replication-type: regional-pd survives one)"
+            return Verdict(Status.PASS, "regional GCE persistent disk: synchronously replicated across two zones")
+        return Verdict(
+            Status.PASS,
+            (
+                "zonal GCE persistent disk: replicated within its zone by Google (a zone outage "
+                "makes it unavailable; replication-type: regional-pd survives one)"
+            ),
         )
     if info.family == "azure-disk":
         sku = _param(params, "skuName", "storageaccounttype")
         if "zrs" in sku.lower():
-            return Status.PASS, f"Azure Disk {sku}: zone-redundant, copies across availability zones"
+            return Verdict(Status.PASS, f"Azure Disk {sku}: zone-redundant, copies across availability zones")
         shown = sku or "default SKU"
-        return Status.PASS, (
-            f"Azure Disk {shown}: locally redundant (three copies in one datacenter; a ZRS "
-            "skuName survives a zone outage)"
+        return Verdict(
+            Status.PASS,
+            (
+                f"Azure Disk {shown}: locally redundant (three copies in one datacenter; a ZRS "
+                "skuName survives a zone outage)"
+            ),
         )
     if info.replicated is True:
-        return Status.PASS, f"{info.label} ({prov}) replicates data in its storage system"
+        return Verdict(Status.PASS, f"{info.label} ({prov}) replicates data in its storage system")
     if info.family == "nfs":
-        return Status.WARN, (
-            f"cannot verify replication: {info.label} ({prov}) stores data on an NFS server "
-            "kfstor cannot see; make sure that server is highly available"
+        return Verdict(
+            Status.WARN,
+            (
+                f"cannot verify replication: {info.label} ({prov}) stores data on an NFS server "
+                "kfstor cannot see; make sure that server is highly available"
+            ),
         )
-    return Status.WARN, (
-        f"cannot verify replication of provisioner {prov}: confirm the backend keeps more than one copy of each volume"
+    return Verdict(
+        Status.WARN,
+        (
+            f"cannot verify replication of provisioner {prov}: confirm the backend keeps more "
+            "than one copy of each volume"
+        ),
     )
 
 
-_BUILD = {Status.PASS: ok, Status.WARN: warn}
-
-
-def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
     minimum = _min_replicas(ctx)
-    classes = snap.of("StorageClass")
-    rows = kubeflow.claims_with_classes(snap, ctx.namespace)
-    if not rows:
-        default = k8s.effective_default_class(classes)
+    platform = facts.platform
+    if not platform.installed:
+        default = platform.future_class
         if default is None:
             yield skip(
                 CLUSTER,
@@ -173,40 +201,43 @@ def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
                 "to judge (default_storage_class reports it)",
             )
             return
-        status, text = _judge(default, minimum, "Kubeflow's metadata")
-        yield _BUILD[status](
+        verdict = _judge(default, minimum, "Kubeflow's metadata")
+        yield finding(
+            verdict.status,
             default,
-            f"pre-install: default StorageClass {k8s.name(default)}, which Kubeflow's databases will use: {text}",
+            f"pre-install: default StorageClass {k8s.name(default)}, which "
+            f"Kubeflow's databases will use: {verdict.message}",
         )
         return
-    for row in kubeflow.database_rows(rows):
-        if isinstance(row, Finding):
-            yield row
-            continue
-        assert row.pvc is not None  # database_rows yields only rows with a claim
-        where = f"{row.claim.role} claim {row.namespace}/{row.claim.name}"
+    for unjudged, why in platform.not_judged():
+        yield skip(unjudged, why)
+    for row in platform.databases:
+        where = f"{row.claim.role} claim {row.where}"
         subject = f"the {row.claim.role} data"
         if row.storage_class is None:
-            yield _classless(snap, row.pvc, where, row.class_name, subject)
+            yield _classless(row, where, subject)
             continue
-        status, text = _judge(row.storage_class, minimum, subject)
-        yield _BUILD[status](row.pvc, f"{where} on StorageClass {k8s.name(row.storage_class)}: {text}")
+        assert row.pvc is not None  # Platform.databases holds existing claims only
+        verdict = _judge(row.storage_class, minimum, subject)
+        yield finding(
+            verdict.status, row.pvc, f"{where} on StorageClass {k8s.name(row.storage_class)}: {verdict.message}"
+        )
 
 
-def _classless(snap: Snapshot, pvc: Obj, where: str, class_name: str | None, subject: str) -> Finding:
-    volume = k8s.dig(pvc, "spec", "volumeName", default="")
-    pv = snap.get("PersistentVolume", volume) if volume else None
+def _classless(row: PlatformClaimFacts, where: str, subject: str) -> Finding:
+    assert row.pvc is not None  # Platform.databases holds existing claims only
+    pv = row.pv
     if pv is not None:
         for source in ("local", "hostPath"):
             if k8s.dig(pv, "spec", source, default={}):
                 return warn(
-                    pvc,
-                    f"{where} is bound to the {source} PersistentVolume {volume}, which "
+                    row.pvc,
+                    f"{where} is bound to the {source} PersistentVolume {k8s.name(pv)}, which "
                     f"lives on one node: a single node failure loses {subject}; move it to a "
                     "replicated class",
                 )
-    what = f"StorageClass {class_name} does not exist" if class_name else "it has no StorageClass"
-    return skip(pvc, f"{where}: {what}, so its replication cannot be judged; kubeflow_claims reports the claim")
+    what = f"StorageClass {row.class_name} does not exist" if row.class_name else "it has no StorageClass"
+    return skip(row.pvc, f"{where}: {what}, so its replication cannot be judged; kubeflow_claims reports the claim")
 
 
 CHECK = Check(

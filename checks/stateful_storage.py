@@ -26,67 +26,82 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from kfstor.api import CLUSTER, Check, Context, Finding, Snapshot, k8s, kubeflow, ok, skip, storage, warn
+from kfstor.api import (
+    CLUSTER,
+    Check,
+    Context,
+    Facts,
+    Finding,
+    Status,
+    Verdict,
+    finding,
+    k8s,
+    skip,
+    storage,
+    worst,
+)
 
 Obj = Mapping[str, Any]
 
 
-def _problems(sc: Obj, pv: Obj | None, subject: str) -> tuple[list[str], list[str]]:
-    """(problems, verified facts) for the class (and bound volume) behind one subject."""
-    problems: list[str] = []
-    fine: list[str] = []
+def _filesystem(sc: Obj) -> Verdict:
     shared = storage.shared_filesystem(sc)
     if shared:
-        problems.append(
+        return Verdict(
+            Status.WARN,
             f"the class is a shared file system, {shared}: write-heavy databases need block storage, "
-            "use a block "
-            "class (ReadWriteOnce) for it"
+            "use a block class (ReadWriteOnce) for it",
         )
-    else:
-        fine.append("block storage")
+    return Verdict(Status.PASS, "block storage")
+
+
+def _reclaim(sc: Obj, pv: Obj | None, subject: str) -> Verdict:
+    """The bound volume's own policy decides what deleting the claim does; the class's only when
+    there is no volume yet."""
     class_policy = k8s.reclaim_policy(sc)
     pv_policy = k8s.dig(pv, "spec", "persistentVolumeReclaimPolicy", default="") if pv is not None else ""
     if pv is not None and pv_policy:
         pv_name = k8s.name(pv)
         if pv_policy == "Retain":
             note = f" although the class says {class_policy}" if class_policy != "Retain" else ""
-            fine.append(f"PersistentVolume {pv_name} is Retain{note}")
-        else:
-            problems.append(
-                f"its PersistentVolume {pv_name} has reclaim policy {pv_policy}: deleting the "
-                f"claim destroys {subject}; patch the volume's persistentVolumeReclaimPolicy to "
-                "Retain"
-            )
-    elif class_policy == "Retain":
-        fine.append("the class is Retain")
-    else:
-        problems.append(
-            f"the class has reclaimPolicy {class_policy}: deleting the claim destroys {subject}; "
-            "use a Retain class or patch the bound volume to Retain"
+            return Verdict(Status.PASS, f"PersistentVolume {pv_name} is Retain{note}")
+        return Verdict(
+            Status.WARN,
+            f"its PersistentVolume {pv_name} has reclaim policy {pv_policy}: deleting the "
+            f"claim destroys {subject}; patch the volume's persistentVolumeReclaimPolicy to Retain",
         )
+    if class_policy == "Retain":
+        return Verdict(Status.PASS, "the class is Retain")
+    return Verdict(
+        Status.WARN,
+        f"the class has reclaimPolicy {class_policy}: deleting the claim destroys {subject}; "
+        "use a Retain class or patch the bound volume to Retain",
+    )
+
+
+def _expansion(sc: Obj) -> Verdict:
     if k8s.allows_expansion(sc):
-        fine.append("volume expansion allowed")
-    else:
-        problems.append(
-            "the class does not allow volume expansion, so a full volume cannot grow; set allowVolumeExpansion: true"
-        )
-    return problems, fine
+        return Verdict(Status.PASS, "volume expansion allowed")
+    return Verdict(
+        Status.WARN,
+        "the class does not allow volume expansion, so a full volume cannot grow; set allowVolumeExpansion: true",
+    )
 
 
 def _finding(subject_obj: Obj, label: str, sc: Obj, pv: Obj | None, subject: str) -> Finding:
-    problems, fine = _problems(sc, pv, subject)
+    verdicts = [_filesystem(sc), _reclaim(sc, pv, subject), _expansion(sc)]
+    status = worst(v.status for v in verdicts)
     on = " " if label.endswith("default class") else " on StorageClass "
     prefix = f"{label}{on}{k8s.name(sc)}: "
-    if problems:
-        return warn(subject_obj, prefix + "; ".join(problems))
-    return ok(subject_obj, prefix + ", ".join(fine))
+    if status is Status.PASS:
+        return finding(status, subject_obj, prefix + ", ".join(v.message for v in verdicts))
+    return finding(status, subject_obj, prefix + "; ".join(v.message for v in verdicts if v.status is not Status.PASS))
 
 
-def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
-    classes = snap.of("StorageClass")
-    rows = kubeflow.claims_with_classes(snap, ctx.namespace)
-    if not rows:
-        default = k8s.effective_default_class(classes)
+def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
+    platform = facts.platform
+    if not platform.installed:
+        default = platform.future_class
         if default is None:
             yield skip(
                 CLUSTER,
@@ -102,21 +117,20 @@ def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
             "Kubeflow's metadata",
         )
         return
-    for row in kubeflow.database_rows(rows):
-        if isinstance(row, Finding):
-            yield row
-            continue
-        assert row.pvc is not None  # database_rows yields only rows with a claim
-        where = f"{row.namespace}/{row.claim.name}"
+    for unjudged, why in platform.not_judged():
+        yield skip(unjudged, why)
+    for row in platform.databases:
+        assert row.pvc is not None  # Platform.databases holds existing claims only
         if row.storage_class is None:
             what = f"StorageClass {row.class_name} does not exist" if row.class_name else "it has no StorageClass"
             yield skip(
-                row.pvc, f"claim {where}: {what}, so its storage cannot be judged; kubeflow_claims reports the claim"
+                row.pvc,
+                f"claim {row.where}: {what}, so its storage cannot be judged; kubeflow_claims reports the claim",
             )
             continue
-        volume = k8s.dig(row.pvc, "spec", "volumeName", default="")
-        pv = snap.get("PersistentVolume", volume) if volume else None
-        yield _finding(row.pvc, f"{row.claim.role} claim {where}", row.storage_class, pv, f"the {row.claim.role} data")
+        yield _finding(
+            row.pvc, f"{row.claim.role} claim {row.where}", row.storage_class, row.pv, f"the {row.claim.role} data"
+        )
 
 
 CHECK = Check(

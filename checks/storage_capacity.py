@@ -25,7 +25,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kfstor.api import CLUSTER, Check, Context, Finding, Ref, Snapshot, fail, k8s, kubeflow, ok, skip
+from kfstor.api import CLUSTER, Check, Context, Facts, Finding, Ref, fail, k8s, kubeflow, ok, skip
 
 CLASS_KEY = ".storageclass.storage.k8s.io/"
 MAX_PLACEMENT_STEPS = 20000
@@ -44,16 +44,18 @@ def _gi(count: int) -> str:
     return k8s.format_bytes(count)
 
 
-def _demand(snap: Snapshot, ctx: Context) -> tuple[list[_Request], list[Mapping[str, Any]], str]:
+def _demand(facts: Facts) -> tuple[list[_Request], list[Mapping[str, Any]], str]:
     """(requests still to be provisioned, platform claims present, what the demand is)."""
-    classes = snap.of("StorageClass")
-    default = k8s.effective_default_class(classes)
-    default_name = k8s.name(default) if default is not None else None
-    rows = kubeflow.platform_claims(snap, ctx.namespace)
-    if not rows:
+    platform = facts.platform
+    default_name = facts.default.name
+    if not platform.installed:
         planned = [
             _Request(
-                kubeflow.claim_namespace(c, ctx.namespace), c.name, k8s.quantity_bytes(c.size) or 0, default_name, False
+                kubeflow.claim_namespace(c, platform.namespace),
+                c.name,
+                k8s.quantity_bytes(c.size) or 0,
+                default_name,
+                False,
             )
             for c in kubeflow.PRE_INSTALL
         ]
@@ -62,16 +64,15 @@ def _demand(snap: Snapshot, ctx: Context) -> tuple[list[_Request], list[Mapping[
         return planned, [], f"pre-install: Kubeflow will request {total} ({names})"
     requests: list[_Request] = []
     present: list[Mapping[str, Any]] = []
-    for claim, pvc in rows:
-        ns = kubeflow.claim_namespace(claim, ctx.namespace)
-        if pvc is None:
-            size = k8s.quantity_bytes(claim.size) or 0
-            requests.append(_Request(ns, claim.name, size, default_name, False))
+    for row in platform.claims:
+        if row.pvc is None:
+            size = k8s.quantity_bytes(row.claim.size) or 0
+            requests.append(_Request(row.namespace, row.claim.name, size, default_name, False))
             continue
-        present.append(pvc)
-        if k8s.phase(pvc) == "Pending":
-            size = k8s.quantity_bytes(k8s.requested_storage(pvc)) or 0
-            requests.append(_Request(ns, claim.name, size, k8s.claim_class(pvc, classes)[0], True))
+        present.append(row.pvc)
+        if k8s.phase(row.pvc) == "Pending":
+            size = k8s.quantity_bytes(k8s.requested_storage(row.pvc)) or 0
+            requests.append(_Request(row.namespace, row.claim.name, size, row.class_name, True))
     if requests:
         names = ", ".join(f"{r.name} ({_gi(r.size)}{', missing' if not r.exists else ', Pending'})" for r in requests)
         return requests, present, f"Kubeflow still needs {names}"
@@ -97,7 +98,7 @@ def _judge_quota(
     quota: Mapping[str, Any],
     requests: list[_Request],
     claims_in_ns: list[Mapping[str, Any]],
-    classes: tuple[Mapping[str, Any], ...],
+    facts: Facts,
     relevant_classes: set[str],
 ) -> Finding | None:
     hard: Mapping[str, Any] = k8s.dig(quota, "spec", "hard", default={})
@@ -113,7 +114,7 @@ def _judge_quota(
         if limit is None:
             continue
         scoped_new = [r for r in new if cls is None or r.storage_class == cls]
-        scoped_claims = [p for p in claims_in_ns if cls is None or k8s.claim_class(p, classes)[0] == cls]
+        scoped_claims = [p for p in claims_in_ns if cls is None or facts.claim_class(p).name == cls]
         if what == "storage":
             current = k8s.quantity_bytes(used.get(key))
             if current is None:
@@ -216,30 +217,29 @@ def _judge_capacity(
     return ok(subject, f"StorageClass {cls} has room for Kubeflow's volumes ({wanted}): {published}")
 
 
-def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
-    classes = snap.of("StorageClass")
-    class_index = {k8s.name(sc): sc for sc in classes}
-    requests, present, summary = _demand(snap, ctx)
+def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
+    class_index = facts.classes
+    requests, present, summary = _demand(facts)
     namespaces = {r.namespace for r in requests} | {k8s.namespace(p) for p in present} | {ctx.namespace}
     relevant_classes = {r.storage_class for r in requests if r.storage_class}
-    relevant_classes |= {c for c in (k8s.claim_class(p, classes)[0] for p in present) if c}
+    relevant_classes |= {c for c in (facts.claim_class(p).name for p in present) if c}
     claims_by_ns: dict[str, list[Mapping[str, Any]]] = {}
-    for pvc in snap.of("PersistentVolumeClaim"):
+    for pvc in facts.of("PersistentVolumeClaim"):
         ns = k8s.namespace(pvc)
         if ns in namespaces:
             claims_by_ns.setdefault(ns, []).append(pvc)
     findings: list[Finding] = []
-    for quota in snap.of("ResourceQuota"):
+    for quota in facts.of("ResourceQuota"):
         ns = k8s.namespace(quota)
         if ns not in namespaces:
             continue
         finding = _judge_quota(
-            quota, [r for r in requests if r.namespace == ns], claims_by_ns.get(ns, []), classes, relevant_classes
+            quota, [r for r in requests if r.namespace == ns], claims_by_ns.get(ns, []), facts, relevant_classes
         )
         if finding is not None:
             findings.append(finding)
     by_class: dict[str, list[Mapping[str, Any]]] = {}
-    for obj in snap.of("CSIStorageCapacity"):
+    for obj in facts.of("CSIStorageCapacity"):
         cls = k8s.dig(obj, "storageClassName", default="")
         if cls in relevant_classes:
             by_class.setdefault(cls, []).append(obj)
@@ -251,9 +251,9 @@ def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
         yield from findings
         return
     unreadable = [
-        f"{kind}: {snap.unavailable[kind]}"
+        f"{kind}: {facts.unavailable[kind]}"
         for kind in ("ResourceQuota", "CSIStorageCapacity")
-        if kind in snap.unavailable
+        if kind in facts.unavailable
     ]
     note = f" ({'; '.join(unreadable)})" if unreadable else ""
     classes_text = ", ".join(sorted(relevant_classes)) or "any class Kubeflow uses"

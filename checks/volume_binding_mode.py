@@ -21,9 +21,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from kfstor.api import CLUSTER, Check, Context, Finding, Snapshot, k8s, ok, skip, storage, warn
+from kfstor.api import CLUSTER, Check, Context, Facts, Finding, k8s, ok, skip, storage, warn
 
-WFFC = "WaitForFirstConsumer"
+WFFC = k8s.WFFC
 CONTROL_PLANE_TAINTS = ("node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master")
 
 
@@ -34,12 +34,12 @@ def _control_plane_only(node: Mapping[str, Any]) -> bool:
     )
 
 
-def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
-    nodes = list(snap.of("Node"))
+def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
+    nodes = list(facts.of("Node"))
     if not nodes:
         yield skip(CLUSTER, "no Node objects in the snapshot: zones unknown")
         return
-    default = k8s.effective_default_class(snap.of("StorageClass"))
+    default = facts.default.effective
     if default is None:
         yield skip(CLUSTER, "no default StorageClass (default_storage_class reports it)")
         return

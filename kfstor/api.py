@@ -7,21 +7,45 @@ engine or the renderers; tests/test_layers.py enforces that.
 
 from kfstor.collect.snapshot import Snapshot
 from kfstor.facts import k8s, kubeflow, storage
-from kfstor.model import CLUSTER, Check, Context, Finding, Ref, Status, fail, ok, skip, warn
+from kfstor.facts.view import ClaimClass, ClassSource, Facts, PlatformClaimFacts
+from kfstor.model import (
+    CLUSTER,
+    Check,
+    Context,
+    Finding,
+    Ref,
+    Status,
+    Verdict,
+    fail,
+    finding,
+    judged,
+    ok,
+    skip,
+    warn,
+    worst,
+)
 
 __all__ = [
     "CLUSTER",
     "Check",
+    "ClaimClass",
+    "ClassSource",
     "Context",
+    "Facts",
     "Finding",
+    "PlatformClaimFacts",
     "Ref",
     "Snapshot",
     "Status",
+    "Verdict",
     "fail",
+    "finding",
+    "judged",
     "k8s",
     "kubeflow",
     "ok",
     "skip",
     "storage",
     "warn",
+    "worst",
 ]

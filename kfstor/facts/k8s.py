@@ -22,6 +22,7 @@ DEFAULT_CLASS_ANNOTATIONS = (
 LEGACY_CLASS_ANNOTATION = "volume.beta.kubernetes.io/storage-class"
 SELECTED_NODE_ANNOTATION = "volume.kubernetes.io/selected-node"
 NO_PROVISIONER = "kubernetes.io/no-provisioner"
+WFFC = "WaitForFirstConsumer"
 
 
 def dig(obj: Any, *path: str, default: T) -> T:
@@ -126,6 +127,11 @@ def count(text: str) -> int | None:
 
 def binding_mode(sc: K8sObject) -> str:
     return dig(sc, "volumeBindingMode", default="Immediate")
+
+
+def waits_for_consumer(sc: K8sObject | None) -> bool:
+    """The class binds WaitForFirstConsumer: its claims stay Pending until a pod using them is scheduled."""
+    return sc is not None and binding_mode(sc) == WFFC
 
 
 def reclaim_policy(sc: K8sObject) -> str:
@@ -317,8 +323,6 @@ def describe_event(ev: K8sObject) -> str:
     message = " ".join(dig(ev, "message", default="").split())
     return f"{reason}: {message}" if reason else message
 
-
-# --- Added for rwx_claims / notebook_volumes / claim_health / volume_binding_mode -----------
 
 ZONE_LABELS = ("topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone")
 # Events about cluster-scoped objects are stored in "default" (kubectl): key them by no namespace.

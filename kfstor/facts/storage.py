@@ -123,7 +123,7 @@ def backend(provisioner: str) -> Backend:
     for suffix in ("rbd.csi.ceph.com", "cephfs.csi.ceph.com", "nfs.csi.ceph.com"):
         if driver.endswith("." + suffix):
             return _BACKENDS[suffix]
-    if driver.endswith("/nfs-subdir-external-provisioner"):
+    if driver.endswith(NFS_SUBDIR_SUFFIX):
         return _BACKENDS["k8s-sigs.io/nfs-subdir-external-provisioner"]
     return UNKNOWN
 
@@ -200,7 +200,17 @@ def rwx_capability(sc: K8sObject) -> RwxVerdict:
     return RwxVerdict(False, f"{info.label} serves ReadWriteOnce only")
 
 
-# --- Added for rwx_available / rwx_claims / notebook_volumes / volume_binding_mode ----------
+NFS_SUBDIR_SUFFIX = "/nfs-subdir-external-provisioner"
+
+
+def non_csi_label(provisioner: str) -> str | None:
+    """The name of a known dynamic provisioner that is not a CSI driver, or None. The NFS subdir
+    provisioner's name is configurable ("<anything>/nfs-subdir-external-provisioner")."""
+    if provisioner in NON_CSI_PROVISIONERS:
+        return NON_CSI_PROVISIONERS[provisioner]
+    if provisioner.endswith(NFS_SUBDIR_SUFFIX):
+        return "NFS subdir external provisioner"
+    return None
 
 
 def expects_csidriver(provisioner: str) -> bool:
@@ -209,7 +219,8 @@ def expects_csidriver(provisioner: str) -> bool:
     in-tree plugins register none."""
     if provisioner in REMOVED_IN_TREE or provisioner == k8s.NO_PROVISIONER or not provisioner:
         return False
-    return not (provisioner in NON_CSI_PROVISIONERS or provisioner.endswith("/nfs-subdir-external-provisioner"))
+    # A CSI driver's name is a DNS subdomain: a name with "/" is an external provisioner.
+    return non_csi_label(provisioner) is None and "/" not in csi_name(provisioner)
 
 
 def csi_driver_missing(sc: K8sObject, drivers: frozenset[str] | None) -> str | None:

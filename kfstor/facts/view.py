@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from kfstor.collect.snapshot import Snapshot
 from kfstor.facts import k8s, kubeflow, storage
-from kfstor.model import K8sObject
+from kfstor.model import K8sObject, Ref
 
 T = TypeVar("T")
 DEFAULT_NAMESPACE = "kubeflow"
@@ -114,6 +114,18 @@ class Platform:
     def databases(self) -> tuple[PlatformClaimFacts, ...]:
         """The database and object-store claims that exist: the ones whose storage is judged."""
         return tuple(c for c in self.claims if c.pvc is not None and c.claim.database)
+
+    def not_judged(self) -> tuple[tuple[K8sObject | Ref, str], ...]:
+        """(subject, why) for each platform claim whose storage is not judged: a missing claim
+        (kubeflow_claims reports it) or one that holds no database (authservice's sessions)."""
+        rows: list[tuple[K8sObject | Ref, str]] = []
+        for row in self.claims:
+            if row.pvc is None:
+                subject = Ref("PersistentVolumeClaim", row.claim.name, row.namespace)
+                rows.append((subject, f"claim {row.where} does not exist; kubeflow_claims reports it"))
+            elif not row.claim.database:
+                rows.append((row.pvc, f"claim {row.where} holds {row.claim.role}, no database: not judged"))
+        return tuple(rows)
 
     @property
     def database_classes(self) -> dict[str, list[str]]:
@@ -241,6 +253,27 @@ class Facts:
         if warnings:
             return warnings[0]
         return found[0] if found else None
+
+    def provisioning_failure(self, pvc: K8sObject) -> K8sObject | None:
+        """The claim's newest ProvisioningFailed event: the provisioner's own word on why it failed."""
+        for ev in self.events("PersistentVolumeClaim", k8s.namespace(pvc), k8s.name(pvc)):
+            if k8s.dig(ev, "reason", default="") == "ProvisioningFailed":
+                return ev
+        return None
+
+    def waits_for_consumer(self, pvc: K8sObject) -> bool:
+        """A Pending claim that is waiting as WaitForFirstConsumer claims do: its class binds on
+        first consumer, no pod using it is scheduled, the scheduler has chosen no node for it
+        (volume.kubernetes.io/selected-node), and no provisioning attempt failed. After a failed
+        attempt external-provisioner removes selected-node to reschedule, so a missing node is no
+        proof of waiting: the ProvisioningFailed event is what tells the two apart."""
+        if k8s.phase(pvc) != "Pending" or not k8s.waits_for_consumer(self.claim_class(pvc).obj):
+            return False
+        if k8s.annotations(pvc).get(k8s.SELECTED_NODE_ANNOTATION):
+            return False
+        if any(k8s.pod_node(p) for p in self.claim_users(k8s.namespace(pvc), k8s.name(pvc))):
+            return False
+        return self.provisioning_failure(pvc) is None
 
     def no_events_text(self) -> str:
         """What to say when an object has no events: they expired, or they could not be read."""
