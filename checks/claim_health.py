@@ -25,42 +25,38 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from kfstor.api import CLUSTER, Check, Context, Finding, Ref, Snapshot, fail, k8s, ok, skip, warn
+from kfstor.api import (
+    CLUSTER,
+    Check,
+    ClassSource,
+    Context,
+    Facts,
+    Finding,
+    Ref,
+    Status,
+    Verdict,
+    fail,
+    finding,
+    k8s,
+    ok,
+    skip,
+    warn,
+    worst,
+)
 
-WFFC = "WaitForFirstConsumer"
+WFFC = k8s.WFFC
 RESIZE_FAILURES = ("ControllerResizeError", "NodeResizeError")
 
 
-class Events:
-    """Events by object (k8s.object_events), looked up on first need: healthy clusters never
-    pay for the index."""
-
-    def __init__(self, snap: Snapshot) -> None:
-        self._snap = snap
-
-    def get(self, key: tuple[str, str, str]) -> list[Mapping[str, Any]]:
-        return k8s.object_events(self._snap).get(key, [])
+def _latest_event(facts: Facts, kind: str, ns: str, obj_name: str) -> str:
+    event = facts.meaningful_event(kind, ns, obj_name)
+    if event is None:
+        return facts.no_events_text()
+    return f"latest event {k8s.describe_event(event)}"
 
 
-class Users:
-    """Names of the active pods using each claim (k8s.claim_users), looked up on first need."""
-
-    def __init__(self, snap: Snapshot) -> None:
-        self._snap = snap
-
-    def get(self, key: tuple[str, str]) -> list[str]:
-        return sorted(k8s.name(pod) for pod in k8s.claim_users(self._snap).get(key, []))
-
-
-def _latest_event(events: Events, kind: str, ns: str, obj_name: str) -> str:
-    found = events.get((kind, ns, obj_name))
-    if not found:
-        return "no events recorded (events expire after an hour; kubectl describe shows new ones)"
-    return f"latest event {k8s.describe_event(found[0])}"
-
-
-def _condition_problems(pvc: Mapping[str, Any]) -> list[tuple[int, str]]:
-    problems: list[tuple[int, str]] = []
+def _condition_problems(pvc: Mapping[str, Any]) -> list[Verdict]:
+    problems: list[Verdict] = []
     status = pvc.get("status")
     if not isinstance(status, Mapping) or not (status.get("conditions") or status.get("allocatedResourceStatuses")):
         return problems  # the common case, kept cheap for clusters with tens of thousands of claims
@@ -71,11 +67,11 @@ def _condition_problems(pvc: Mapping[str, Any]) -> list[tuple[int, str]]:
         message = " ".join(k8s.dig(cond, "message", default="").split())
         detail = f" ({message})" if message else ""
         if cond_type in RESIZE_FAILURES:
-            problems.append((2, f"resize failed: {cond_type}{detail}"))
+            problems.append(Verdict(Status.FAIL, f"resize failed: {cond_type}{detail}"))
         elif cond_type == "FileSystemResizePending":
             problems.append(
-                (
-                    1,
+                Verdict(
+                    Status.WARN,
                     f"FileSystemResizePending{detail}: the file system grows when a pod next "
                     "mounts the volume; restart the pod using it",
                 )
@@ -85,8 +81,8 @@ def _condition_problems(pvc: Mapping[str, Any]) -> list[tuple[int, str]]:
         value = statuses[resource]
         if isinstance(value, str) and value.endswith("Infeasible"):
             problems.append(
-                (
-                    2,
+                Verdict(
+                    Status.FAIL,
                     f"{resource} resize is {value}: the driver can never satisfy it; lower "
                     "spec.resources.requests back to the current size",
                 )
@@ -94,39 +90,34 @@ def _condition_problems(pvc: Mapping[str, Any]) -> list[tuple[int, str]]:
     return problems
 
 
-def _pending_problem(
-    pvc: Mapping[str, Any], classes: Mapping[str, Mapping[str, Any]], default: str | None, users: Users, events: Events
-) -> tuple[int, str] | None:
+def _pending_problem(facts: Facts, pvc: Mapping[str, Any]) -> Verdict | None:
     """None when the claim waits legitimately (WaitForFirstConsumer, no consumer yet)."""
-    wanted = k8s.claim_class_name(pvc)
-    sc_name = default if wanted is None else wanted
-    sc = classes.get(sc_name or "")
+    cls = facts.claim_class(pvc)
     ns, pvc_name = k8s.namespace(pvc), k8s.name(pvc)
-    if sc is not None and k8s.binding_mode(sc) == WFFC:
-        consumers = users.get((ns, pvc_name))
-        if not consumers:
+    if k8s.waits_for_consumer(cls.obj):
+        consumers = sorted(k8s.name(pod) for pod in facts.claim_users(ns, pvc_name))
+        if not consumers and facts.waits_for_consumer(pvc):
             return None
-        why = f"Pending although pod {', '.join(consumers[:3])} uses it ({WFFC} class {sc_name})"
-    elif sc_name is None:
+        if consumers:
+            why = f"Pending although pod {', '.join(consumers[:3])} uses it ({WFFC} class {cls.name})"
+        else:
+            prov = k8s.provisioner(cls.obj) if cls.obj is not None else ""
+            why = f"Pending: StorageClass {cls.name} ({prov or 'no provisioner'}) has not provisioned it"
+    elif cls.source is ClassSource.NO_DEFAULT:
         why = "Pending: it names no StorageClass and there is no default class"
-    elif sc_name == "":
+    elif cls.source is ClassSource.EMPTY:
         why = 'Pending: storageClassName "" waits for a matching static PersistentVolume'
-    elif sc is None:
-        why = f"Pending: StorageClass {sc_name} does not exist"
+    elif cls.obj is None:
+        why = f"Pending: StorageClass {cls.name} does not exist"
     else:
-        prov = k8s.provisioner(sc) or "no provisioner"
-        why = f"Pending: StorageClass {sc_name} ({prov}) has not provisioned it"
-    return 2, f"{why}; {_latest_event(events, 'PersistentVolumeClaim', ns, pvc_name)}"
+        prov = k8s.provisioner(cls.obj) or "no provisioner"
+        why = f"Pending: StorageClass {cls.name} ({prov}) has not provisioned it"
+    return Verdict(Status.FAIL, f"{why}; {_latest_event(facts, 'PersistentVolumeClaim', ns, pvc_name)}")
 
 
-def _claims(snap: Snapshot, events: Events) -> Iterator[Finding]:
-    classes_list = snap.of("StorageClass")
-    classes = {k8s.name(sc): sc for sc in classes_list}
-    default_sc = k8s.effective_default_class(classes_list)
-    default = k8s.name(default_sc) if default_sc is not None else None
-    users = Users(snap)
+def _claims(facts: Facts) -> Iterator[Finding]:
     healthy: dict[str, Counter[str]] = {}
-    for pvc in snap.of("PersistentVolumeClaim"):
+    for pvc in facts.of("PersistentVolumeClaim"):
         ns, pvc_name = k8s.namespace(pvc), k8s.name(pvc)
         phase = k8s.phase(pvc)
         problems = _condition_problems(pvc)
@@ -134,10 +125,14 @@ def _claims(snap: Snapshot, events: Events) -> Iterator[Finding]:
         if phase == "Lost":
             volume = k8s.dig(pvc, "spec", "volumeName", default="") or "its PersistentVolume"
             problems.insert(
-                0, (2, f"Lost: {volume} is gone and the data with it; restore from a backup or re-create the claim")
+                0,
+                Verdict(
+                    Status.FAIL,
+                    f"Lost: {volume} is gone and the data with it; restore from a backup or re-create the claim",
+                ),
             )
         elif phase == "Pending":
-            pending = _pending_problem(pvc, classes, default, users, events)
+            pending = _pending_problem(facts, pvc)
             if pending:
                 problems.insert(0, pending)
             else:
@@ -145,11 +140,10 @@ def _claims(snap: Snapshot, events: Events) -> Iterator[Finding]:
         elif phase == "Bound":
             state = "Bound"
         else:
-            problems.insert(0, (2, f"unexpected phase {phase}"))
+            problems.insert(0, Verdict(Status.FAIL, f"unexpected phase {phase}"))
         if problems:
-            level = max(p[0] for p in problems)
-            text = f"claim {ns}/{pvc_name}: " + "; ".join(p[1] for p in problems)
-            yield fail(pvc, text) if level == 2 else warn(pvc, text)
+            text = f"claim {ns}/{pvc_name}: " + "; ".join(p.message for p in problems)
+            yield finding(worst(p.status for p in problems), pvc, text)
         else:
             healthy.setdefault(ns, Counter())[state] += 1
     for ns in sorted(healthy):
@@ -161,9 +155,9 @@ def _claims(snap: Snapshot, events: Events) -> Iterator[Finding]:
         yield ok(Ref("Namespace", ns), f"{total} healthy {noun} in namespace {ns or '(none)'}: {parts}")
 
 
-def _volumes(snap: Snapshot, events: Events) -> Iterator[Finding]:
+def _volumes(facts: Facts) -> Iterator[Finding]:
     healthy: Counter[str] = Counter()
-    for pv in snap.of("PersistentVolume"):
+    for pv in facts.of("PersistentVolume"):
         phase = k8s.phase(pv, default="")
         if phase not in ("Failed", "Released"):  # the common case: count it and move on
             healthy[phase or "no phase"] += 1
@@ -177,7 +171,7 @@ def _volumes(snap: Snapshot, events: Events) -> Iterator[Finding]:
             yield fail(
                 pv,
                 f"PersistentVolume {pv_name} is Failed ({message or 'no message'}); "
-                f"{_latest_event(events, 'PersistentVolume', '', pv_name)}; clean up the backing "
+                f"{_latest_event(facts, 'PersistentVolume', '', pv_name)}; clean up the backing "
                 "storage and delete the volume",
             )
         elif phase == "Released":
@@ -192,7 +186,7 @@ def _volumes(snap: Snapshot, events: Events) -> Iterator[Finding]:
                     ),
                 )
             elif policy == "Delete":
-                found = events.get(("PersistentVolume", "", pv_name))
+                found = facts.events("PersistentVolume", "", pv_name)
                 failed = [ev for ev in found if k8s.dig(ev, "reason", default="") == "VolumeFailedDelete"]
                 if failed:
                     yield fail(
@@ -225,16 +219,15 @@ def _volumes(snap: Snapshot, events: Events) -> Iterator[Finding]:
         yield ok(CLUSTER, f"{total} {noun} without trouble: {parts}")
 
 
-def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
-    if not snap.of("PersistentVolumeClaim") and not snap.of("PersistentVolume"):
+def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
+    if not facts.of("PersistentVolumeClaim") and not facts.of("PersistentVolume"):
         yield skip(CLUSTER, "no PersistentVolumeClaims or PersistentVolumes in the snapshot")
         return
-    events = Events(snap)
-    yield from _claims(snap, events)
-    if not snap.available("PersistentVolume"):
-        yield skip(CLUSTER, f"PersistentVolumes were not checked ({snap.unavailable['PersistentVolume']})")
+    yield from _claims(facts)
+    if not facts.available("PersistentVolume"):
+        yield skip(CLUSTER, f"PersistentVolumes were not checked ({facts.unavailable['PersistentVolume']})")
         return
-    yield from _volumes(snap, events)
+    yield from _volumes(facts)
 
 
 CHECK = Check(

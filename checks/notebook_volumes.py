@@ -25,9 +25,25 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kfstor.api import CLUSTER, Check, Context, Finding, Ref, Snapshot, fail, k8s, kubeflow, ok, skip, warn
+from kfstor.api import (
+    CLUSTER,
+    Check,
+    Context,
+    Facts,
+    Finding,
+    Ref,
+    Status,
+    Verdict,
+    fail,
+    k8s,
+    kubeflow,
+    ok,
+    skip,
+    warn,
+    worst,
+)
 
-WFFC = "WaitForFirstConsumer"
+WFFC = k8s.WFFC
 
 
 @dataclass
@@ -50,21 +66,21 @@ def _replicas(sts: Mapping[str, Any]) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _notebooks(snap: Snapshot) -> dict[tuple[str, str], _Notebook]:
+def _notebooks(facts: Facts) -> dict[tuple[str, str], _Notebook]:
     notebooks: dict[tuple[str, str], _Notebook] = {}
-    for nb in snap.of("Notebook"):
+    for nb in facts.of("Notebook"):
         key = (k8s.namespace(nb), k8s.name(nb))
         entry = notebooks.setdefault(key, _Notebook(key[0], key[1], Ref.of(nb)))
         entry.stopped = entry.stopped or kubeflow.is_stopped(nb)
         entry.claims.update(k8s.claim_names(nb))
-    for sts in snap.of("StatefulSet"):
+    for sts in facts.of("StatefulSet"):
         if not kubeflow.is_notebook_statefulset(sts):
             continue
         key = (k8s.namespace(sts), k8s.name(sts))
         entry = notebooks.setdefault(key, _Notebook(key[0], key[1], Ref.of(sts)))
         entry.stopped = entry.stopped or kubeflow.is_stopped(sts) or _replicas(sts) == 0
         entry.claims.update(k8s.claim_names(sts))
-    for pod in snap.of("Pod"):
+    for pod in facts.of("Pod"):
         nb_name = k8s.dig(pod, "metadata", "labels", kubeflow.NOTEBOOK_LABEL, default="")
         found = notebooks.get((k8s.namespace(pod), nb_name)) if nb_name else None
         if found is None or not k8s.pod_is_active(pod):
@@ -78,46 +94,33 @@ def _notebooks(snap: Snapshot) -> dict[tuple[str, str], _Notebook]:
     return notebooks
 
 
-def _describe_claim_problem(
-    nb: _Notebook,
-    claim: str,
-    pvc: Mapping[str, Any] | None,
-    classes: Mapping[str, Mapping[str, Any]],
-    default: str | None,
-) -> tuple[int, str]:
-    """(severity 0 ok / 1 warn / 2 fail, text) for one claim of one notebook."""
+def _claim_verdict(facts: Facts, nb: _Notebook, claim: str, pvc: Mapping[str, Any] | None) -> Verdict:
+    """One claim of one notebook. A stopped notebook's broken claim is a warn: it fails at the next start."""
+    broken = Status.WARN if nb.stopped else Status.FAIL
     if pvc is None:
-        return (1 if nb.stopped else 2), f"claim {claim} does not exist"
+        return Verdict(broken, f"claim {claim} does not exist")
     phase = k8s.phase(pvc)
     if phase == "Bound":
-        return 0, f"{claim} Bound"
+        return Verdict(Status.PASS, f"{claim} Bound")
     if phase == "Lost":
-        return (1 if nb.stopped else 2), f"claim {claim} is Lost (its volume is gone)"
-    wanted = k8s.claim_class_name(pvc)
-    sc_name = default if wanted is None else wanted
-    sc = classes.get(sc_name or "")
-    # Once the scheduler has picked a node (selected-node), the claim no longer waits for a consumer:
-    # still Pending then means provisioning failed.
-    waiting = k8s.SELECTED_NODE_ANNOTATION not in k8s.dig(pvc, "metadata", "annotations", default={})
-    if phase == "Pending" and sc is not None and k8s.binding_mode(sc) == WFFC and waiting:
+        return Verdict(broken, f"claim {claim} is Lost (its volume is gone)")
+    if facts.waits_for_consumer(pvc):
         if nb.stopped:
-            return 0, f"{claim} Pending until the notebook starts ({WFFC})"
-        if not nb.has_pod or not nb.nodes:
-            return 1, f"claim {claim} is Pending ({WFFC}) and the notebook's pod is not scheduled yet"
-    return 2, f"claim {claim} is {phase} (StorageClass {sc_name or 'none'}); see claim_health for its events"
+            return Verdict(Status.PASS, f"{claim} Pending until the notebook starts ({WFFC})")
+        return Verdict(Status.WARN, f"claim {claim} is Pending ({WFFC}) and the notebook's pod is not scheduled yet")
+    sc_name = facts.claim_class(pvc).name
+    return Verdict(
+        Status.FAIL, f"claim {claim} is {phase} (StorageClass {sc_name or 'none'}); see claim_health for its events"
+    )
 
 
-def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
-    notebooks = _notebooks(snap)
+def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
+    notebooks = _notebooks(facts)
     if not notebooks:
         yield skip(
             CLUSTER, ("no Kubeflow notebooks (no Notebook objects, no StatefulSets with the notebook-name label)")
         )
         return
-    classes_list = snap.of("StorageClass")
-    classes = {k8s.name(sc): sc for sc in classes_list}
-    default_sc = k8s.effective_default_class(classes_list)
-    default = k8s.name(default_sc) if default_sc is not None else None
     consumers: dict[tuple[str, str], list[_Notebook]] = {}
     for key in sorted(notebooks):
         nb = notebooks[key]
@@ -125,13 +128,13 @@ def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
         if not nb.claims:
             yield ok(nb.ref, f"{state} {nb.label} mounts no PersistentVolumeClaims (workspace disabled)")
             continue
-        results = [
-            _describe_claim_problem(nb, claim, snap.get("PersistentVolumeClaim", claim, nb.namespace), classes, default)
+        verdicts = [
+            _claim_verdict(facts, nb, claim, facts.get("PersistentVolumeClaim", claim, nb.namespace))
             for claim in sorted(nb.claims)
         ]
-        worst = max(level for level, _ in results)
-        texts = [text for level, text in results if level == worst]
-        if worst == 2:
+        status = worst(v.status for v in verdicts)
+        texts = [v.message for v in verdicts if v.status is status]
+        if status is Status.FAIL:
             yield fail(
                 nb.ref,
                 (
@@ -139,7 +142,7 @@ def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
                     "describe pvc) before starting it"
                 ),
             )
-        elif worst == 1:
+        elif status is Status.WARN:
             advice = (
                 "fix it before starting the notebook"
                 if nb.stopped
@@ -154,16 +157,16 @@ def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
     for (ns, claim), users in sorted(consumers.items()):
         if len(users) < 2:
             continue
-        pvc = snap.get("PersistentVolumeClaim", claim, ns)
+        pvc = facts.get("PersistentVolumeClaim", claim, ns)
         if pvc is None:
             continue  # the notebooks' findings already say it is missing
-        yield _judge_shared(pvc, sorted(users, key=lambda n: n.name), snap)
+        yield _judge_shared(pvc, sorted(users, key=lambda n: n.name), facts)
 
 
-def _judge_shared(pvc: Mapping[str, Any], users: list[_Notebook], snap: Snapshot) -> Finding:
+def _judge_shared(pvc: Mapping[str, Any], users: list[_Notebook], facts: Facts) -> Finding:
     claim = k8s.name(pvc)
     volume = k8s.dig(pvc, "spec", "volumeName", default="")
-    pv = snap.get("PersistentVolume", volume) if volume else None
+    pv = facts.get("PersistentVolume", volume) if volume else None
     modes = k8s.granted_access_modes(pvc, pv)
     names = ", ".join(
         f"{nb.name} ({'node ' + ', '.join(sorted(nb.nodes)) if nb.nodes else 'node unknown'})" for nb in users

@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from kfstor.api import CLUSTER, Check, Context, Finding, Snapshot, fail, k8s, ok, skip, storage, warn
+from kfstor.api import CLUSTER, Check, Context, Facts, Finding, fail, k8s, ok, skip, storage, warn
 
 RWX = "ReadWriteMany"
 RWOP = "ReadWriteOncePod"
@@ -41,30 +41,23 @@ MAX_LISTED = 4
 class _Cluster:
     """Everything the per-claim judgements look up, indexed once."""
 
-    def __init__(self, snap: Snapshot) -> None:
-        classes = snap.of("StorageClass")
-        self.classes = {k8s.name(sc): sc for sc in classes}
-        default = k8s.effective_default_class(classes)
-        self.default_name = k8s.name(default) if default is not None else None
-        self.snap = snap
-        self.pvs_known = snap.has_collected("PersistentVolume")
-        csidrivers = snap.of("CSIDriver")
-        self.drivers = frozenset(k8s.name(d) for d in csidrivers) if snap.has_collected("CSIDriver") else None
-        self.no_attach = frozenset(
-            k8s.name(d) for d in csidrivers if k8s.dig(d, "spec", "attachRequired", default=True) is False
-        )
+    def __init__(self, facts: Facts) -> None:
+        self.facts = facts
+        self.classes = facts.classes
+        self.pvs_known = facts.has_collected("PersistentVolume")
+        self.no_attach = facts.unattached_drivers
         self._static: dict[tuple[str, str], list[Mapping[str, Any]]] | None = None
         self._capable: dict[bool, list[str]] = {}
 
     def pv(self, volume_name: str) -> Mapping[str, Any] | None:
-        return self.snap.get("PersistentVolume", volume_name) if volume_name else None
+        return self.facts.get("PersistentVolume", volume_name) if volume_name else None
 
     @property
     def static(self) -> dict[tuple[str, str], list[Mapping[str, Any]]]:
         """Available RWX volumes by (class, volume mode): built only when an RWX claim needs them."""
         if self._static is None:
             self._static = {}
-            for pv in self.snap.of("PersistentVolume"):
+            for pv in self.facts.of("PersistentVolume"):
                 if k8s.phase(pv, default="") != "Available" or RWX not in k8s.access_modes(pv):
                     continue
                 key = (k8s.dig(pv, "spec", "storageClassName", default=""), k8s.volume_mode(pv))
@@ -76,14 +69,13 @@ class _Cluster:
             names = []
             for sc_name, sc in sorted(self.classes.items()):
                 verdict = storage.rwx_block_capability(sc) if block else storage.rwx_capability(sc)
-                if verdict.capable is True and not storage.csi_driver_missing(sc, self.drivers):
+                if verdict.capable is True and not self.facts.driver_missing(sc):
                     names.append(sc_name)
             self._capable[block] = names
         return self._capable[block]
 
     def class_of(self, pvc: Mapping[str, Any]) -> str | None:
-        wanted = k8s.claim_class_name(pvc)
-        return self.default_name if wanted is None else wanted
+        return self.facts.claim_class(pvc).name
 
     def node_local(self, pv: Mapping[str, Any] | None, sc_name: str | None) -> bool:
         """True when the volume's data lives on one node (hostPath, local volumes, local-path, ...)."""
@@ -92,7 +84,7 @@ class _Cluster:
             if any(key in spec for key in NODE_LOCAL_SOURCES):
                 return True
         sc = self.classes.get(sc_name or "")
-        return sc is not None and storage.backend(k8s.provisioner(sc)).node_local
+        return sc is not None and self.facts.profile(sc).node_local
 
     def attached(self, pvc: Mapping[str, Any], pv: Mapping[str, Any] | None, sc_name: str | None) -> bool:
         """False when Kubernetes never attaches this volume (so ReadWriteOnce is not enforced)."""
@@ -209,7 +201,7 @@ def _judge_rwx(cluster: _Cluster, pvc: Mapping[str, Any]) -> Finding:
         )
     verdict = storage.rwx_block_capability(sc) if block else storage.rwx_capability(sc)
     if verdict.capable is True:
-        missing = storage.csi_driver_missing(sc, cluster.drivers)
+        missing = cluster.facts.driver_missing(sc)
         if missing:
             return fail(
                 pvc,
@@ -220,7 +212,7 @@ def _judge_rwx(cluster: _Cluster, pvc: Mapping[str, Any]) -> Finding:
                 ),
             )
         pending = ""
-        if phase != "Pending" or k8s.binding_mode(sc) != "WaitForFirstConsumer":
+        if not cluster.facts.waits_for_consumer(pvc):
             pending = f"; it is {phase} for another reason (see claim_health)"
         return ok(
             pvc,
@@ -252,11 +244,9 @@ def _pod_list(pods: list[Mapping[str, Any]]) -> str:
     return ", ".join(shown) + more
 
 
-def _attach_event(
-    events: Mapping[tuple[str, str, str], list[Mapping[str, Any]]], ns: str, pods: list[Mapping[str, Any]]
-) -> str:
+def _attach_event(facts: Facts, ns: str, pods: list[Mapping[str, Any]]) -> str:
     for pod in pods:
-        for ev in events.get(("Pod", ns, k8s.name(pod)), []):
+        for ev in facts.events("Pod", ns, k8s.name(pod)):
             if k8s.dig(ev, "reason", default="") == "FailedAttachVolume":
                 return f" (pod {k8s.name(pod)}: {k8s.describe_event(ev)})"
     return ""
@@ -266,7 +256,6 @@ def _judge_shared(
     cluster: _Cluster,
     pvc: Mapping[str, Any],
     pods: list[Mapping[str, Any]],
-    events: Mapping[tuple[str, str, str], list[Mapping[str, Any]]],
 ) -> Finding | None:
     pvc_name = k8s.name(pvc)
     volume_name = k8s.dig(pvc, "spec", "volumeName", default="")
@@ -304,7 +293,7 @@ def _judge_shared(
                     " the claim misstates its use; recreate it as ReadWriteMany"
                 ),
             )
-        event = _attach_event(events, k8s.namespace(pvc), pods)
+        event = _attach_event(cluster.facts, k8s.namespace(pvc), pods)
         return fail(
             pvc,
             (
@@ -340,27 +329,26 @@ def _judge_shared(
     )
 
 
-def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
-    pvcs = snap.of("PersistentVolumeClaim")
+def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
+    pvcs = facts.of("PersistentVolumeClaim")
     if not pvcs:
         yield skip(CLUSTER, "no PersistentVolumeClaims in the snapshot")
         return
-    cluster = _Cluster(snap)
-    users = k8s.claim_users(snap)
+    cluster = _Cluster(facts)
     judged = 0
     for pvc in pvcs:
         finding: Finding | None
         if RWX in k8s.access_modes(pvc):
             finding = _judge_rwx(cluster, pvc)
         else:
-            using = users.get((k8s.namespace(pvc), k8s.name(pvc)), ())
+            using = facts.claim_users(k8s.namespace(pvc), k8s.name(pvc))
             if len(using) < 2:
                 continue
             by_name = {k8s.name(pod): pod for pod in using}
             if len(by_name) < 2:
                 continue
             pods = [by_name[n] for n in sorted(by_name)]
-            finding = _judge_shared(cluster, pvc, pods, k8s.object_events(snap))
+            finding = _judge_shared(cluster, pvc, pods)
         if finding is not None:
             judged += 1
             yield finding

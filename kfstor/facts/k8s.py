@@ -100,11 +100,6 @@ def default_classes(storage_classes: tuple[K8sObject, ...] | list[K8sObject]) ->
     return defaults
 
 
-def effective_default_class(storage_classes: tuple[K8sObject, ...] | list[K8sObject]) -> K8sObject | None:
-    defaults = default_classes(storage_classes)
-    return defaults[0] if defaults else None
-
-
 def provisioner(sc: K8sObject) -> str:
     return dig(sc, "provisioner", default="")
 
@@ -154,21 +149,6 @@ def claim_class_name(pvc: K8sObject) -> str | None:
     spec: dict[str, Any] = dig(pvc, "spec", default={})
     value = spec.get("storageClassName")
     return value if isinstance(value, str) else None
-
-
-def claim_class(pvc: K8sObject, storage_classes: tuple[K8sObject, ...]) -> tuple[str | None, K8sObject | None]:
-    """(class name, class object) a claim uses. For an unset class, the effective default, since
-    Kubernetes assigns it at creation (and retroactively since 1.26)."""
-    wanted = claim_class_name(pvc)
-    if wanted is None:
-        default = effective_default_class(storage_classes)
-        return (name(default), default) if default else (None, None)
-    if wanted == "":
-        return ("", None)
-    for sc in storage_classes:
-        if name(sc) == wanted:
-            return (wanted, sc)
-    return (wanted, None)
 
 
 def phase(obj: K8sObject, default: str = "Pending") -> str:

@@ -6,15 +6,12 @@ StorageClass, so they all land on the cluster's default class.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from kfstor.collect.snapshot import Snapshot
 from kfstor.facts import k8s
-from kfstor.model import Finding, K8sObject, Ref, skip
-
-if TYPE_CHECKING:
-    from kfstor.collect.snapshot import Snapshot
+from kfstor.model import K8sObject
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,40 +121,3 @@ def is_notebook_statefulset(sts: K8sObject) -> bool:
 
 def is_stopped(obj: K8sObject) -> bool:
     return STOPPED_ANNOTATION in k8s.annotations(obj)
-
-
-@dataclass(frozen=True, slots=True)
-class ClaimStorage:
-    """A platform claim of the installed variant with the StorageClass it uses."""
-
-    claim: PlatformClaim
-    namespace: str
-    pvc: K8sObject | None  # None: the expected claim does not exist
-    class_name: str | None  # as k8s.claim_class: None = unset and no default, "" = explicitly no class
-    storage_class: K8sObject | None  # None: no class, or the named class does not exist
-
-
-def claims_with_classes(snap: Snapshot, namespace: str) -> list[ClaimStorage]:
-    """platform_claims() joined with each present claim's StorageClass (empty before install)."""
-    storage_classes = snap.of("StorageClass")
-    rows = []
-    for claim, pvc in platform_claims(snap, namespace):
-        class_name, sc = k8s.claim_class(pvc, storage_classes) if pvc is not None else (None, None)
-        rows.append(ClaimStorage(claim, claim_namespace(claim, namespace), pvc, class_name, sc))
-    return rows
-
-
-def database_rows(rows: Iterable[ClaimStorage]) -> Iterator[ClaimStorage | Finding]:
-    """The database and object-store claims to judge, and a skip finding for every other row: a
-    missing claim (kubeflow_claims reports it) or one that holds no database (authservice)."""
-    for row in rows:
-        where = f"{row.namespace}/{row.claim.name}"
-        if row.pvc is None:
-            yield skip(
-                Ref("PersistentVolumeClaim", row.claim.name, row.namespace),
-                f"claim {where} does not exist; kubeflow_claims reports it",
-            )
-        elif not row.claim.database:
-            yield skip(row.pvc, f"claim {where} holds {row.claim.role}, no database: not judged")
-        else:
-            yield row
