@@ -30,8 +30,8 @@ from kfstor.engine.config import Config
 from kfstor.engine.loader import load_checks
 from kfstor.engine.runner import run
 from kfstor.model import Status, Waiver
-from kfstor.render.report import Report
 from kfstor.render import FORMATS, renderer
+from kfstor.render.report import Report
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 SNAPSHOT = GOLDEN / "snapshot.yaml"

@@ -27,6 +27,8 @@ from typing import Any
 import pytest
 import yaml
 
+from kfstor.engine.loader import load_checks
+
 from .controlplane import ControlPlane, install_crds, start_control_plane
 
 pytestmark = pytest.mark.live
@@ -45,8 +47,9 @@ PLATFORM_CLAIMS = {
     "katib-mysql": ("10Gi", "katib-mysql"),
 }
 # Checks whose required kinds include PersistentVolume or CSIDriver (see `kfstor checks`).
-NEEDS_PV = {"kubeflow_claims"}
-NEEDS_CSIDRIVER = {"provisioner_installed"}
+BUILTIN = load_checks(include_plugins=False).checks
+NEEDS_PV = {c.id for c in BUILTIN if "PersistentVolume" in c.kinds}
+NEEDS_CSIDRIVER = {c.id for c in BUILTIN if "CSIDriver" in c.kinds}
 
 
 # --------------------------------------------------------------------------------------------------
