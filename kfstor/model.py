@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     pass
 
 K8sObject = Mapping[str, Any]
+# Where Kubeflow lives unless --namespace or kfstor.yaml says otherwise.
+DEFAULT_NAMESPACE = "kubeflow"
 
 
 class Status(enum.Enum):
@@ -37,6 +39,17 @@ class Status(enum.Enum):
 
 
 _RANK = {status: index for index, status in enumerate(Status)}
+
+
+def one_line(value: object, limit: int = 300) -> str:
+    """Text for a one-line message: whitespace runs collapsed, at most `limit` characters."""
+    return " ".join(str(value).split())[:limit]
+
+
+def utc_timestamp(when: dt.datetime | None = None) -> str:
+    """RFC 3339 in UTC to the second ("2026-12-01T10:00:00Z"), as Kubernetes writes times."""
+    moment = when or dt.datetime.now(dt.timezone.utc)
+    return moment.astimezone(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def worst(statuses: Iterable[Status], default: Status = Status.SKIP) -> Status:
@@ -138,7 +151,7 @@ def skip(subject: K8sObject | Ref, message: str) -> Finding:
 class Context:
     """What a check may know besides the snapshot: the Kubeflow namespace and its own options."""
 
-    namespace: str = "kubeflow"
+    namespace: str = DEFAULT_NAMESPACE
     options: Mapping[str, Any] = field(default_factory=dict)
 
     def option(self, name: str, default: Any = None) -> Any:

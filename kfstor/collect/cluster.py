@@ -8,7 +8,6 @@ exactly as kubectl does. Lists are read as raw JSON into plain dicts (the keys t
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 from collections.abc import Callable, Iterable
@@ -19,6 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from kfstor.collect.kinds import FORBIDDEN_KINDS, KINDS, KindInfo
 from kfstor.collect.snapshot import Snapshot, Source, build, slim
+from kfstor.model import one_line, utc_timestamp
 
 PAGE_SIZE = 500
 DEFAULT_TIMEOUT = 30.0
@@ -136,12 +136,8 @@ def connect(target: Target) -> _Connection:
             raise KubeconfigError(f"kubeconfig: {message}") from None
         raise ClusterError(f"cannot load cluster credentials: {message}") from None
     except Exception as exc:  # exec plugins and OIDC refreshers raise anything
-        raise ClusterError(f"cannot load cluster credentials: {type(exc).__name__}: {_one_line(exc)}") from None
+        raise ClusterError(f"cannot load cluster credentials: {type(exc).__name__}: {one_line(exc)}") from None
     return _Connection(configuration, context_name, target.request_timeout)
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:300]
 
 
 class _Forbidden(Exception):
@@ -170,7 +166,7 @@ def _get(conn: _Connection, path: str, query: list[tuple[str, Any]] | None = Non
     except (HTTPError, OSError) as exc:
         raise ClusterError(_transport_message(conn, exc)) from None
     except Exception as exc:  # an exec/OIDC plugin failing while refreshing the token
-        raise ClusterError(f"cannot authenticate to {conn.server}: {_one_line(exc)}") from None
+        raise ClusterError(f"cannot authenticate to {conn.server}: {one_line(exc)}") from None
     status = response.status
     if status == 401:
         raise ClusterError(
@@ -192,7 +188,7 @@ def _get(conn: _Connection, path: str, query: list[tuple[str, Any]] | None = Non
 
 
 def _transport_message(conn: _Connection, exc: BaseException | str) -> str:
-    text = _one_line(exc) if isinstance(exc, BaseException) else str(exc)
+    text = one_line(exc) if isinstance(exc, BaseException) else str(exc)
     lowered = text.lower()
     if "certificate" in lowered or "ssl" in lowered:
         detail = "certificate has expired" if "expired" in lowered else "TLS verification failed"
@@ -317,7 +313,7 @@ def collect(
             else:
                 objects.extend(outcome)
                 collected.add(info.kind)
-    collected_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    collected_at = utc_timestamp()
     source = Source(
         kind="cluster",
         description=conn.server,

@@ -18,10 +18,6 @@ class KindInfo:
     namespaced: bool
     optional: bool = False  # an API that may not be installed (CRDs); skipped when absent
 
-    @property
-    def api_group_label(self) -> str:
-        return self.group or "core"
-
 
 KINDS: dict[str, KindInfo] = {
     info.kind: info
@@ -52,7 +48,3 @@ KINDS: dict[str, KindInfo] = {
 # Kinds the collector never reads, whatever a check declares: kfstor's audit does not need
 # credentials and must never carry them into a snapshot or a report.
 FORBIDDEN_KINDS = frozenset({"Secret"})
-
-
-def known(kind: str) -> bool:
-    return kind in KINDS

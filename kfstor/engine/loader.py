@@ -15,7 +15,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
 
-from kfstor.model import Check
+from kfstor.model import Check, one_line
 from kfstor.resources import resource_dir
 
 ENTRY_POINT_GROUP = "kfstor.checks"
@@ -107,7 +107,7 @@ def _load_entry_points() -> tuple[list[Check], list[LoadProblem]]:
 
 
 def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
+    text = one_line(exc, limit=1000) or type(exc).__name__
     return f"{type(exc).__name__}: {text}" if not isinstance(exc, CheckLoadError) else text
 
 

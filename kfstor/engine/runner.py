@@ -14,8 +14,20 @@ from dataclasses import replace
 from kfstor import __version__
 from kfstor.collect.snapshot import Snapshot
 from kfstor.engine.config import Config, ConfigError
-from kfstor.facts.view import DEFAULT_NAMESPACE, Facts
-from kfstor.model import Check, CheckResult, Context, FailOn, Finding, Status, Waiver, worst
+from kfstor.facts.view import Facts
+from kfstor.model import (
+    DEFAULT_NAMESPACE,
+    Check,
+    CheckResult,
+    Context,
+    FailOn,
+    Finding,
+    Status,
+    Waiver,
+    one_line,
+    utc_timestamp,
+    worst,
+)
 from kfstor.render.report import Report
 
 
@@ -41,7 +53,7 @@ def _evaluate(check: Check, facts: Facts, ctx: Context) -> CheckResult:
             if not isinstance(finding, Finding):
                 raise TypeError(f"evaluate yielded a {type(finding).__name__}, not a Finding")
     except Exception as exc:  # any bug in any check: record it, keep auditing
-        summary = " ".join(str(exc).split())[:300]
+        summary = one_line(exc)
         return CheckResult(
             check, Status.ERROR, (), reason=f"{type(exc).__name__}: {summary}" if summary else type(exc).__name__
         )
@@ -120,7 +132,7 @@ def run(
         if waiver not in used and waiver.check in selected:
             run_notes.append(f"waiver for {waiver.check} on {waiver.object} matched no warn or fail finding")
     run_notes.extend(_absent_kind_notes(checks, snap))
-    created = now or dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    created = now or utc_timestamp()
     return Report(
         source=snap.source,
         results=tuple(sorted(results, key=lambda r: r.id)),

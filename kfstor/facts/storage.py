@@ -1,7 +1,7 @@
 """What kfstor knows about storage provisioners: CSI names, in-tree migration, capabilities.
 
-Facts come from ../shared/reference/kubeflow-storage-facts.md (csi-translation-lib, the CSI
-drivers list, KubeVirt CDI's capability map, vendor docs). A check asks questions here instead
+Facts come from csi-translation-lib, the Kubernetes CSI drivers list, KubeVirt CDI's capability
+map and vendor docs (the sourced rows are in kfstor/facts/drivers.py). A check asks questions here instead
 of keeping its own provisioner lists, so every check agrees on what a class can do.
 """
 

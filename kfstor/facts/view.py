@@ -19,10 +19,9 @@ from typing import Any, TypeVar
 
 from kfstor.collect.snapshot import Snapshot
 from kfstor.facts import k8s, kubeflow, storage
-from kfstor.model import K8sObject, Ref
+from kfstor.model import DEFAULT_NAMESPACE, K8sObject, Ref
 
 T = TypeVar("T")
-DEFAULT_NAMESPACE = "kubeflow"
 # A default-class annotation is honoured only with the value exactly "true" (kubernetes
 # pkg/volume/util/storageclass.go IsDefaultAnnotation); "false" is a deliberate no.
 NOT_DEFAULT_VALUES = ("true", "false")
