@@ -1,0 +1,153 @@
+"""The facts view: each shared fact, exactly as every check and the inventory read it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kfstor.collect.snapshot import Source, build
+from kfstor.engine import runner
+from kfstor.engine.loader import load_checks
+from kfstor.facts.view import ClassSource, Facts
+
+CHECKS = {c.id: c for c in load_checks(include_plugins=False).checks}
+
+
+def sc(name: str, created: str = "2026-01-01T00:00:00Z", default: str | None = None, **extra: Any) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": name, "creationTimestamp": created}
+    if default is not None:
+        meta["annotations"] = {"storageclass.kubernetes.io/is-default-class": default}
+    return {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": meta, **extra}
+
+
+def pvc(name: str, ns: str = "kubeflow", cls: str | None = None, **meta: Any) -> dict[str, Any]:
+    spec: dict[str, Any] = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}
+    if cls is not None:
+        spec["storageClassName"] = cls
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": name, "namespace": ns, **meta},
+        "spec": spec,
+        "status": {"phase": "Pending"},
+    }
+
+
+def event(obj: str, reason: str, kind: str, at: str, name: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": name, "namespace": "kubeflow"},
+        "involvedObject": {"kind": "PersistentVolumeClaim", "name": obj, "namespace": "kubeflow"},
+        "reason": reason,
+        "type": kind,
+        "message": reason.lower(),
+        "lastTimestamp": at,
+    }
+
+
+def facts(*objects: dict[str, Any], unavailable: dict[str, str] | None = None) -> Facts:
+    snap = build([dict(o) for o in objects], Source("file", "test"), unavailable=unavailable)
+    return Facts(snap, "kubeflow")
+
+
+def test_default_class_is_the_newest_honoured_one_and_lookalikes_are_named() -> None:
+    view = facts(
+        sc("old", "2026-01-01T00:00:00Z", "true"),
+        sc("new", "2026-02-01T00:00:00Z", "true"),
+        sc("almost", "2026-03-01T00:00:00Z", "True"),
+        sc("off", default="false"),
+    )
+    assert view.default.name == "new"
+    assert [c["metadata"]["name"] for c in view.default.others] == ["old"]
+    assert [(i.class_name, i.value) for i in view.default.ignored] == [("almost", "True")]
+
+
+def test_claim_class_sources() -> None:
+    view = facts(sc("std", default="true"), sc("fast"))
+    assert view.claim_class(pvc("a")).source is ClassSource.DEFAULT
+    assert view.claim_class(pvc("a")).name == "std"
+    assert view.claim_class(pvc("b", cls="fast")).source is ClassSource.NAMED
+    missing = view.claim_class(pvc("c", cls="gone"))
+    assert (missing.source, missing.name, missing.obj, missing.missing) == (ClassSource.NAMED, "gone", None, True)
+    assert view.claim_class(pvc("d", cls="")).source is ClassSource.EMPTY
+    legacy = pvc("e", cls="std", annotations={"volume.beta.kubernetes.io/storage-class": "fast"})
+    assert view.claim_class(legacy).name == "fast"  # the legacy annotation wins, as in Kubernetes
+    assert facts(sc("x")).claim_class(pvc("f")).source is ClassSource.NO_DEFAULT
+
+
+def test_csi_drivers_unknown_only_when_not_read() -> None:
+    csi = {"apiVersion": "storage.k8s.io/v1", "kind": "CSIDriver", "metadata": {"name": "ebs.csi.aws.com"}}
+    gp3 = sc("gp3", provisioner="ebs.csi.aws.com")
+    efs = sc("efs", provisioner="efs.csi.aws.com")
+    view = facts(gp3, efs, csi)
+    assert view.driver_missing(gp3) is None
+    assert view.driver_missing(efs) == "efs.csi.aws.com"
+    forbidden = facts(gp3, efs, unavailable={"CSIDriver": "forbidden: list csidrivers"})
+    assert forbidden.csi_drivers is None
+    assert forbidden.driver_missing(efs) is None
+    # an external provisioner is no CSI driver: never "missing"
+    assert view.driver_missing(sc("x", provisioner="example.com/nfs")) is None
+
+
+def test_meaningful_event_prefers_the_newest_warning() -> None:
+    view = facts(
+        event("db", "Provisioning", "Normal", "2026-11-30T10:00:05Z", "e1"),
+        event("db", "ProvisioningFailed", "Warning", "2026-11-30T10:00:06Z", "e2"),
+        event("db", "ExternalProvisioning", "Normal", "2026-11-30T10:09:45Z", "e3"),
+    )
+    assert [e["reason"] for e in view.events("PersistentVolumeClaim", "kubeflow", "db")] == [
+        "ExternalProvisioning",
+        "ProvisioningFailed",
+        "Provisioning",
+    ]
+    chosen = view.meaningful_event("PersistentVolumeClaim", "kubeflow", "db")
+    assert chosen is not None and chosen["reason"] == "ProvisioningFailed"
+    assert view.meaningful_event("PersistentVolumeClaim", "kubeflow", "other") is None
+
+
+def test_waits_for_consumer_only_without_node_or_failed_attempt() -> None:
+    wffc = sc("local", default="true", volumeBindingMode="WaitForFirstConsumer")
+    waiting = pvc("a")
+    selected = pvc("b", annotations={"volume.kubernetes.io/selected-node": "worker-1"})
+    failed = pvc("c")
+    view = facts(
+        wffc, waiting, selected, failed, event("c", "ProvisioningFailed", "Warning", "2026-01-01T00:00:00Z", "e")
+    )
+    assert view.waits_for_consumer(waiting) is True
+    assert view.waits_for_consumer(selected) is False
+    assert view.waits_for_consumer(failed) is False
+    assert facts(sc("imm", default="true"), waiting).waits_for_consumer(waiting) is False
+
+
+def test_forbidden_events_are_named_not_called_expired() -> None:
+    objects = (sc("std", default="true", provisioner="ebs.csi.aws.com"), pvc("mysql-pv-claim"), pvc("katib-mysql"))
+    snap = build([dict(o) for o in objects], Source("file", "test"), unavailable={"Event": "forbidden: list events"})
+    report = runner.run([CHECKS["kubeflow_claims"], CHECKS["claim_health"]], snap)
+    messages = {(r.id, str(f.ref)): f.message for r in report.results for f in r.findings}
+    claim = "PersistentVolumeClaim/kubeflow/mysql-pv-claim"
+    assert messages[("kubeflow_claims", claim)].endswith("; events not readable (forbidden: list events)")
+    assert messages[("claim_health", claim)].endswith("; events not readable (forbidden: list events)")
+    assert "expire" not in messages[("claim_health", claim)]
+
+
+def test_platform_rows_carry_class_and_volume() -> None:
+    pv = {
+        "apiVersion": "v1",
+        "kind": "PersistentVolume",
+        "metadata": {"name": "pv-1"},
+        "spec": {"claimRef": {"namespace": "kubeflow", "name": "mysql-pv-claim"}},
+    }
+    bound = pvc("mysql-pv-claim")
+    bound["spec"]["volumeName"] = "pv-1"
+    view = facts(sc("std", default="true"), bound, pv)
+    platform = view.platform
+    assert platform.installed
+    rows = {r.claim.name: r for r in platform.claims}
+    assert rows["mysql-pv-claim"].pv is pv or rows["mysql-pv-claim"].pv == pv
+    assert rows["mysql-pv-claim"].class_name == "std"
+    assert rows["katib-mysql"].pvc is None
+    assert [r.claim.name for r in platform.databases] == ["mysql-pv-claim"]
+    assert {why for _, why in platform.not_judged()} == {
+        "claim kubeflow/katib-mysql does not exist; kubeflow_claims reports it"
+    }
+    assert not facts(sc("std", default="true")).platform.installed
