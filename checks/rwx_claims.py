@@ -44,7 +44,7 @@ class _Cluster:
     def __init__(self, facts: Facts) -> None:
         self.facts = facts
         self.classes = facts.classes
-        self.pvs_known = facts.has_collected("PersistentVolume")
+        self.pvs_known = facts.available("PersistentVolume")
         self.no_attach = facts.unattached_drivers
         self._static: dict[tuple[str, str], list[Mapping[str, Any]]] | None = None
         self._capable: dict[bool, list[str]] = {}

@@ -151,3 +151,26 @@ def test_platform_rows_carry_class_and_volume() -> None:
         "claim kubeflow/katib-mysql does not exist; kubeflow_claims reports it"
     }
     assert not facts(sc("std", default="true")).platform.installed
+
+
+def test_a_kind_missing_from_kubectl_output_is_judged_as_absent_like_live() -> None:
+    """Plain kubectl output without CSIDrivers, and a live snapshot whose CSIDriver list was read
+    and empty, get the same statuses: the report's note says such kinds were taken to be absent."""
+    objects = [
+        sc("efs", default="true", provisioner="efs.csi.aws.com"),
+        pvc("shared", ns="team", cls="efs"),
+    ]
+    objects[1]["spec"]["accessModes"] = ["ReadWriteMany"]
+    kubectl = build([dict(o) for o in objects], Source("file", "dump.yaml"))
+    live = build(
+        [dict(o) for o in objects],
+        Source("cluster", "https://127.0.0.1:6443"),
+        collected=frozenset({"StorageClass", "PersistentVolumeClaim", "CSIDriver", "PersistentVolume"}),
+    )
+    picked = [CHECKS[c] for c in ("rwx_available", "rwx_claims", "provisioner_installed")]
+    offline_report = runner.run(picked, kubectl)
+    live_report = runner.run(picked, live)
+    statuses = {r.id: r.status.value for r in offline_report.results}
+    assert statuses == {r.id: r.status.value for r in live_report.results}
+    assert statuses == {"rwx_available": "fail", "rwx_claims": "fail", "provisioner_installed": "fail"}
+    assert any("taken to be absent" in note for note in offline_report.notes)

@@ -209,9 +209,10 @@ class Facts:
 
     @cached_property
     def csi_drivers(self) -> dict[str, K8sObject] | None:
-        """Registered CSIDrivers by name; None when they were not read (forbidden, or absent from
-        plain kubectl input), so nothing can be called missing."""
-        if not self.snapshot.has_collected("CSIDriver"):
+        """Registered CSIDrivers by name; None when they could not be read (forbidden), so nothing
+        can be called missing. Plain kubectl input without CSIDrivers means none are registered,
+        as the report's note says (a live audit of the same cluster sees the same)."""
+        if not self.snapshot.available("CSIDriver"):
             return None
         return {k8s.name(d): d for d in self.snapshot.of("CSIDriver")}
 
