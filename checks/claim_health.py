@@ -155,6 +155,36 @@ def _claims(facts: Facts) -> Iterator[Finding]:
         yield ok(Ref("Namespace", ns), f"{total} healthy {noun} in namespace {ns or '(none)'}: {parts}")
 
 
+def _released_retain(facts: Facts, pv_name: str, claim_ref: Mapping[str, Any], former: str) -> str:
+    """Advice that keeps the orphaned data safe. Clearing spec.claimRef makes the volume Available to
+    any claim that matches it; the Kubernetes docs reuse such a volume by pre-binding it to the claim
+    that should own it."""
+    text = (
+        f"PersistentVolume {pv_name} is Released with reclaim policy Retain: it keeps the data of the deleted "
+        f"claim {former}, orphaned"
+    )
+    ns = k8s.dig(claim_ref, "namespace", default="")
+    name = k8s.dig(claim_ref, "name", default="")
+    again = facts.get("PersistentVolumeClaim", name, ns) if name else None
+    prebind = (
+        f"pre-bind the claim that should own it: set the volume's spec.claimRef to that claim's namespace and "
+        f"name (no uid) and the claim's spec.volumeName to {pv_name}"
+    )
+    if again is not None:
+        volume = k8s.dig(again, "spec", "volumeName", default="")
+        holds = f"{k8s.phase(again)} on PersistentVolume {volume}" if volume else k8s.phase(again)
+        return (
+            f"{text}; a new claim {former} exists ({holds}) and does not hold that data: to give it back, copy "
+            f"the data over, or delete and re-create the claim with spec.volumeName: {pv_name} after setting the "
+            f"volume's spec.claimRef to it (no uid); never clear spec.claimRef, which lets any matching claim bind "
+            "the old data"
+        )
+    return (
+        f"{text}; to recover it, {prebind} (clearing spec.claimRef instead lets any matching claim bind the "
+        "data); or delete the volume and its backing storage"
+    )
+
+
 def _volumes(facts: Facts) -> Iterator[Finding]:
     healthy: Counter[str] = Counter()
     for pv in facts.of("PersistentVolume"):
@@ -177,14 +207,7 @@ def _volumes(facts: Facts) -> Iterator[Finding]:
         elif phase == "Released":
             policy = k8s.dig(pv, "spec", "persistentVolumeReclaimPolicy", default="Retain")
             if policy == "Retain":
-                yield warn(
-                    pv,
-                    (
-                        f"PersistentVolume {pv_name} is Released with reclaim policy Retain: it keeps the data of"
-                        f" the deleted claim {former}, orphaned; recover it (clear spec.claimRef and re-bind) or "
-                        "delete the volume and its backing storage"
-                    ),
-                )
+                yield warn(pv, _released_retain(facts, pv_name, claim_ref, former))
             elif policy == "Delete":
                 found = facts.events("PersistentVolume", "", pv_name)
                 failed = [ev for ev in found if k8s.dig(ev, "reason", default="") == "VolumeFailedDelete"]
@@ -240,8 +263,10 @@ CHECK = Check(
     remediation=(
         "kubectl describe pvc <name> -n <ns> shows why a claim is Pending (missing class, provisioner not "
         "running, quota, capacity). Lost claims need a restore from backup. For a Released Retain volume, "
-        "either recover the data (remove spec.claimRef so a new claim can bind) or delete the volume and its "
-        "backing disk. Resize errors: fix the driver's error or lower the request back to the current size "
+        "either recover the data by pre-binding it to the claim that should own it (the volume's spec.claimRef "
+        "set to that claim, no uid, and the claim's spec.volumeName set to the volume; clearing spec.claimRef "
+        "would let any matching claim bind the old data) or delete the volume and its backing disk. "
+        "Resize errors: fix the driver's error or lower the request back to the current size "
         "(RecoverVolumeExpansionFailure); FileSystemResizePending clears when the pod is restarted."
     ),
 )
