@@ -1080,8 +1080,7 @@ PROFILES: tuple[Profile, ...] = (
         notes=("democratic-csi's CSI name is chosen at install (--csi-name); other names are not recognised",),
         source=(
             "democratic-csi/democratic-csi docs/Nomad/examples (org.democratic-csi.iscsi), examples/freenas-iscsi.yaml,"
-            " "
-            "README.md (resizing, snapshots); kubernetes-csi docs drivers.md (org.democratic-csi.[X])"
+            " README.md (resizing, snapshots); kubernetes-csi docs drivers.md (org.democratic-csi.[X])"
         ),
     ),
     # --- Other clouds ------------------------------------------------------------------------------
@@ -1306,8 +1305,7 @@ PROFILES: tuple[Profile, ...] = (
         notes=("multi-attach depends on the disk category, which is not sourced here",),
         source=(
             "kubernetes-sigs/alibaba-cloud-csi-driver deploy/charts/alibaba-cloud-csi-driver/templates/csi-driver.yaml,"
-            " "
-            "pkg/disk/controllerserver.go; kubernetes-csi docs drivers.md (Topology)"
+            " pkg/disk/controllerserver.go; kubernetes-csi docs drivers.md (Topology)"
         ),
     ),
     Profile(
@@ -1326,8 +1324,7 @@ PROFILES: tuple[Profile, ...] = (
         expansion=True,
         source=(
             "kubernetes-sigs/alibaba-cloud-csi-driver deploy/charts/alibaba-cloud-csi-driver/templates/csi-driver.yaml,"
-            " "
-            "pkg/nas/controllerserver.go"
+            " pkg/nas/controllerserver.go"
         ),
     ),
     Profile(
@@ -1347,8 +1344,7 @@ PROFILES: tuple[Profile, ...] = (
         notes=("an object store mounted through FUSE: not a POSIX file system for databases",),
         source=(
             "kubernetes-sigs/alibaba-cloud-csi-driver deploy/charts/alibaba-cloud-csi-driver/templates/csi-driver.yaml,"
-            " "
-            "pkg/oss/controllerserver.go"
+            " pkg/oss/controllerserver.go"
         ),
     ),
     # --- Storage arrays and hyperconverged platforms -----------------------------------------------
@@ -1614,8 +1610,7 @@ PROFILES: tuple[Profile, ...] = (
         notes=("the CSI name is configurable (csiProvisionerName, default csi.quobyte.com)",),
         source=(
             "quobyte/quobyte-csi quobyte-csi-driver/values.yaml (csiProvisionerName), templates/_csi_driver_object.tpl,"
-            " "
-            "driver/controller.go (capabilities); kubernetes-csi docs drivers.md (quobyte-csi)"
+            " driver/controller.go (capabilities); kubernetes-csi docs drivers.md (quobyte-csi)"
         ),
     ),
     Profile(
