@@ -84,7 +84,7 @@ class _Cluster:
             if any(key in spec for key in NODE_LOCAL_SOURCES):
                 return True
         sc = self.classes.get(sc_name or "")
-        return sc is not None and self.facts.profile(sc).node_local
+        return sc is not None and storage.node_local(sc) is True
 
     def attached(self, pvc: Mapping[str, Any], pv: Mapping[str, Any] | None, sc_name: str | None) -> bool:
         """False when Kubernetes never attaches this volume (so ReadWriteOnce is not enforced)."""

@@ -3,20 +3,20 @@
 MySQL (or PostgreSQL) and the artifact store (SeaweedFS or MinIO) run as single-replica
 Deployments, so their availability comes from the storage alone: the volume must keep copies on
 more than one node. For each database and object-store claim (pre-install: the effective default
-StorageClass) kfstor reads what the class's parameters say:
+StorageClass) kfstor reads how the class's driver keeps copies, from its row in the driver table
+(`kfstor drivers`):
 
-- Portworx (`pxd.portworx.com`, `kubernetes.io/portworx-volume`): `repl` at or above the
-  option `min_replicas` (default 3): pass; 2: warn; 1 or unset (Portworx's default is 1): warn,
-  a single node failure loses Kubeflow's metadata.
-- Longhorn: `numberOfReplicas` (Longhorn's default 3) judged the same way.
-- node-local provisioners (local-path, OpenEBS LocalPV, TopoLVM, hostpath provisioners,
-  `kubernetes.io/no-provisioner` static local volumes): warn, the data lives on one node.
-- Ceph RBD/CephFS: pass, replicated by the Ceph pool (its size is not visible in the class).
-- cloud block disks: pass, naming what protects them: AWS EBS (replicated within its zone),
-  GCE PD (zonal, or across two zones with `replication-type: regional-pd`), Azure Disk (LRS:
-  one datacenter, ZRS: across zones, from `skuName`); other backends that replicate by
-  themselves (EFS, Filestore, Azure Files, vSphere, Cinder, Trident, Dell, cStor, GlusterFS): pass.
-- NFS and unknown provisioners: warn "cannot verify replication".
+- a replica-count parameter (Portworx `repl`, Longhorn `numberOfReplicas`, OpenEBS Mayastor
+  `repl`, LINSTOR/Piraeus `placementCount`, ...), read wherever the class carries it, with the
+  driver's default when unset: at or above the option `min_replicas` (default 3): pass; 2: warn;
+  1: warn, a single node failure loses Kubeflow's metadata; a value the driver rejects: warn;
+- a parameter that changes it (GCE `replication-type: regional-pd`, Azure `skuName: *_ZRS`,
+  Longhorn `dataLocality: strict-local`): as that parameter says;
+- copies kept by the infrastructure (cloud disks, storage arrays): pass, naming what protects them;
+- node-local storage (local-path, OpenEBS LocalPV, TopoLVM, hostpath provisioners,
+  `kubernetes.io/no-provisioner` static local volumes): warn, the data lives on one node;
+- a count that lives outside the class (a Ceph pool's size), a server kfstor cannot see (NFS),
+  or a provisioner not in the table: warn "cannot verify", saying what would show it.
 
 One finding per claim. Claims that are missing or name no existing class are skipped
 (kubeflow_claims reports them), except that a class-less claim bound to a `local`/`hostPath`
@@ -43,11 +43,11 @@ from kfstor.api import (
     storage,
     warn,
 )
+from kfstor.facts.profile import Replication, ReplicationKind, param_holds
 
 Obj = Mapping[str, Any]
 DEFAULT_MIN_REPLICAS = 3
-LONGHORN_DEFAULT_REPLICAS = 3
-PORTWORX_MAX_REPL = 3
+R = ReplicationKind
 
 
 def _min_replicas(ctx: Context) -> int:
@@ -63,27 +63,45 @@ def _count(system: str, setting: str, count: int, minimum: int, subject: str) ->
     if count <= 1:
         return Verdict(
             Status.WARN,
-            (
-                f"{system} keeps a single copy ({setting}): a single node failure loses "
-                f"{subject}; use a class with {minimum} replicas"
-            ),
+            f"{system} keeps a single copy ({setting}): a single node failure loses "
+            f"{subject}; use a class with {minimum} replicas",
         )
     return Verdict(
         Status.WARN,
-        (
-            f"{system} keeps only {count} replicas ({setting}), below the required {minimum}: "
-            f"a second failure loses {subject}; use a class with {minimum} replicas"
-        ),
+        f"{system} keeps only {count} replicas ({setting}), below the required {minimum}: "
+        f"a second failure loses {subject}; use a class with {minimum} replicas",
     )
 
 
-def _param(params: Mapping[str, str], *keys: str) -> str:
-    """A parameter by any of its spellings, case-insensitively (Azure's drivers accept any case)."""
-    lowered = {k.lower(): v for k, v in params.items()}
+def _param(params: Mapping[str, str], keys: tuple[str, ...]) -> tuple[str, str] | None:
+    """(key as the class writes it, value) for the first of `keys` the class sets, compared
+    case-insensitively (Azure's drivers accept any case)."""
+    lowered = {k.lower(): (k, v.strip()) for k, v in params.items()}
     for key in keys:
         if key.lower() in lowered:
-            return lowered[key.lower()].strip()
-    return ""
+            return lowered[key.lower()]
+    return None
+
+
+def _by_parameter(label: str, rep: Replication, params: Mapping[str, str], minimum: int, subject: str) -> Verdict:
+    found = _param(params, rep.keys)
+    if found is None:
+        if rep.default is None:
+            return Verdict(
+                Status.WARN,
+                f"cannot verify replication: {label} reads it from {' or '.join(rep.keys)}, which the class "
+                "does not set, and its default is not known",
+            )
+        setting = f"{rep.keys[0]} unset, {label}'s default is {rep.default}"
+        return _count(label, setting, rep.default, minimum, subject)
+    key, raw = found
+    replicas = k8s.count(raw)
+    if replicas is None:
+        return Verdict(Status.WARN, f'{label} {key} "{raw}" is not a number: cannot verify replication')
+    if replicas < 1 or (rep.maximum is not None and replicas > rep.maximum):
+        allowed = f"1-{rep.maximum}" if rep.maximum is not None else "at least 1"
+        return Verdict(Status.WARN, f'{label} {key} "{raw}" is outside {allowed}, so {label} rejects the volume')
+    return _count(label, f'{key}: "{raw}"', replicas, minimum, subject)
 
 
 def _judge(sc: Obj, minimum: int, subject: str) -> Verdict:
@@ -92,100 +110,39 @@ def _judge(sc: Obj, minimum: int, subject: str) -> Verdict:
     if prov in storage.REMOVED_IN_TREE:
         return Verdict(
             Status.WARN,
-            (f"{prov} is a removed in-tree plugin: cannot verify replication (provisioner_installed fails the class)"),
+            f"{prov} is a removed in-tree plugin: cannot verify replication (provisioner_installed fails the class)",
         )
-    info = storage.backend(prov)
-    if storage.is_portworx(sc):
-        raw = params.get("repl", "").strip()
-        if not raw:
-            return _count("Portworx", "repl unset, Portworx's default is 1", 1, minimum, subject)
-        replicas = k8s.count(raw)
-        if replicas is None:
-            return Verdict(
-                Status.WARN,
-                (f'Portworx repl "{raw}" is not a number: cannot verify replication (portworx_parameters fails it)'),
-            )
-        if replicas > PORTWORX_MAX_REPL or replicas < 1:
-            return Verdict(
-                Status.WARN,
-                (
-                    f'Portworx repl "{raw}" is outside 1-3, so Portworx rejects the volume '
-                    "(portworx_parameters fails it)"
-                ),
-            )
-        return _count("Portworx", f'repl: "{raw}"', replicas, minimum, subject)
-    if info.node_local:
+    profile = storage.profile_of(prov)
+    if profile is None:
         return Verdict(
             Status.WARN,
-            (
-                f"{info.label} ({prov}) keeps each volume on one node's disk: a single node "
-                f"failure loses {subject}; use a replicated class"
-            ),
+            f"cannot verify replication of provisioner {prov}: it is not in kfstor's driver table; confirm the "
+            "backend keeps more than one copy of each volume",
         )
-    if info.family == "longhorn":
-        raw = params.get("numberOfReplicas", "").strip()
-        if not raw:
-            return _count(
-                "Longhorn",
-                "numberOfReplicas unset, Longhorn's default is 3",
-                LONGHORN_DEFAULT_REPLICAS,
-                minimum,
-                subject,
-            )
-        replicas = k8s.count(raw)
-        if replicas is None:
-            return Verdict(Status.WARN, f'Longhorn numberOfReplicas "{raw}" is not a number: cannot verify it')
-        return _count("Longhorn", f'numberOfReplicas: "{raw}"', replicas, minimum, subject)
-    if info.family in ("ceph-rbd", "cephfs", "ceph-nfs"):
-        pool = params.get("pool") or params.get("fsName") or ""
-        where = f"Ceph pool {pool}" if pool else "the Ceph pool"
-        return Verdict(
-            Status.PASS,
-            (
-                f"{info.label}: replicated by the {where} (its size is not visible in the "
-                "class; ceph osd pool get <pool> size shows it)"
-            ),
-        )
-    if info.family == "aws-ebs":
-        return Verdict(Status.PASS, "AWS EBS volumes are replicated within their availability zone by AWS")
-    if info.family == "gce-pd":
-        if _param(params, "replication-type").lower() == "regional-pd":
-            return Verdict(Status.PASS, "regional GCE persistent disk: synchronously replicated across two zones")
-        return Verdict(
-            Status.PASS,
-            (
-                "zonal GCE persistent disk: replicated within its zone by Google (a zone outage "
-                "makes it unavailable; replication-type: regional-pd survives one)"
-            ),
-        )
-    if info.family == "azure-disk":
-        sku = _param(params, "skuName", "storageaccounttype")
-        if "zrs" in sku.lower():
-            return Verdict(Status.PASS, f"Azure Disk {sku}: zone-redundant, copies across availability zones")
-        shown = sku or "default SKU"
-        return Verdict(
-            Status.PASS,
-            (
-                f"Azure Disk {shown}: locally redundant (three copies in one datacenter; a ZRS "
-                "skuName survives a zone outage)"
-            ),
-        )
-    if info.replicated is True:
-        return Verdict(Status.PASS, f"{info.label} ({prov}) replicates data in its storage system")
-    if info.family == "nfs":
+    rep = profile.replication
+    for case in rep.overrides:
+        if param_holds(case.when, params):
+            if case.value:
+                return Verdict(Status.PASS, f"{profile.label}: {case.why}")
+            return Verdict(Status.WARN, f"{profile.label}: {case.why}: a single node failure loses {subject}")
+    if profile.node_local or rep.kind is R.NONE:
         return Verdict(
             Status.WARN,
-            (
-                f"cannot verify replication: {info.label} ({prov}) stores data on an NFS server "
-                "kfstor cannot see; make sure that server is highly available"
-            ),
+            f"{profile.label} ({prov}) keeps each volume on one node's disk: a single node failure loses "
+            f"{subject}; use a replicated class",
         )
+    if rep.kind is R.PARAMETER:
+        return _by_parameter(profile.label, rep, params, minimum, subject)
+    if rep.kind is R.INFRASTRUCTURE:
+        return Verdict(Status.PASS, f"{profile.label}: {rep.note}")
+    if rep.kind is R.EXTERNAL:
+        found = _param(params, rep.keys)
+        note = rep.note.replace("<pool>", found[1]) if found else rep.note
+        return Verdict(Status.WARN, f"cannot verify replication from the class: {profile.label}: {note}")
     return Verdict(
         Status.WARN,
-        (
-            f"cannot verify replication of provisioner {prov}: confirm the backend keeps more "
-            "than one copy of each volume"
-        ),
+        f"cannot verify replication of {profile.label} ({prov}): {rep.note or 'not sourced'}; make sure "
+        "the backend keeps more than one copy",
     )
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from kfstor.api import CLUSTER, Check, Context, Facts, Finding, k8s, ok, skip, storage, warn
+from kfstor.api import CLUSTER, Check, Context, Facts, Finding, k8s, ok, skip, warn
 
 WFFC = k8s.WFFC
 CONTROL_PLANE_TAINTS = ("node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master")
@@ -78,18 +78,26 @@ def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
             ),
         )
         return
-    zonal = storage.zonal_block(default)
-    if zonal is None:
+    zonal = facts.zonal(default)
+    if zonal.value is False:
         yield ok(
             default,
             f"default StorageClass {sc_name} binds {mode} across zones {zone_text}, but "
-            f"{k8s.provisioner(default)} volumes are not tied to one zone",
+            f"{k8s.provisioner(default)} volumes are not tied to one zone ({zonal.why})",
+        )
+        return
+    if zonal.value is None:
+        yield warn(
+            default,
+            f"cannot verify that default StorageClass {sc_name}, which binds {mode} while nodes span zones "
+            f"{zone_text}, is safe: {zonal.why}, so kfstor cannot tell whether its volumes are tied to one zone; "
+            "if they are, create the default class with volumeBindingMode: WaitForFirstConsumer",
         )
         return
     yield warn(
         default,
         (
-            f"default StorageClass {sc_name} binds {mode} while nodes span zones {zone_text}: {zonal}, so "
+            f"default StorageClass {sc_name} binds {mode} while nodes span zones {zone_text}: {zonal.why}, so "
             "Kubeflow's MySQL, object store and notebook volumes may be created in a zone their pod cannot run "
             "in (Pending with 'volume node affinity conflict'); create the default class with volumeBindingMode:"
             " WaitForFirstConsumer"
@@ -101,6 +109,7 @@ CHECK = Check(
     id="volume_binding_mode",
     title="Zonal default storage binds WaitForFirstConsumer in multi-zone clusters",
     kinds=("StorageClass", "Node"),
+    optional_kinds=("PersistentVolume",),
     evaluate=evaluate,
     description=__doc__ or "",
     remediation=(

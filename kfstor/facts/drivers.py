@@ -500,7 +500,7 @@ PROFILES: tuple[Profile, ...] = (
         rwx_fs=False,
         rwx_block=True,
         replication=Replication(
-            R.EXTERNAL, note="the Ceph pool's size (ceph osd pool get <pool> size) sets the copies"
+            R.EXTERNAL, keys=("pool",), note="the Ceph pool's size (ceph osd pool get <pool> size) sets the copies"
         ),
         zonal=False,
         node_local=False,
@@ -523,7 +523,9 @@ PROFILES: tuple[Profile, ...] = (
         rwx_fs=True,
         rwx_block=False,
         replication=Replication(
-            R.EXTERNAL, note="the CephFS data pool's size (ceph osd pool get <pool> size) sets the copies"
+            R.EXTERNAL,
+            keys=("pool",),
+            note="the CephFS data pool's size (ceph osd pool get <pool> size) sets the copies",
         ),
         zonal=False,
         node_local=False,
@@ -647,7 +649,8 @@ PROFILES: tuple[Profile, ...] = (
         label="Portworx",
         names=("pxd.portworx.com",),
         in_tree=("kubernetes.io/portworx-volume",),
-        serves=Serves.BLOCK,
+        # A sharedv4 class exports every volume over NFS, ReadWriteOnce ones included.
+        serves=ServesRule(cases=((Param(("sharedv4",), ("true",)), Serves.FILE),), otherwise=Serves.BLOCK),
         rwx_fs=Rule(
             cases=(
                 Case(Param(("sharedv4",), ("true",)), True, 'Portworx with sharedv4: "true" (NFS-exported volume)'),

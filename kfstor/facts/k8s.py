@@ -347,6 +347,22 @@ def node_zone(node: K8sObject) -> str:
     return ""
 
 
+def pv_zone(pv: K8sObject) -> str:
+    """The zone a PersistentVolume's required node affinity pins it to, or ""."""
+    terms = dict_list(pv, "spec", "nodeAffinity", "required", "nodeSelectorTerms")
+    for term in terms:
+        for expr in dict_list(term, "matchExpressions"):
+            key = dig(expr, "key", default="")
+            values = str_list(expr, "values")
+            if (
+                dig(expr, "operator", default="") == "In"
+                and len(values) == 1
+                and (key in ZONE_LABELS or key.endswith("/zone"))
+            ):
+                return values[0]
+    return ""
+
+
 def granted_access_modes(pvc: K8sObject, pv: K8sObject | None = None) -> list[str]:
     """The access modes a claim's volume actually grants: the bound PV's, else the claim's
     status (set on binding), else what the claim asks for."""

@@ -88,7 +88,8 @@ class Replication:
 
     PARAMETER: `keys` are the parameter's spellings, `default` the count when unset, `maximum` the
     largest count the driver accepts (None: no documented limit). INFRASTRUCTURE and EXTERNAL:
-    `note` says what protects the data, or where the count can be read. `overrides` lets a
+    `note` says what protects the data, or where the count can be read; for EXTERNAL, `keys` may name
+    the parameter that says where (a Ceph pool), whose value replaces "<pool>" in the note. `overrides` lets a
     parameter change the kind (GCE `replication-type: regional-pd`, Azure `skuName: *_ZRS`): the
     first matching case's note replaces `note`.
     """

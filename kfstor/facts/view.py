@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from kfstor.collect.snapshot import Snapshot
 from kfstor.facts import k8s, kubeflow, storage
+from kfstor.facts.profile import Answer, Profile
 from kfstor.model import DEFAULT_NAMESPACE, K8sObject, Ref
 
 T = TypeVar("T")
@@ -201,9 +202,31 @@ class Facts:
             return ClaimClass(ClassSource.EMPTY, "", None)
         return ClaimClass(ClassSource.NAMED, wanted, self.classes.get(wanted))
 
-    def profile(self, sc: K8sObject) -> storage.Backend:
-        """What kfstor knows about the class's provisioner family."""
-        return storage.backend(k8s.provisioner(sc))
+    def profile(self, sc: K8sObject) -> Profile | None:
+        """kfstor's table row for the class's provisioner (None: not in the table, cannot verify)."""
+        return storage.profile_of(k8s.provisioner(sc))
+
+    @cached_property
+    def _zone_pinned(self) -> dict[str, tuple[str, str]]:
+        """Class name -> (a volume, its zone) for classes with a PersistentVolume pinned to one zone."""
+        pinned: dict[str, tuple[str, str]] = {}
+        for pv in self.snapshot.of("PersistentVolume"):
+            cls = k8s.dig(pv, "spec", "storageClassName", default="")
+            if not cls or cls in pinned:
+                continue
+            zone = k8s.pv_zone(pv)
+            if zone:
+                pinned[cls] = (k8s.name(pv), zone)
+        return pinned
+
+    def zonal(self, sc: K8sObject) -> Answer:
+        """Does each volume of this class live in one zone? A PersistentVolume of the class pinned to
+        a zone by its node affinity proves it; otherwise the driver table answers."""
+        evidence = self._zone_pinned.get(k8s.name(sc))
+        if evidence is not None:
+            volume, zone = evidence
+            return Answer(True, f"its PersistentVolume {volume} is pinned to zone {zone} (node affinity)")
+        return storage.zonal(sc)
 
     # --- CSI drivers ------------------------------------------------------------------------------
 
