@@ -68,6 +68,12 @@ def _judge(
             f"({storage.REMOVED_IN_TREE[prov]}); nothing can provision its volumes, "
             "recreate the class with a CSI driver",
         )
+    if not storage.is_volume_class(sc):
+        return Verdict(
+            Status.SKIP,
+            f"StorageClass {sc_name}: {storage.not_a_volume_text(sc)}; it backs no PersistentVolumeClaims, so "
+            "there is no volume driver to verify",
+        )
     if prov == k8s.NO_PROVISIONER:
         return Verdict(
             Status.SKIP,

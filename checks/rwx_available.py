@@ -29,6 +29,8 @@ def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
     unknown: list[str] = []
     others: list[str] = []
     for sc_name, sc in classes.items():
+        if not storage.is_volume_class(sc):
+            continue  # bucket provisioners and helper classes never serve claims: nothing to say
         verdict = storage.rwx_capability(sc)
         if verdict.capable is True:
             missing = facts.driver_missing(sc)

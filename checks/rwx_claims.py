@@ -97,7 +97,13 @@ class _Cluster:
                 return driver not in self.no_attach
         sc = self.classes.get(sc_name or "")
         if sc is not None:
-            return storage.csi_name(k8s.provisioner(sc)) not in self.no_attach
+            driver = storage.csi_name(k8s.provisioner(sc))
+            if driver in self.no_attach:
+                return False
+            # Without the CSIDriver object, the driver's own manifests say whether it attaches.
+            registered = self.facts.csi_drivers
+            if (registered is None or driver not in registered) and storage.attach_required(sc) is False:
+                return False
         return True
 
 

@@ -139,14 +139,18 @@ def _judge(
                 "cannot be judged"
             ),
         )
-    if not storage.expects_csidriver(prov or driver):
+    classes = sorted(by_driver.get(driver, []), key=k8s.name)
+    profile = storage.profile_of(prov or driver)
+    # A VolumeSnapshotClass for the driver outranks the table; without one, a driver that cannot take
+    # CSI snapshots gets no advice to create one.
+    if not classes and (profile.snapshots is False if profile is not None else "/" in (prov or driver)):
+        what = f"{profile.label} ({prov or driver})" if profile is not None else prov or driver
         return warn(
             subject,
-            f"{label}: {prov or driver} is not a CSI driver, so its volumes cannot be "
+            f"{label}: {what} takes no CSI snapshots, so its volumes cannot be "
             "snapshotted; back the databases up another way (mysqldump, a file-level backup "
             "tool) or move them to a CSI class with snapshot support",
         )
-    classes = sorted(by_driver.get(driver, []), key=k8s.name)
     if not classes:
         return warn(
             subject,

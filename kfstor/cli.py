@@ -281,6 +281,23 @@ def list_checks(
 
 
 @app.command()
+def drivers(
+    name: Annotated[str | None, typer.Argument(help="A provisioner name (or family): show its row.")] = None,
+) -> None:
+    """Print kfstor's provisioner table: what each driver serves, RWX, replication, and the sources."""
+    from kfstor.facts.drivers import PROFILES, find_profile
+    from kfstor.render import drivers as drivers_text
+
+    if name is None:
+        typer.echo(drivers_text.table(PROFILES), nl=False)
+        return
+    profile = find_profile(name) or next((p for p in PROFILES if p.family == name), None)
+    if profile is None:
+        die(f"no driver {name!r} in kfstor's table: its capabilities are reported as cannot verify", EXIT_USAGE)
+    typer.echo(drivers_text.detail(profile), nl=False)
+
+
+@app.command()
 def rbac(
     name: Annotated[str, typer.Option("--name", help="Name of the ClusterRole.")] = "kfstor-auditor",
     checks_dir: ChecksDirOpt = [],  # noqa: B006

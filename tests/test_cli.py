@@ -473,3 +473,35 @@ def test_version() -> None:
     result = kfstor("--version")
     assert result.returncode == 0
     assert re.fullmatch(r"kfstor \d+\.\d+\.\d+\S*\n", result.stdout)
+
+
+def test_drivers_prints_every_row_with_its_source() -> None:
+    from kfstor.facts.drivers import PROFILES
+
+    result = CliRunner().invoke(app, ["drivers"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["family", "provisioner", "serves", "RWX", "RWX", "block", "replication", "source"]
+    rows = {line.split()[0]: line for line in lines[1 : len(PROFILES) + 1]}
+    assert set(rows) == {p.family for p in PROFILES}
+    assert rows["portworx"].split()[1:6] == ["pxd.portworx.com", "by", "sharedv4", "by", "sharedv4"]
+    assert rows["portworx"].rstrip().endswith(next(p.source for p in PROFILES if p.family == "portworx"))
+    assert rows["rbd-intree"].split()[1:3] == ["kubernetes.io/rbd", "removed"]
+
+
+def test_drivers_name_prints_one_row_and_unknown_is_a_usage_error() -> None:
+    result = CliRunner().invoke(app, ["drivers", "openshift-storage.cephfs.csi.ceph.com"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("CephFS (cephfs)\n")
+    assert "ReadWriteMany file system: yes" in result.stdout
+    assert "source: " in result.stdout
+    unknown = subprocess.run(
+        [sys.executable, "-c", "from kfstor.cli import main; main()", "drivers", "csi.example.net"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert unknown.returncode == 2
+    assert unknown.stderr == (
+        "kfstor: error: no driver 'csi.example.net' in kfstor's table: its capabilities are reported as cannot verify\n"
+    )
