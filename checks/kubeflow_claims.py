@@ -142,7 +142,7 @@ def _pending_diagnosis(facts: Facts, row: PlatformClaimFacts, pvc: Obj, events: 
             f"({storage.REMOVED_IN_TREE[prov]}): move the claim to a class with a CSI driver"
         )
     if "ReadWriteMany" in k8s.access_modes(pvc):
-        verdict = storage.rwx_capability(sc)
+        verdict = facts.rwx_fs(sc)
         if verdict.capable is False:
             return (
                 f"it asks for ReadWriteMany, which StorageClass {sc_name} cannot serve "

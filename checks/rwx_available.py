@@ -31,7 +31,7 @@ def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
     for sc_name, sc in classes.items():
         if not storage.is_volume_class(sc):
             continue  # bucket provisioners and helper classes never serve claims: nothing to say
-        verdict = storage.rwx_capability(sc)
+        verdict = facts.rwx_fs(sc)
         if verdict.capable is True:
             missing = facts.driver_missing(sc)
             if missing:

@@ -68,7 +68,7 @@ class _Cluster:
         if block not in self._capable:
             names = []
             for sc_name, sc in sorted(self.classes.items()):
-                verdict = storage.rwx_block_capability(sc) if block else storage.rwx_capability(sc)
+                verdict = storage.rwx_block_capability(sc) if block else self.facts.rwx_fs(sc)
                 if verdict.capable is True and not self.facts.driver_missing(sc):
                     names.append(sc_name)
             self._capable[block] = names
@@ -205,7 +205,16 @@ def _judge_rwx(cluster: _Cluster, pvc: Mapping[str, Any]) -> Finding:
                 f"will never bind{instead}"
             ),
         )
-    verdict = storage.rwx_block_capability(sc) if block else storage.rwx_capability(sc)
+    rejected = cluster.facts.rwx_rejection(pvc) if phase == "Pending" else None
+    if rejected is not None:
+        return fail(
+            pvc,
+            (
+                f"claim {pvc_name} asks for ReadWriteMany {kind} volumes and the provisioner of StorageClass "
+                f"{sc_name} refused it ({k8s.describe_event(rejected)}): it will never bind{instead}"
+            ),
+        )
+    verdict = storage.rwx_block_capability(sc) if block else cluster.facts.rwx_fs(sc)
     if verdict.capable is True:
         missing = cluster.facts.driver_missing(sc)
         if missing:

@@ -173,14 +173,22 @@ def test_replication_rows_say_how_to_read_them() -> None:
         rep = profile.replication
         if rep.kind is ReplicationKind.PARAMETER:
             assert rep.keys and rep.default is not None, profile.family
+        elif rep.kind is ReplicationKind.EXTERNAL:
+            # keys may name the parameter that says where the count lives (a Ceph pool)
+            assert rep.note.strip() and ("<pool>" in rep.note) == bool(rep.keys), profile.family
         else:
             assert rep.keys == () and rep.note.strip(), profile.family
-    counts = {p.family: (p.replication.keys, p.replication.default) for p in PROFILES if p.replication.keys}
+    counts = {
+        p.family: (p.replication.keys, p.replication.default)
+        for p in PROFILES
+        if p.replication.kind is ReplicationKind.PARAMETER
+    }
     assert counts["openebs-mayastor"] == (("repl",), 1)
     assert counts["longhorn"] == (("numberOfReplicas",), 3)
     assert counts["portworx"] == (("repl",), 1)
     assert counts["linstor"][0][:2] == ("placementCount", "autoPlace") and counts["linstor"][1] == 1
     assert by_family("ceph-rbd").replication.kind is ReplicationKind.EXTERNAL
+    assert by_family("ceph-rbd").replication.keys == ("pool",)
 
 
 # Provisioner names as classes write them, and the row each must resolve to (exact name, in-tree

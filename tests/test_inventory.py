@@ -47,4 +47,7 @@ def test_class_rows() -> None:
 def test_rwx_column_agrees_with_rwx_available_on_missing_drivers() -> None:
     assert rows(GP3, EFS, EBS_DRIVER, EFS_DRIVER)["efs-shared"].rwx == "yes"
     efs = rows(GP3, EFS, EBS_DRIVER)["efs-shared"]
-    assert (efs.rwx, efs.rwx_reason) == ("no", "AWS EFS, but CSI driver efs.csi.aws.com is not registered")
+    assert (efs.rwx, efs.rwx_reason) == (
+        "no",
+        "AWS EFS (network file system), but CSI driver efs.csi.aws.com is not registered",
+    )

@@ -12,6 +12,7 @@ check written against kfstor 1.0's Snapshot keeps working.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -23,6 +24,9 @@ from kfstor.facts.profile import Answer, Profile
 from kfstor.model import DEFAULT_NAMESPACE, K8sObject, Ref
 
 T = TypeVar("T")
+# How provisioners word a refused access mode: "access mode ... not supported", "multi node access
+# modes are only supported on rbd `block` type volumes" (ceph-csi), "MULTI_NODE_MULTI_WRITER".
+ACCESS_MODE_REJECTION = re.compile(r"access ?mode|multi[ _-]?node|readwritemany|volume capabilit", re.IGNORECASE)
 # A default-class annotation is honoured only with the value exactly "true" (kubernetes
 # pkg/volume/util/storageclass.go IsDefaultAnnotation); "false" is a deliberate no.
 NOT_DEFAULT_VALUES = ("true", "false")
@@ -205,6 +209,44 @@ class Facts:
     def profile(self, sc: K8sObject) -> Profile | None:
         """kfstor's table row for the class's provisioner (None: not in the table, cannot verify)."""
         return storage.profile_of(k8s.provisioner(sc))
+
+    @cached_property
+    def _rwx_proven(self) -> dict[str, str]:
+        """Class name -> the evidence that it serves ReadWriteMany file systems: a claim of it Bound
+        with ReadWriteMany and mounted by active pods on two or more nodes."""
+        proven: dict[str, str] = {}
+        for pvc in self.snapshot.of("PersistentVolumeClaim"):
+            if "ReadWriteMany" not in k8s.access_modes(pvc) or k8s.phase(pvc) != "Bound":
+                continue
+            if k8s.volume_mode(pvc) != "Filesystem" or "ReadWriteMany" not in k8s.str_list(
+                pvc, "status", "accessModes"
+            ):
+                continue
+            cls = self.claim_class(pvc).name
+            if not cls or cls in proven:
+                continue
+            nodes = sorted(self.claim_nodes(k8s.namespace(pvc), k8s.name(pvc)))
+            if len(nodes) >= 2:
+                proven[cls] = (
+                    f"claim {k8s.namespace(pvc)}/{k8s.name(pvc)} is Bound ReadWriteMany and mounted on nodes "
+                    f"{', '.join(nodes[:3])}"
+                )
+        return proven
+
+    def rwx_fs(self, sc: K8sObject) -> storage.RwxVerdict:
+        """Can the class serve ReadWriteMany file systems? What the snapshot shows outranks the table."""
+        verdict = storage.rwx_capability(sc)
+        proof = self._rwx_proven.get(k8s.name(sc))
+        if proof is not None and verdict.capable is not True:
+            return storage.RwxVerdict(True, f"shown by the cluster: {proof}")
+        return verdict
+
+    def rwx_rejection(self, pvc: K8sObject) -> K8sObject | None:
+        """The provisioner's ProvisioningFailed event when it refused the claim's access mode."""
+        failed = self.provisioning_failure(pvc)
+        if failed is not None and ACCESS_MODE_REJECTION.search(k8s.dig(failed, "message", default="")):
+            return failed
+        return None
 
     @cached_property
     def _zone_pinned(self) -> dict[str, tuple[str, str]]:

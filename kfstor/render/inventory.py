@@ -72,7 +72,7 @@ def build_inventory(facts: Facts) -> Inventory:
         elif k8s.is_default_class(sc):
             default = "default (not used)"
         params = k8s.parameters(sc)
-        rwx = storage.rwx_capability(sc)
+        rwx = facts.rwx_fs(sc)
         missing = facts.driver_missing(sc)
         if rwx.capable and missing:  # as rwx_available judges it: a class without its driver serves nothing
             rwx = storage.RwxVerdict(False, f"{rwx.reason}, but CSI driver {missing} is not registered")
