@@ -83,10 +83,8 @@ def _judge(
         )
     non_csi = storage.non_csi_label(prov)
     if non_csi:
-        return Verdict(
-            Status.PASS,
-            f"{role} {sc_name} uses {prov} ({non_csi}): not a CSI driver, no CSIDriver object expected",
-        )
+        what = "not a CSI driver" if "/" in prov else "its deployment registers no CSIDriver object"
+        return Verdict(Status.PASS, f"{role} {sc_name} uses {prov} ({non_csi}): {what}, no CSIDriver object expected")
     driver = storage.csi_name(prov)
     if driver == prov and "/" in prov:
         return Verdict(
