@@ -7,6 +7,7 @@ Exit codes: 0 gate passed · 1 gate failed (a status at or above --fail-on, or a
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import sys
 import tempfile
@@ -317,9 +318,9 @@ def _click_exceptions() -> ModuleType:
     if vendored is not None:
         module: ModuleType = vendored.exceptions
         return module
-    import click
-
-    return click.exceptions
+    # Not `import click`: typer >= 0.24 vendors it, and a fresh install may have no click at all.
+    click_exceptions: ModuleType = importlib.import_module("click.exceptions")
+    return click_exceptions
 
 
 def main() -> None:
