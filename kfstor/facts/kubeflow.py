@@ -1,6 +1,6 @@
 """Kubeflow's platform claims: which exist in which release, and how to find the installed ones.
 
-From kubeflow/manifests 1.7 → 26.03 (facts page, Q1): none of these claims names a
+From kubeflow/manifests 1.7 → 26.03: none of these claims names a
 StorageClass, so they all land on the cluster's default class.
 """
 

@@ -38,7 +38,7 @@ from .scenarios import SCENARIOS_DIR, SeedError, load_objects, seed_objects, see
 
 pytestmark = pytest.mark.live
 
-# The scenarios issue 3 names, by their files in tests/cases/scenarios.
+# The full-cluster scenarios, by their files in tests/cases/scenarios.
 SCENARIOS = [
     "portworx-kubeflow-1.10-healthy",  # the healthy Portworx layout of the seed article
     "no-default-pending",  # no default class, Kubeflow's claims Pending
