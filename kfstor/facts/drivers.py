@@ -367,7 +367,7 @@ PROFILES: tuple[Profile, ...] = (
         notes=("each claim becomes its own instance (1 TiB minimum; 100 GiB for basic HDD on GKE 1.33+)",),
         source=(
             "kubernetes-sigs/gcp-filestore-csi-driver README.md (tier), deploy/kubernetes/base/controller/"
-            "csi_driver.yaml, pkg/csi_driver controller capabilities; GKE Filestore CSI driver docs (instance minimum sizes)"
+            "csi_driver.yaml, pkg/csi_driver controller capabilities; GKE Filestore CSI driver docs (minimum sizes)"
         ),
     ),
     Profile(
