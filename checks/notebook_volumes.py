@@ -121,6 +121,13 @@ def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
             CLUSTER, ("no Kubeflow notebooks (no Notebook objects, no StatefulSets with the notebook-name label)")
         )
         return
+    pods_unreadable = facts.unreadable("Pod")
+    if pods_unreadable:
+        yield skip(
+            CLUSTER,
+            f"notebook pods not readable ({pods_unreadable}): which notebooks run, on which nodes, and the "
+            "volumes PodDefaults add were not checked",
+        )
     consumers: dict[tuple[str, str], list[_Notebook]] = {}
     for key in sorted(notebooks):
         nb = notebooks[key]

@@ -174,3 +174,29 @@ def test_a_kind_missing_from_kubectl_output_is_judged_as_absent_like_live() -> N
     assert statuses == {r.id: r.status.value for r in live_report.results}
     assert statuses == {"rwx_available": "fail", "rwx_claims": "fail", "provisioner_installed": "fail"}
     assert any("taken to be absent" in note for note in offline_report.notes)
+
+
+def test_forbidden_pods_are_named_not_taken_as_no_pods() -> None:
+    notebook = {
+        "apiVersion": "kubeflow.org/v1",
+        "kind": "Notebook",
+        "metadata": {"name": "nb", "namespace": "team"},
+        "spec": {"template": {"spec": {"volumes": [{"name": "w", "persistentVolumeClaim": {"claimName": "nb-ws"}}]}}},
+    }
+    workspace = pvc("nb-ws", ns="team")
+    workspace["status"] = {"phase": "Bound"}
+    snap = build(
+        [dict(notebook), dict(workspace)],
+        Source("file", "test"),
+        unavailable={"Pod": "forbidden: list pods"},
+    )
+    result = runner.run([CHECKS["notebook_volumes"]], snap).results[0]
+    assert [(str(f.ref), f.status.value, f.message) for f in result.findings] == [
+        ("Notebook/team/nb", "pass", "notebook team/nb: nb-ws Bound"),
+        (
+            "cluster",
+            "skip",
+            "notebook pods not readable (forbidden: list pods): which notebooks run, on which nodes, and the "
+            "volumes PodDefaults add were not checked",
+        ),
+    ]
