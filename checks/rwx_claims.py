@@ -20,6 +20,10 @@ ReadWriteMany rather than a fail; node-local volumes (hostPath, local, local-pat
 are a fail (the pods see different data or cannot start); an unscheduled pod next to pods on one
 node is a warn.
 
+With `--manifests`, each planned ReadWriteMany claim the cluster does not have yet (Katib's PBT
+suggestion volumes, shared notebook data volumes, the manifests' own claims) is judged the same
+way on the class it will get.
+
 Claims with neither ReadWriteMany nor a shared ReadWriteOnce volume get no finding of their own;
 when there are none at all, one cluster-wide pass says so.
 """
@@ -30,6 +34,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from kfstor.api import CLUSTER, Check, Context, Facts, Finding, fail, k8s, ok, skip, storage, warn
+from kfstor.facts.plan import PLANNED_ANNOTATION
 
 RWX = "ReadWriteMany"
 RWOP = "ReadWriteOncePod"
@@ -212,7 +217,8 @@ def _judge_rwx(cluster: _Cluster, pvc: Mapping[str, Any]) -> Finding:
                 ),
             )
         pending = ""
-        if not cluster.facts.waits_for_consumer(pvc):
+        planned = k8s.annotations(pvc).get(PLANNED_ANNOTATION) == "true"
+        if not planned and not cluster.facts.waits_for_consumer(pvc):
             pending = f"; it is {phase} for another reason (see claim_health)"
         return ok(
             pvc,
@@ -331,11 +337,16 @@ def _judge_shared(
 
 def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
     pvcs = facts.of("PersistentVolumeClaim")
-    if not pvcs:
+    # Planned claims (--manifests) are judged as the API server will receive them.
+    planned = [e.claim.as_claim() for e in facts.platform.planned if RWX in e.claim.access_modes]
+    if not pvcs and not planned:
         yield skip(CLUSTER, "no PersistentVolumeClaims in the snapshot")
         return
     cluster = _Cluster(facts)
     judged = 0
+    for pvc in planned:
+        judged += 1
+        yield _judge_rwx(cluster, pvc)
     for pvc in pvcs:
         finding: Finding | None
         if RWX in k8s.access_modes(pvc):

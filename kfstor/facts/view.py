@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, TypeVar
 
+from kfstor.collect.manifests import Manifests
 from kfstor.collect.snapshot import Snapshot
 from kfstor.facts import k8s, kubeflow, storage
+from kfstor.facts import plan as planning
 from kfstor.model import DEFAULT_NAMESPACE, K8sObject, Ref
 
 T = TypeVar("T")
@@ -102,12 +104,20 @@ class Platform:
     """Kubeflow in its namespace: whether it is installed and the claims of the installed variant.
 
     Before install `claims` is empty and `future_class` is the class its claims will get (they name
-    none, so the effective default)."""
+    none, so the effective default). `planned` is what the install will create when manifests were
+    given (kfstor.facts.plan: every planned claim not in the cluster yet, with its class and
+    predicted outcome), empty otherwise; checks judge those entries like installed claims."""
 
     namespace: str
     installed: bool
     claims: tuple[PlatformClaimFacts, ...]
     future_class: K8sObject | None
+    planned: tuple[planning.PlanEntry, ...] = ()
+
+    @property
+    def planned_databases(self) -> tuple[planning.PlanEntry, ...]:
+        """The planned database and object-store claims whose storage is judged."""
+        return tuple(e for e in self.planned if e.claim.database)
 
     @property
     def databases(self) -> tuple[PlatformClaimFacts, ...]:
@@ -139,9 +149,12 @@ class Platform:
 class Facts:
     """The shared facts of one snapshot, for one Kubeflow namespace."""
 
-    def __init__(self, snapshot: Snapshot, namespace: str = DEFAULT_NAMESPACE) -> None:
+    def __init__(
+        self, snapshot: Snapshot, namespace: str = DEFAULT_NAMESPACE, manifests: Manifests | None = None
+    ) -> None:
         self.snapshot = snapshot
         self.namespace = namespace
+        self.manifests = manifests  # what `--manifests` read: the install being planned
         self._memo: dict[str, Any] = {}
 
     # --- the Snapshot's own questions, for checks written against kfstor 1.0 -------------------
@@ -292,9 +305,21 @@ class Facts:
             volume = k8s.dig(pvc, "spec", "volumeName", default="") if pvc is not None else ""
             pv = self.snapshot.get("PersistentVolume", volume) if volume else None
             rows.append(PlatformClaimFacts(claim, kubeflow.claim_namespace(claim, self.namespace), pvc, cls, pv))
+        installed = {(row.namespace, row.claim.name) for row in rows}
         return Platform(
             namespace=self.namespace,
             installed=bool(rows),
             claims=tuple(rows),
             future_class=self.default.effective,
+            planned=tuple(
+                e for e in self.plan.new if self.plan.from_manifests and (e.claim.namespace, e.claim.name) not in installed
+            ),
         )
+
+    # --- the install plan (kfstor.facts.plan) -------------------------------------------------------
+
+    @cached_property
+    def plan(self) -> planning.Plan:
+        """Every claim the install will create, from the manifests (or, before install without
+        them, the built-in expectations), with its class and predicted outcome."""
+        return planning.build_plan(self, self.manifests)
