@@ -286,6 +286,8 @@ def _documents(text: str, name: str) -> Iterator[Any]:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        if "nesting depth" in str(problem):  # libyaml 0.2.5+ has its own depth limit
+            raise InputError(f"{name}: YAML nested too deeply{where}") from None
         raise InputError(f"{name}: invalid YAML{where}: {problem}") from None
     except RecursionError:
         raise InputError(f"{name}: YAML nested too deeply") from None
