@@ -233,7 +233,7 @@ class Plan:
     def label(self) -> str:
         """What the plan rests on, for every report."""
         if self.source == "manifests":
-            secrets = f", {self.secrets} Secrets not kept" if self.secrets else ""
+            secrets = f", {self.secrets} Secret{'s' if self.secrets != 1 else ''} not kept" if self.secrets else ""
             return f"planned from the manifests {self.inputs} ({self.objects} objects{secrets})"
         if self.source == "built-in":
             names = ", ".join(f"{e.claim.name} {e.claim.size}" for e in self.entries)
