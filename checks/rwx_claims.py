@@ -46,9 +46,10 @@ MAX_LISTED = 4
 class _Cluster:
     """Everything the per-claim judgements look up, indexed once."""
 
-    def __init__(self, facts: Facts) -> None:
+    def __init__(self, facts: Facts, extra_classes: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         self.facts = facts
-        self.classes = facts.classes
+        # Planned claims (--manifests) may name a class the manifests create.
+        self.classes = {**facts.classes, **extra_classes} if extra_classes else facts.classes
         self.pvs_known = facts.available("PersistentVolume")
         self.no_attach = facts.unattached_drivers
         self._static: dict[tuple[str, str], list[Mapping[str, Any]]] | None = None
@@ -344,9 +345,10 @@ def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
         return
     cluster = _Cluster(facts)
     judged = 0
+    planned_cluster = _Cluster(facts, facts.plan.new_classes) if planned else cluster
     for pvc in planned:
         judged += 1
-        yield _judge_rwx(cluster, pvc)
+        yield _judge_rwx(planned_cluster, pvc)
     for pvc in pvcs:
         finding: Finding | None
         if RWX in k8s.access_modes(pvc):

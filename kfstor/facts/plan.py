@@ -201,6 +201,8 @@ class PlanEntry:
     def label(self) -> str:
         """"planned claim kubeflow/mysql-pv-claim (Pipelines MySQL ..., 20Gi ReadWriteOnce)", for messages."""
         c = self.claim
+        if not c.exists_required:
+            return f"missing claim {c.where} (mounted by {c.workload}; no manifest creates it)"
         what = "planned claim template" if c.template else "planned claim"
         size = c.size or "no size"
         return f"{what} {c.where} ({c.role}, {size} {'/'.join(c.access_modes) or 'no access mode'})"
@@ -219,6 +221,11 @@ class Plan:
     secrets: int = 0  # Secrets among them, not kept
     notes: tuple[str, ...] = ()
     quotas: tuple[K8sObject, ...] = ()  # ResourceQuotas the manifests create (Profiles' included)
+    classes: Mapping[str, K8sObject] | None = None  # StorageClasses the manifests create, by name
+
+    @property
+    def new_classes(self) -> Mapping[str, K8sObject]:
+        return self.classes or {}
 
     @property
     def from_manifests(self) -> bool:
@@ -959,7 +966,11 @@ def build_plan(facts: Facts, manifests: Manifests | None) -> Plan:
     else:
         claims, notes = planned_claims(manifests, facts)
         quotas = planned_quotas(manifests, facts)
-    manifest_classes = {item.name: item.obj for item in manifests.of("StorageClass")} if manifests else {}
+    manifest_classes = (
+        {item.name: item.obj for item in manifests.of("StorageClass") if item.name not in facts.classes}
+        if manifests
+        else {}
+    )
     entries = [_entry(facts, claim, manifest_classes) for claim in claims]
     entries = _limit_outcomes(facts, entries, quotas)
     if manifests is None:
@@ -972,4 +983,5 @@ def build_plan(facts: Facts, manifests: Manifests | None) -> Plan:
         secrets=manifests.secrets,
         notes=tuple(notes),
         quotas=tuple(quotas),
+        classes=manifest_classes,
     )
