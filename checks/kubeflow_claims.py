@@ -232,6 +232,8 @@ def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
     for row in platform.claims:
         where = f"{row.claim.role} claim {row.where}"
         pvc = row.pvc
+        if pvc is None and platform.is_planned(row.namespace, row.claim.name):
+            continue  # the manifests create it: its planned finding above says what will happen
         if pvc is None:
             yield fail(
                 Ref("PersistentVolumeClaim", row.claim.name, row.namespace),

@@ -203,9 +203,7 @@ def _planned(facts: Facts, minimum: int) -> Iterator[Finding]:
             )
             continue
         verdict = _judge(entry.storage_class, minimum, f"the {entry.claim.role} data")
-        yield finding(
-            verdict.status, entry.ref, f"{entry.label} on StorageClass {entry.class_text}: {verdict.message}"
-        )
+        yield finding(verdict.status, entry.ref, f"{entry.label} on StorageClass {entry.class_text}: {verdict.message}")
 
 
 def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:

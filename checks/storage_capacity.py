@@ -80,6 +80,8 @@ def _demand(facts: Facts) -> tuple[list[_Request], list[Mapping[str, Any]], str]
     requests: list[_Request] = []
     present: list[Mapping[str, Any]] = []
     for row in platform.claims:
+        if row.pvc is None and platform.is_planned(row.namespace, row.claim.name):
+            continue  # counted with the plan
         if row.pvc is None:
             size = k8s.quantity_bytes(row.claim.size) or 0
             requests.append(_Request(row.namespace, row.claim.name, size, default_name, False))

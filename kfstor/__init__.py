@@ -11,7 +11,11 @@ __version__ = "1.0.0"
 
 
 def __getattr__(name: str) -> Any:
-    from kfstor import api
+    # import_module, not `from kfstor import api`: the latter asks this very function for "api"
+    # while kfstor.api is not imported yet, and recurses until RecursionError.
+    import importlib
+
+    api = importlib.import_module("kfstor.api")
 
     if name in api.__all__:
         return getattr(api, name)

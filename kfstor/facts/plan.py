@@ -199,7 +199,7 @@ class PlanEntry:
 
     @property
     def label(self) -> str:
-        """"planned claim kubeflow/mysql-pv-claim (Pipelines MySQL ..., 20Gi ReadWriteOnce)", for messages."""
+        """ "planned claim kubeflow/mysql-pv-claim (Pipelines MySQL ..., 20Gi ReadWriteOnce)", for messages."""
         c = self.claim
         if not c.exists_required:
             return f"missing claim {c.where} (mounted by {c.workload}; no manifest creates it)"
@@ -271,7 +271,7 @@ class Plan:
         return worst
 
     def summary(self) -> str:
-        """"2 stay Pending, 1 unknown" (the outcomes that need attention), or ""."""
+        """ "2 stay Pending, 1 unknown" (the outcomes that need attention), or ""."""
         if not self.from_manifests:
             return ""
         counts = self.counts()
@@ -297,7 +297,8 @@ def _images_of(obj: K8sObject, volume: str | None) -> list[str]:
     mounting = [
         c
         for c in containers
-        if volume is not None and any(k8s.dig(m, "name", default="") == volume for m in k8s.dict_list(c, "volumeMounts"))
+        if volume is not None
+        and any(k8s.dig(m, "name", default="") == volume for m in k8s.dict_list(c, "volumeMounts"))
     ]
     chosen = mounting or containers
     return [k8s.dig(c, "image", default="") for c in chosen if k8s.dig(c, "image", default="")]
@@ -351,7 +352,7 @@ def _workload_text(item: ManifestObject) -> str:
 
 
 def _size(spec: Any) -> str:
-    requests = k8s.dig(spec, "resources", "requests", default={})
+    requests: Mapping[str, Any] = k8s.dig(spec, "resources", "requests", default={})
     value = requests.get("storage")
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return ""
@@ -407,13 +408,15 @@ def _claim(
 def _workload_of(users: list[tuple[ManifestObject, str]]) -> tuple[str, list[str]]:
     if not users:
         return "", []
-    item, volume = users[0]
+    item = users[0][0]
     images = [image for user, vol in users for image in _images_of(user.obj, vol)]
     more = f" (and {len(users) - 1} more)" if len(users) > 1 else ""
     return _workload_text(item) + more, images
 
 
-def _claims_from_pvcs(manifests: Manifests, mounts: Mapping[tuple[str, str], list[tuple[ManifestObject, str]]]) -> list[PlannedClaim]:
+def _claims_from_pvcs(
+    manifests: Manifests, mounts: Mapping[tuple[str, str], list[tuple[ManifestObject, str]]]
+) -> list[PlannedClaim]:
     claims = []
     for item in manifests.of("PersistentVolumeClaim"):
         ns = item.namespace or "default"
@@ -520,12 +523,14 @@ def _spawner_volume(value: Any) -> tuple[Any, Any] | None:
     return None
 
 
-def _claims_from_spawner(item: ManifestObject, text: str, namespaces: list[str], notes: list[str]) -> list[PlannedClaim]:
+def _claims_from_spawner(
+    item: ManifestObject, text: str, namespaces: list[str], notes: list[str]
+) -> list[PlannedClaim]:
     label = f"{item.ref} key {SPAWNER_KEY}"
     config = _parse(text, label, notes)
-    defaults = k8s.dig(config, "spawnerFormDefaults", default={})
+    defaults: Mapping[str, Any] = k8s.dig(config, "spawnerFormDefaults", default={})
     volumes: list[tuple[str, Any]] = []
-    workspace = k8s.dig(defaults, "workspaceVolume", default={})
+    workspace: Mapping[str, Any] = k8s.dig(defaults, "workspaceVolume", default={})
     if isinstance(workspace, Mapping):
         volumes.append(("notebook workspace", workspace.get("value")))
     for data in k8s.dict_list(defaults, "dataVolumes", "value"):
@@ -585,7 +590,9 @@ def _katib_suggestions(item: ManifestObject, data: Mapping[str, str], notes: lis
     return found
 
 
-def _claims_from_katib(item: ManifestObject, data: Mapping[str, str], namespaces: list[str], notes: list[str]) -> list[PlannedClaim]:
+def _claims_from_katib(
+    item: ManifestObject, data: Mapping[str, str], namespaces: list[str], notes: list[str]
+) -> list[PlannedClaim]:
     claims = []
     for algorithm, spec in _katib_suggestions(item, data, notes):
         for ns in namespaces:
@@ -689,7 +696,7 @@ def planned_quotas(manifests: Manifests, facts: Facts) -> list[K8sObject]:
         if facts.get("ResourceQuota", item.name, item.namespace or "default") is None:
             quotas.append(item.obj)
     for item in manifests.of("Profile"):
-        spec = k8s.dig(item.obj, "spec", "resourceQuotaSpec", default={})
+        spec: Mapping[str, Any] = k8s.dig(item.obj, "spec", "resourceQuotaSpec", default={})
         if spec and facts.get("ResourceQuota", "kf-resource-quota", item.name) is None:
             quotas.append(
                 {
@@ -712,7 +719,10 @@ def _static_volume(facts: Facts, claim: PlannedClaim, class_name: str) -> str | 
     for pv in facts.of("PersistentVolume"):
         if k8s.phase(pv, default="") != "Available":
             continue
-        if k8s.dig(pv, "spec", "storageClassName", default="") != class_name or k8s.volume_mode(pv) != claim.volume_mode:
+        if (
+            k8s.dig(pv, "spec", "storageClassName", default="") != class_name
+            or k8s.volume_mode(pv) != claim.volume_mode
+        ):
             continue
         if not set(claim.access_modes) <= set(k8s.access_modes(pv)):
             continue
@@ -742,7 +752,10 @@ def predict(facts: Facts, claim: PlannedClaim, cls: ClaimClass, class_obj: K8sOb
             "the pod stays Pending until the claim exists"
         )
     if not claim.size:
-        return Outcome.PENDING, "it requests no storage size: the API server rejects it (spec.resources.requests.storage)"
+        return (
+            Outcome.PENDING,
+            "it requests no storage size: the API server rejects it (spec.resources.requests.storage)",
+        )
     if k8s.quantity_bytes(claim.size) is None:
         return Outcome.PENDING, f"its size {claim.size!r} is not a Kubernetes quantity: the API server rejects it"
     if not claim.access_modes:
@@ -767,7 +780,10 @@ def predict(facts: Facts, claim: PlannedClaim, cls: ClaimClass, class_obj: K8sOb
     created = "" if cls.obj is not None else " (created by the manifests)"
     prov = k8s.provisioner(sc)
     if prov in storage.REMOVED_IN_TREE:
-        return Outcome.PENDING, f"StorageClass {name}{created} uses {prov}, a removed in-tree plugin ({storage.REMOVED_IN_TREE[prov]})"
+        return (
+            Outcome.PENDING,
+            f"StorageClass {name}{created} uses {prov}, a removed in-tree plugin ({storage.REMOVED_IN_TREE[prov]})",
+        )
     wffc = k8s.waits_for_consumer(sc)
     if prov == k8s.NO_PROVISIONER:
         volume = _static_volume(facts, claim, name)
@@ -806,7 +822,8 @@ def predict(facts: Facts, claim: PlannedClaim, cls: ClaimClass, class_obj: K8sOb
         consumer = claim.workload if "pod" in claim.workload else f"{claim.workload}'s pod"
         consumer = consumer if claim.workload else "a pod that uses it"
         return Outcome.WAITS, (
-            f"StorageClass {name}{created} ({prov}) binds WaitForFirstConsumer: provisioned when {consumer} is scheduled"
+            f"StorageClass {name}{created} ({prov}) binds WaitForFirstConsumer: "
+            f"provisioned when {consumer} is scheduled"
         )
     return Outcome.BINDS, f"StorageClass {name}{created} ({prov}) provisions it when the claim is created"
 
@@ -849,9 +866,7 @@ def _bytes(entry: PlanEntry) -> int:
     return k8s.quantity_bytes(entry.claim.size) or 0
 
 
-def _quota_limits(
-    facts: Facts, quota: K8sObject, entries: list[PlanEntry]
-) -> list[tuple[str, list[PlanEntry]]]:
+def _quota_limits(facts: Facts, quota: K8sObject, entries: list[PlanEntry]) -> list[tuple[str, list[PlanEntry]]]:
     """(why, the entries it rejects) for each limit of the quota the new entries would exceed."""
     hard: Mapping[str, Any] = k8s.dig(quota, "spec", "hard", default={})
     used: Mapping[str, Any] = k8s.dig(quota, "status", "used", default={})
@@ -876,7 +891,8 @@ def _quota_limits(
             if current is None:
                 current = sum(k8s.quantity_bytes(k8s.requested_storage(p)) or 0 for p in mine)
             adding = sum(_bytes(e) for e in scoped)
-            text = f"{key}: {k8s.format_bytes(current)} used + {k8s.format_bytes(adding)} planned of {k8s.format_bytes(limit)}"
+            shown = (k8s.format_bytes(current), k8s.format_bytes(adding), k8s.format_bytes(limit))
+            text = f"{key}: {shown[0]} used + {shown[1]} planned of {shown[2]}"
         else:
             current = len(mine) if current is None else current
             adding = len(scoped)
@@ -889,7 +905,9 @@ def _quota_limits(
 def _capacity_segments(facts: Facts, class_name: str) -> list[tuple[int, int]]:
     segments = []
     for obj in facts.of("CSIStorageCapacity"):
-        if k8s.dig(obj, "storageClassName", default="") != class_name or not isinstance(obj.get("nodeTopology"), Mapping):
+        if k8s.dig(obj, "storageClassName", default="") != class_name or not isinstance(
+            obj.get("nodeTopology"), Mapping
+        ):
             continue
         cap = k8s.quantity_bytes(obj.get("capacity"))
         if cap is None:
@@ -915,7 +933,9 @@ def _limit_outcomes(facts: Facts, entries: list[PlanEntry], quotas: Sequence[K8s
         scoped = by_ns.get(k8s.namespace(quota), [])
         for why, rejected in _quota_limits(facts, quota, scoped) if scoped else []:
             for entry in rejected:
-                blocked.setdefault(id(entry), f"creating the planned claims exceeds {why}: claims past the limit are rejected")
+                blocked.setdefault(
+                    id(entry), f"creating the planned claims exceeds {why}: claims past the limit are rejected"
+                )
     provisioned = [e for e in new if e.outcome in (Outcome.BINDS, Outcome.WAITS) and id(e) not in blocked]
     by_class: dict[str, list[PlanEntry]] = {}
     for entry in provisioned:
@@ -930,14 +950,20 @@ def _limit_outcomes(facts: Facts, entries: list[PlanEntry], quotas: Sequence[K8s
         published = f"{free} free in {len(segments)} topology segment(s), largest volume {k8s.format_bytes(biggest)}"
         for entry in mine:
             if _bytes(entry) > biggest:
-                blocked[id(entry)] = f"StorageClass {class_name} publishes no segment that holds {entry.claim.size} ({published})"
+                blocked[id(entry)] = (
+                    f"StorageClass {class_name} publishes no segment that holds {entry.claim.size} ({published})"
+                )
         rest = [e for e in mine if id(e) not in blocked]
         if rest and not fits([_bytes(e) for e in rest], segments):
             total = k8s.format_bytes(sum(_bytes(e) for e in rest))
             for entry in rest:
-                blocked[id(entry)] = f"StorageClass {class_name} publishes too little capacity for the planned {total} ({published})"
+                blocked[id(entry)] = (
+                    f"StorageClass {class_name} publishes too little capacity for the planned {total} ({published})"
+                )
     return [
-        replace(e, outcome=Outcome.PENDING, reason=blocked[id(e)]) if id(e) in blocked and e.outcome is not Outcome.PENDING else e
+        replace(e, outcome=Outcome.PENDING, reason=blocked[id(e)])
+        if id(e) in blocked and e.outcome is not Outcome.PENDING
+        else e
         for e in entries
     ]
 
@@ -962,7 +988,7 @@ def build_plan(facts: Facts, manifests: Manifests | None) -> Plan:
     if manifests is None:
         if kubeflow.platform_claims(facts.snapshot, facts.namespace):
             return Plan("none")  # installed: the installed claims are judged, nothing is planned
-        claims, notes, quotas = builtin_claims(facts.namespace), [], []
+        claims, notes, quotas = builtin_claims(facts.namespace), [], []  # type: list[PlannedClaim], list[str], list[K8sObject]
     else:
         claims, notes = planned_claims(manifests, facts)
         quotas = planned_quotas(manifests, facts)

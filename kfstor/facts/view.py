@@ -114,6 +114,10 @@ class Platform:
     future_class: K8sObject | None
     planned: tuple[planning.PlanEntry, ...] = ()
 
+    def is_planned(self, namespace: str, name: str) -> bool:
+        """The install (--manifests) creates this claim: a missing platform claim is not reported missing."""
+        return any(e.claim.namespace == namespace and e.claim.name == name for e in self.planned)
+
     @property
     def planned_databases(self) -> tuple[planning.PlanEntry, ...]:
         """The planned database and object-store claims whose storage is judged."""
@@ -129,6 +133,8 @@ class Platform:
         (kubeflow_claims reports it) or one that holds no database (authservice's sessions)."""
         rows: list[tuple[K8sObject | Ref, str]] = []
         for row in self.claims:
+            if row.pvc is None and self.is_planned(row.namespace, row.claim.name):
+                continue  # the install creates it: judged as a planned claim
             if row.pvc is None:
                 subject = Ref("PersistentVolumeClaim", row.claim.name, row.namespace)
                 rows.append((subject, f"claim {row.where} does not exist; kubeflow_claims reports it"))
@@ -305,15 +311,12 @@ class Facts:
             volume = k8s.dig(pvc, "spec", "volumeName", default="") if pvc is not None else ""
             pv = self.snapshot.get("PersistentVolume", volume) if volume else None
             rows.append(PlatformClaimFacts(claim, kubeflow.claim_namespace(claim, self.namespace), pvc, cls, pv))
-        installed = {(row.namespace, row.claim.name) for row in rows}
         return Platform(
             namespace=self.namespace,
             installed=bool(rows),
             claims=tuple(rows),
             future_class=self.default.effective,
-            planned=tuple(
-                e for e in self.plan.new if self.plan.from_manifests and (e.claim.namespace, e.claim.name) not in installed
-            ),
+            planned=self.plan.new if self.plan.from_manifests else (),
         )
 
     # --- the install plan (kfstor.facts.plan) -------------------------------------------------------

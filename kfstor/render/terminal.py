@@ -54,7 +54,10 @@ def _plan(console: Console, report: Report) -> None:
         return
     summary = plan.summary()
     head = Text("PLAN ", style="bold")
-    head.append(f" install plan — {plan.label}: {len(plan.entries)} claims" + (f", {summary}" if summary else ""))
+    head.append(
+        f" install plan — {plan.label}: {len(plan.entries)} claim{'s' if len(plan.entries) != 1 else ''}"
+        + (f", {summary}" if summary else "")
+    )
     console.print(head)
     entries = sorted(plan.entries, key=lambda e: (-e.outcome.status.rank, e.claim.namespace, e.claim.name))
     for entry in entries[:MAX_SHOWN]:
