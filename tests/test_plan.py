@@ -583,3 +583,20 @@ def test_hostile_names_are_escaped_in_html_and_markdown(tmp_path: Path) -> None:
     assert "<script>alert(1)" not in render(rep, "html")
     markdown = render(rep, "markdown")
     assert "<script>" not in markdown and "\\|x" in markdown
+
+
+def test_documents_planning_never_reads_are_counted_unparsed_and_errors_keep_their_lines(tmp_path: Path) -> None:
+    path = tmp_path / "render.yaml"
+    path.write_text(
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: x}\nspec: [unclosed\n"
+        "--- # a comment after the marker\n"
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData: {k: KFSTOR-TEST-UNPARSED}\n"
+        "---\n"
+        "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: c, namespace: kubeflow}\n"
+        "spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}\n"
+    )
+    read = read_manifests([str(path)])
+    assert (read.total, read.secrets, [c.name for c in read.of("PersistentVolumeClaim")]) == (3, 1, ["c"])
+    path.write_text(path.read_text() + "---\nkind: ConfigMap\nmetadata: {name: bad\n")
+    with pytest.raises(InputError, match=r"invalid YAML at line 1[6-8] "):
+        read_manifests([str(path)])

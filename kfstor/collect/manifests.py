@@ -17,6 +17,7 @@ one InputError line, never a traceback.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator, Mapping, Sequence
@@ -59,6 +60,10 @@ PLANNED_KINDS = frozenset(
     }
 )
 RENDER_TIMEOUT_S = 300.0
+# A YAML stream splits into documents at lines that start with "---" (the YAML spec forbids that
+# line inside any scalar), and a block-style document says its kind in a top-level "kind:" line.
+DOCUMENT_START = re.compile(r"^---(?=[ \t]|$)", re.MULTILINE)
+TOP_LEVEL_KIND = re.compile(r"^kind:[ \t]*[\"']?([A-Za-z0-9]+)[\"']?[ \t]*(?:#.*)?$", re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +205,47 @@ def _meta(obj: dict[str, Any]) -> dict[str, Any]:
     return {key: meta[key] for key in ("name", "namespace", "labels") if key in meta}
 
 
+def _skippable(chunk: str) -> str | None:
+    """The kind of a block-style YAML document planning never reads (a CRD, a Role, a Secret...),
+    or None when the document must be parsed: a kind planning reads, a List, no top-level kind
+    line, or several that disagree. Skipping CRDs, most of a render's bytes, keeps reading fast."""
+    kinds = set(TOP_LEVEL_KIND.findall(chunk))
+    if len(kinds) != 1:
+        return None
+    (kind,) = kinds
+    if kind in PLANNED_KINDS or kind.endswith("List"):
+        return None
+    return kind
+
+
+def _chunks(text: str) -> list[tuple[int, str]]:
+    """(first line number - 1, text) of each document of a YAML stream; JSON stays whole."""
+    if text.lstrip().startswith(("{", "[")):
+        return [(0, text)]
+    chunks = []
+    start = line = 0
+    for match in DOCUMENT_START.finditer(text):
+        chunks.append((line, text[start : match.start()]))
+        line += text.count("\n", start, match.start())
+        start = match.start()
+    chunks.append((line, text[start:]))
+    return chunks
+
+
+def _parsed(text: str, label: str) -> Iterator[tuple[Any, str | None]]:
+    """(document, None) for each parsed document and (None, kind) for each one skipped unparsed.
+    Parsed chunks keep their line numbers in errors (padded with the newlines before them)."""
+    for offset, chunk in _chunks(text):
+        kind = _skippable(chunk)
+        if kind is not None:
+            yield None, kind
+            continue
+        if not chunk.strip() or chunk.strip() == "---":
+            continue
+        for doc in _documents("\n" * offset + chunk, label):
+            yield doc, None
+
+
 def read_manifests(paths: Sequence[str]) -> Manifests:
     """Read every input; InputError (one line) for anything unreadable or malformed."""
     kept: dict[str, dict[tuple[str, str], ManifestObject]] = {}
@@ -207,7 +253,11 @@ def read_manifests(paths: Sequence[str]) -> Manifests:
     total = secrets = 0
     for label, text in _inputs(paths):
         inputs.append(label)
-        for index, doc in enumerate(_documents(text, label)):
+        for index, (doc, skipped) in enumerate(_parsed(text, label)):
+            if skipped is not None:
+                total += 1
+                secrets += skipped == "Secret"
+                continue
             try:
                 objects = list(_flatten(doc, label, f"document {index + 1}"))
             except RecursionError:
