@@ -209,10 +209,10 @@ def _skippable(chunk: str) -> str | None:
     """The kind of a block-style YAML document planning never reads (a CRD, a Role, a Secret...),
     or None when the document must be parsed: a kind planning reads, a List, no top-level kind
     line, or several that disagree. Skipping CRDs, most of a render's bytes, keeps reading fast."""
-    kinds = set(TOP_LEVEL_KIND.findall(chunk))
+    kinds: set[str] = set(TOP_LEVEL_KIND.findall(chunk))
     if len(kinds) != 1:
         return None
-    (kind,) = kinds
+    kind = kinds.pop()
     if kind in PLANNED_KINDS or kind.endswith("List"):
         return None
     return kind
