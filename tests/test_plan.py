@@ -600,3 +600,27 @@ def test_documents_planning_never_reads_are_counted_unparsed_and_errors_keep_the
     path.write_text(path.read_text() + "---\nkind: ConfigMap\nmetadata: {name: bad\n")
     with pytest.raises(InputError, match=r"invalid YAML at line 1[6-8] "):
         read_manifests([str(path)])
+
+
+def test_claim_templates_are_bounded_in_all(tmp_path: Path) -> None:
+    sets = [
+        {
+            "apiVersion": "apps/v1",
+            "kind": "StatefulSet",
+            "metadata": {"name": f"s{i}", "namespace": "kubeflow"},
+            "spec": {
+                "replicas": 1000,
+                "volumeClaimTemplates": [{"metadata": {"name": "d"}, "spec": {"accessModes": ["ReadWriteOnce"]}}],
+            },
+        }
+        for i in range(25)
+    ]
+    path = tmp_path / "many.yaml"
+    path.write_text(yaml.safe_dump_all(sets))
+    plan = plan_of(EKS, path)
+    assert len(plan.entries) == 20000
+    assert plan.notes == (
+        "StatefulSet claim templates ask for more than 20000 claims: StatefulSet/kubeflow/s20 and the "
+        "StatefulSets after it are not planned",
+    )
+    assert {e.outcome for e in plan.entries} == {Outcome.PENDING}  # no size requested

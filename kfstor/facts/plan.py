@@ -49,6 +49,8 @@ if TYPE_CHECKING:
 # A StatefulSet asking for more replicas than this is planned for this many (and a note says so):
 # a hostile file must not make the plan grow without bound.
 MAX_REPLICAS = 1000
+# And all StatefulSets together for at most this many claims.
+MAX_TEMPLATE_CLAIMS = 20000
 PROFILE_NAMESPACE = "{profile-namespace}"  # where user claims go when the manifests define no Profile
 CLASS_KEY = ".storageclass.storage.k8s.io/"
 MAX_PLACEMENT_STEPS = 20000
@@ -461,6 +463,12 @@ def _claims_from_statefulsets(manifests: Manifests, notes: list[str]) -> list[Pl
                 notes.append(f"{item.ref} has a volumeClaimTemplate without a name: not planned")
                 continue
             images = _images_of(item.obj, tname)
+            if len(claims) + replicas > MAX_TEMPLATE_CLAIMS:
+                notes.append(
+                    f"StatefulSet claim templates ask for more than {MAX_TEMPLATE_CLAIMS} claims: "
+                    f"{item.ref} and the StatefulSets after it are not planned"
+                )
+                return claims
             for ordinal in range(replicas):
                 claims.append(
                     _claim(
