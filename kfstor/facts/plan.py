@@ -446,7 +446,7 @@ def _replicas(sts: K8sObject) -> int:
 
 
 def _claims_from_statefulsets(manifests: Manifests, notes: list[str]) -> list[PlannedClaim]:
-    claims = []
+    claims: list[PlannedClaim] = []
     for item in manifests.of("StatefulSet"):
         templates = k8s.dict_list(item.obj, "spec", "volumeClaimTemplates")
         if not templates:
