@@ -84,8 +84,12 @@ _LABELS = {
     Outcome.PENDING: "stays Pending",
     Outcome.UNKNOWN: "unknown",
 }
-_STATUSES = {Outcome.BINDS: Status.PASS, Outcome.WAITS: Status.PASS, Outcome.PENDING: Status.FAIL}
-_STATUSES[Outcome.UNKNOWN] = Status.WARN
+_STATUSES = {
+    Outcome.BINDS: Status.PASS,
+    Outcome.WAITS: Status.PASS,
+    Outcome.PENDING: Status.FAIL,
+    Outcome.UNKNOWN: Status.WARN,
+}
 
 
 # What a claim stores, recognized from an image name (its last path segment, without tag or
