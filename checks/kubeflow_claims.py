@@ -21,6 +21,12 @@ and `authservice-pvc` in `istio-system` (1.7/1.8).
 - Kubeflow not installed (none of its claims or workloads exist): one skip finding saying which
   default StorageClass its claims will use.
 
+With `--manifests`, every claim the install will create (kfstor.facts.plan: the manifests'
+claims, StatefulSet claim templates, notebook workspaces and data volumes from the spawner
+configuration, Katib suggestion volumes) that is not in the cluster yet gets one finding with its
+predicted outcome: binds or waits for its first consumer: pass; stays Pending: fail, with the
+reason; unknown: warn. Before install that replaces the single skip finding.
+
 The claim of an object store that is no longer installed (`minio-pvc` left behind by the
 1.10 -> 1.11 upgrade to SeaweedFS) is not demanded: it gets a skip finding saying it is left over.
 """
@@ -40,6 +46,7 @@ from kfstor.api import (
     PlatformClaimFacts,
     Ref,
     fail,
+    finding,
     k8s,
     kubeflow,
     ok,
@@ -202,14 +209,31 @@ def _pre_install(facts: Facts, ctx: Context) -> Finding:
     )
 
 
+def _planned(facts: Facts) -> Iterator[Finding]:
+    """One finding per claim the install will create (--manifests), from its predicted outcome."""
+    for entry in facts.platform.planned:
+        yield finding(
+            entry.outcome.status,
+            entry.ref,
+            f"{entry.label}, StorageClass {entry.class_text}, from {entry.claim.source}: "
+            f"{entry.outcome.label}: {entry.reason}",
+        )
+
+
 def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
     platform = facts.platform
+    yield from _planned(facts)
     if not platform.installed:
-        yield _pre_install(facts, ctx)
+        if not facts.plan.from_manifests:
+            yield _pre_install(facts, ctx)
+        elif not platform.planned:
+            yield skip(CLUSTER, f"pre-install: the manifests create no claims ({facts.plan.label})")
         return
     for row in platform.claims:
         where = f"{row.claim.role} claim {row.where}"
         pvc = row.pvc
+        if pvc is None and platform.is_planned(row.namespace, row.claim.name):
+            continue  # the manifests create it: its planned finding above says what will happen
         if pvc is None:
             yield fail(
                 Ref("PersistentVolumeClaim", row.claim.name, row.namespace),

@@ -59,8 +59,18 @@ BOOLEANS = ("true", "false")
 
 
 def _database_classes(facts: Facts) -> dict[str, str]:
-    """StorageClass name -> who uses it among Kubeflow's database claims (or the pre-install default)."""
+    """StorageClass name -> who uses it among Kubeflow's database claims (or the pre-install default;
+    with --manifests, the classes the planned database claims will get)."""
     platform = facts.platform
+    planned: dict[str, list[str]] = {}
+    for entry in platform.planned_databases:
+        if entry.storage_class is not None:
+            planned.setdefault(k8s.name(entry.storage_class), []).append(entry.claim.where)
+    if facts.plan.from_manifests:
+        users = {name: list(claims) for name, claims in platform.database_classes.items()}
+        for name, claims in planned.items():
+            users.setdefault(name, []).extend(claims)
+        return {name: "Kubeflow's database claims " + ", ".join(sorted(claims)) for name, claims in users.items()}
     if not platform.installed and facts.available("PersistentVolumeClaim"):
         default = platform.future_class
         if default is not None:

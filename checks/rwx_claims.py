@@ -20,6 +20,10 @@ ReadWriteMany rather than a fail; node-local volumes (hostPath, local, local-pat
 are a fail (the pods see different data or cannot start); an unscheduled pod next to pods on one
 node is a warn.
 
+With `--manifests`, each planned ReadWriteMany claim the cluster does not have yet (Katib's PBT
+suggestion volumes, shared notebook data volumes, the manifests' own claims) is judged the same
+way on the class it will get.
+
 Claims with neither ReadWriteMany nor a shared ReadWriteOnce volume get no finding of their own;
 when there are none at all, one cluster-wide pass says so.
 """
@@ -30,6 +34,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from kfstor.api import CLUSTER, Check, Context, Facts, Finding, fail, k8s, ok, skip, storage, warn
+from kfstor.facts.plan import PLANNED_ANNOTATION
 
 RWX = "ReadWriteMany"
 RWOP = "ReadWriteOncePod"
@@ -41,9 +46,10 @@ MAX_LISTED = 4
 class _Cluster:
     """Everything the per-claim judgements look up, indexed once."""
 
-    def __init__(self, facts: Facts) -> None:
+    def __init__(self, facts: Facts, extra_classes: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         self.facts = facts
-        self.classes = facts.classes
+        # Planned claims (--manifests) may name a class the manifests create.
+        self.classes = {**facts.classes, **extra_classes} if extra_classes else facts.classes
         self.pvs_known = facts.available("PersistentVolume")
         self.no_attach = facts.unattached_drivers
         self._static: dict[tuple[str, str], list[Mapping[str, Any]]] | None = None
@@ -227,7 +233,8 @@ def _judge_rwx(cluster: _Cluster, pvc: Mapping[str, Any]) -> Finding:
                 ),
             )
         pending = ""
-        if not cluster.facts.waits_for_consumer(pvc):
+        planned = k8s.annotations(pvc).get(PLANNED_ANNOTATION) == "true"
+        if not planned and not cluster.facts.waits_for_consumer(pvc):
             pending = f"; it is {phase} for another reason (see claim_health)"
         return ok(
             pvc,
@@ -346,11 +353,17 @@ def _judge_shared(
 
 def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
     pvcs = facts.of("PersistentVolumeClaim")
-    if not pvcs:
+    # Planned claims (--manifests) are judged as the API server will receive them.
+    planned = [e.claim.as_claim() for e in facts.platform.planned if RWX in e.claim.access_modes]
+    if not pvcs and not planned:
         yield skip(CLUSTER, "no PersistentVolumeClaims in the snapshot")
         return
     cluster = _Cluster(facts)
     judged = 0
+    planned_cluster = _Cluster(facts, facts.plan.new_classes) if planned else cluster
+    for pvc in planned:
+        judged += 1
+        yield _judge_rwx(planned_cluster, pvc)
     for pvc in pvcs:
         finding: Finding | None
         if RWX in k8s.access_modes(pvc):

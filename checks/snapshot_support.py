@@ -15,7 +15,8 @@ is not a CSI driver (local-path, NFS subdir: no CSI snapshots at all), or, as on
 finding, when the snapshot API is not installed or not readable. Several VolumeSnapshotClasses
 marked default (`snapshot.storage.kubernetes.io/is-default-class: "true"`) for one driver make
 every VolumeSnapshot that names no class fail ("2 default snapshot classes were found"): fail on
-each of them. Skip before install when there is no default class.
+each of them. Skip before install when there is no default class. With `--manifests`, the
+planned database and object-store claims stand in, each with the class it will get.
 """
 
 from __future__ import annotations
@@ -75,11 +76,18 @@ def _targets(facts: Facts) -> list[tuple[Mapping[str, Any] | Ref, str, str, str]
         driver = _pv_driver(row.pv) or (storage.csi_name(prov) if prov else "")
         label = f"claim {row.where} ({row.claim.role}, StorageClass {row.class_name or 'none'})"
         targets.append((row.pvc, label, prov or driver, driver))
+    for entry in facts.platform.planned_databases:
+        prov = k8s.provisioner(entry.storage_class) if entry.storage_class is not None else ""
+        label = f"{entry.label}, StorageClass {entry.class_text}"
+        targets.append((entry.ref, label, prov, storage.csi_name(prov) if prov else ""))
     return targets
 
 
 def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
     targets = _targets(facts)
+    if not targets and facts.plan.from_manifests and not facts.platform.installed:
+        yield skip(CLUSTER, "pre-install: the manifests create no database or object-store claims")
+        return
     if not targets:
         default_sc = facts.default.effective
         if default_sc is None:

@@ -18,6 +18,9 @@ StorageClass) kfstor reads how the class's driver keeps copies, from its row in 
 - a count that lives outside the class (a Ceph pool's size), a server kfstor cannot see (NFS),
   or a provisioner not in the table: warn "cannot verify", saying what would show it.
 
+With `--manifests`, each planned database or object-store claim is judged on the class it will
+get (pre-install: instead of the default class).
+
 One finding per claim. Claims that are missing or name no existing class are skipped
 (kubeflow_claims reports them), except that a class-less claim bound to a `local`/`hostPath`
 PersistentVolume warns as node-local; `authservice-pvc` (login sessions) is skipped.
@@ -146,9 +149,28 @@ def _judge(sc: Obj, minimum: int, subject: str) -> Verdict:
     )
 
 
+def _planned(facts: Facts, minimum: int) -> Iterator[Finding]:
+    """The planned database claims (--manifests), on the class each will get."""
+    for entry in facts.platform.planned_databases:
+        if entry.storage_class is None:
+            yield skip(
+                entry.ref,
+                f"{entry.label}: StorageClass {entry.class_text} does not exist, so its replication cannot be "
+                "judged; kubeflow_claims reports the claim",
+            )
+            continue
+        verdict = _judge(entry.storage_class, minimum, f"the {entry.claim.role} data")
+        yield finding(verdict.status, entry.ref, f"{entry.label} on StorageClass {entry.class_text}: {verdict.message}")
+
+
 def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
     minimum = _min_replicas(ctx)
     platform = facts.platform
+    yield from _planned(facts, minimum)
+    if not platform.installed and facts.plan.from_manifests:
+        if not platform.planned_databases:
+            yield skip(CLUSTER, "pre-install: the manifests create no database or object-store claims")
+        return
     if not platform.installed:
         default = platform.future_class
         if default is None:

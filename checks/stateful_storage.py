@@ -18,7 +18,9 @@ Claims that are missing, or whose class does not exist, are skipped here (kubefl
 reports them); claims holding no database (`authservice-pvc`'s login sessions) are skipped.
 
 Before Kubeflow is installed, the effective default StorageClass (which its claims will use)
-is judged the same way and reported against that StorageClass.
+is judged the same way and reported against that StorageClass. With `--manifests`, each planned
+database or object-store claim (recognized from the image that mounts it: MySQL, PostgreSQL,
+MinIO, SeaweedFS, ...) is judged on the class it will get instead, one finding per claim.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from kfstor.api import (
     Context,
     Facts,
     Finding,
+    Ref,
     Status,
     Verdict,
     finding,
@@ -88,7 +91,7 @@ def _expansion(sc: Obj) -> Verdict:
     )
 
 
-def _finding(subject_obj: Obj, label: str, sc: Obj, pv: Obj | None, subject: str) -> Finding:
+def _finding(subject_obj: Obj | Ref, label: str, sc: Obj, pv: Obj | None, subject: str) -> Finding:
     verdicts = [_filesystem(sc), _reclaim(sc, pv, subject), _expansion(sc)]
     status = worst(v.status for v in verdicts)
     on = " " if label.endswith("default class") else " on StorageClass "
@@ -98,8 +101,26 @@ def _finding(subject_obj: Obj, label: str, sc: Obj, pv: Obj | None, subject: str
     return finding(status, subject_obj, prefix + "; ".join(v.message for v in verdicts if v.status is not Status.PASS))
 
 
+def _planned(facts: Facts) -> Iterator[Finding]:
+    """The planned database claims (--manifests), on the class each will get."""
+    for entry in facts.platform.planned_databases:
+        if entry.storage_class is None:
+            yield skip(
+                entry.ref,
+                f"{entry.label}: StorageClass {entry.class_text} does not exist, so its storage cannot be judged; "
+                "kubeflow_claims reports the claim",
+            )
+            continue
+        yield _finding(entry.ref, entry.label, entry.storage_class, None, f"the {entry.claim.role} data")
+
+
 def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
     platform = facts.platform
+    yield from _planned(facts)
+    if not platform.installed and facts.plan.from_manifests:
+        if not platform.planned_databases:
+            yield skip(CLUSTER, "pre-install: the manifests create no database or object-store claims")
+        return
     if not platform.installed:
         default = platform.future_class
         if default is None:

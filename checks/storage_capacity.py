@@ -17,6 +17,12 @@ CSIStorageCapacity: for each class the new volumes use, the objects the driver p
 (`capacity`, `maximumVolumeSize`, one per topology segment; objects without `nodeTopology` reach
 no node and are ignored) must hold every new volume, each inside one segment. Fail when they
 cannot; pass when they fit. Skip when no quota limits storage and no capacity is published.
+
+With `--manifests`, the demand is the plan instead of the built-in list: every planned claim the
+cluster does not have yet (the manifests' claims, StatefulSet claim templates, one notebook
+workspace and one Katib suggestion volume per profile namespace the manifests define), each on the
+class it will get, and the quotas the manifests create (ResourceQuotas, each Profile's
+resourceQuotaSpec) count like the cluster's.
 """
 
 from __future__ import annotations
@@ -26,9 +32,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from kfstor.api import CLUSTER, Check, Context, Facts, Finding, Ref, fail, k8s, kubeflow, ok, skip
+from kfstor.facts.plan import fits
 
 CLASS_KEY = ".storageclass.storage.k8s.io/"
-MAX_PLACEMENT_STEPS = 20000
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +54,15 @@ def _demand(facts: Facts) -> tuple[list[_Request], list[Mapping[str, Any]], str]
     """(requests still to be provisioned, platform claims present, what the demand is)."""
     platform = facts.platform
     default_name = facts.default.name
+    planned = [
+        _Request(e.claim.namespace, e.claim.name, k8s.quantity_bytes(e.claim.size) or 0, e.class_name, False)
+        for e in platform.planned
+        if e.claim.size and e.claim.exists_required and "{" not in e.claim.namespace
+    ]
+    if not platform.installed and facts.plan.from_manifests:
+        total = _gi(sum(r.size for r in planned))
+        names = ", ".join(f"{r.namespace}/{r.name}" for r in planned) or "none"
+        return planned, [], f"pre-install: the manifests will request {total} ({names})"
     if not platform.installed:
         planned = [
             _Request(
@@ -65,6 +80,8 @@ def _demand(facts: Facts) -> tuple[list[_Request], list[Mapping[str, Any]], str]
     requests: list[_Request] = []
     present: list[Mapping[str, Any]] = []
     for row in platform.claims:
+        if row.pvc is None and platform.is_planned(row.namespace, row.claim.name):
+            continue  # counted with the plan
         if row.pvc is None:
             size = k8s.quantity_bytes(row.claim.size) or 0
             requests.append(_Request(row.namespace, row.claim.name, size, default_name, False))
@@ -73,9 +90,12 @@ def _demand(facts: Facts) -> tuple[list[_Request], list[Mapping[str, Any]], str]
         if k8s.phase(row.pvc) == "Pending":
             size = k8s.quantity_bytes(k8s.requested_storage(row.pvc)) or 0
             requests.append(_Request(row.namespace, row.claim.name, size, row.class_name, True))
-    if requests:
-        names = ", ".join(f"{r.name} ({_gi(r.size)}{', missing' if not r.exists else ', Pending'})" for r in requests)
-        return requests, present, f"Kubeflow still needs {names}"
+    if requests or planned:
+        names = ", ".join(
+            [f"{r.name} ({_gi(r.size)}{', missing' if not r.exists else ', Pending'})" for r in requests]
+            + [f"{r.namespace}/{r.name} ({_gi(r.size)}, planned)" for r in planned]
+        )
+        return [*requests, *planned], present, f"Kubeflow still needs {names}"
     return requests, present, "all of Kubeflow's claims are provisioned"
 
 
@@ -143,35 +163,6 @@ def _judge_quota(
     return ok(quota, f"ResourceQuota {quota_name} leaves room for Kubeflow's claims ({'; '.join(fine)})")
 
 
-def _place(sizes: list[int], free: list[tuple[int, int]]) -> bool:
-    """Can every size go into some segment (free capacity, largest volume) without overfilling it?"""
-    remaining = [cap for cap, _ in free]
-    largest = [mx for _, mx in free]
-    order = sorted(sizes, reverse=True)
-    steps = 0
-
-    def go(i: int) -> bool:
-        nonlocal steps
-        if i == len(order):
-            return True
-        tried: set[tuple[int, int]] = set()
-        for s in range(len(remaining)):
-            steps += 1
-            if steps > MAX_PLACEMENT_STEPS:
-                return False
-            size = order[i]
-            if remaining[s] < size or largest[s] < size or (remaining[s], largest[s]) in tried:
-                continue
-            tried.add((remaining[s], largest[s]))
-            remaining[s] -= size
-            if go(i + 1):
-                return True
-            remaining[s] += size
-        return False
-
-    return go(0)
-
-
 def _judge_capacity(
     cls: str, sc: Mapping[str, Any] | None, objects: list[Mapping[str, Any]], requests: list[_Request]
 ) -> Finding | None:
@@ -206,7 +197,7 @@ def _judge_capacity(
                 f"({published}); add capacity to the storage backend or use another class"
             ),
         )
-    if not _place(sizes, segments):
+    if not fits(sizes, segments):
         return fail(
             subject,
             (
@@ -229,7 +220,7 @@ def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
         if ns in namespaces:
             claims_by_ns.setdefault(ns, []).append(pvc)
     findings: list[Finding] = []
-    for quota in facts.of("ResourceQuota"):
+    for quota in (*facts.of("ResourceQuota"), *facts.plan.quotas):
         ns = k8s.namespace(quota)
         if ns not in namespaces:
             continue

@@ -23,6 +23,7 @@ from kfstor import __version__
 from kfstor.model import EXIT_CLUSTER, EXIT_USAGE, FailOn
 
 if TYPE_CHECKING:
+    from kfstor.collect.manifests import Manifests
     from kfstor.collect.snapshot import Snapshot
     from kfstor.model import Check
 
@@ -100,6 +101,16 @@ FromOpt = Annotated[
         "snapshot), a directory of them, or - for stdin. Repeatable.",
     ),
 ]
+# --manifests (issue 11): the install to plan before it is applied.
+ManifestsOpt = Annotated[
+    list[str],
+    typer.Option(
+        "--manifests",
+        help="Plan every claim an install will create from the manifests you will apply: rendered "
+        "kustomize output (a file, a directory of them, or - for stdin) or a kustomization directory "
+        "(rendered with kubectl kustomize or kustomize). Repeatable; combines with --from or the live cluster.",
+    ),
+]
 KubeconfigOpt = Annotated[
     str | None,
     typer.Option("--kubeconfig", help="Kubeconfig file (default: KUBECONFIG, then ~/.kube/config, then in-cluster)."),
@@ -152,9 +163,22 @@ def _collect(kinds: list[str], kubeconfig: str | None, context: str | None, time
         die(str(exc), EXIT_CLUSTER)
 
 
+def _read_manifests(paths: list[str]) -> Manifests:
+    from kfstor.collect.manifests import read_manifests
+    from kfstor.collect.snapshot import InputError
+
+    if paths.count("-") > 1:
+        die("--manifests - (stdin) can be given once", EXIT_USAGE)
+    try:
+        return read_manifests(paths)
+    except InputError as exc:
+        die(str(exc), EXIT_USAGE)
+
+
 @app.command(epilog=EXIT_CODES_HELP)
 def audit(
     from_: FromOpt = [],  # noqa: B006 - typer reads the default, never mutates it
+    manifests: ManifestsOpt = [],  # noqa: B006
     kubeconfig: KubeconfigOpt = None,
     context: ContextOpt = None,
     request_timeout: TimeoutOpt = 30.0,
@@ -190,6 +214,9 @@ def audit(
     except config_mod.ConfigError as exc:
         die(str(exc), EXIT_USAGE)
     checks, notes = _load(checks_dir, check, skip)
+    if "-" in manifests and "-" in from_:
+        die("stdin (-) can feed --from or --manifests, not both", EXIT_USAGE)
+    planned = _read_manifests(manifests) if manifests else None
     if from_:
         try:
             snap = from_files(from_)
@@ -198,7 +225,9 @@ def audit(
     else:
         snap = _collect(sorted({k for c in checks for k in c.all_kinds}), kubeconfig, context, request_timeout)
     try:
-        report = runner.run(checks, snap, config=settings, namespace=namespace, notes=notes, fail_on=fail_on)
+        report = runner.run(
+            checks, snap, config=settings, namespace=namespace, notes=notes, fail_on=fail_on, manifests=planned
+        )
     except config_mod.ConfigError as exc:
         die(str(exc), EXIT_USAGE)
     outputs = [

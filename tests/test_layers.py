@@ -21,7 +21,7 @@ ALLOWED: dict[str, set[str]] = {
     "kfstor.model": set(),
     "kfstor.resources": set(),
     "kfstor.collect": {"kfstor.model", "kfstor.resources"},
-    "kfstor.facts": {"kfstor.model", "kfstor.collect.snapshot", "kfstor.collect.kinds"},
+    "kfstor.facts": {"kfstor.model", "kfstor.collect.snapshot", "kfstor.collect.kinds", "kfstor.collect.manifests"},
     "kfstor.render": {"kfstor", "kfstor.model", "kfstor.resources", "kfstor.collect.snapshot", "kfstor.facts"},
     "kfstor.engine": {
         "kfstor",

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from kfstor import __version__
+from kfstor.collect.manifests import Manifests
 from kfstor.collect.snapshot import Snapshot
 from kfstor.engine.config import Config, ConfigError
 from kfstor.facts.view import Facts
@@ -112,12 +113,13 @@ def run(
     now: str | None = None,
     notes: Sequence[str] = (),
     fail_on: FailOn = FailOn.FAIL,
+    manifests: Manifests | None = None,
 ) -> Report:
     config = config or Config()
     namespace = namespace or config.namespace or DEFAULT_NAMESPACE
     today = today or dt.date.today()
     used: set[Waiver] = set()
-    facts = Facts(snap, namespace)
+    facts = Facts(snap, namespace, manifests)
     results = []
     for check in checks:
         options = _options(check, config)  # validate before running anything

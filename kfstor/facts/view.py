@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, TypeVar
 
+from kfstor.collect.manifests import Manifests
 from kfstor.collect.snapshot import Snapshot
 from kfstor.facts import k8s, kubeflow, storage
+from kfstor.facts import plan as planning
 from kfstor.facts.profile import Answer, Profile
 from kfstor.model import DEFAULT_NAMESPACE, K8sObject, Ref
 
@@ -107,12 +109,24 @@ class Platform:
     """Kubeflow in its namespace: whether it is installed and the claims of the installed variant.
 
     Before install `claims` is empty and `future_class` is the class its claims will get (they name
-    none, so the effective default)."""
+    none, so the effective default). `planned` is what the install will create when manifests were
+    given (kfstor.facts.plan: every planned claim not in the cluster yet, with its class and
+    predicted outcome), empty otherwise; checks judge those entries like installed claims."""
 
     namespace: str
     installed: bool
     claims: tuple[PlatformClaimFacts, ...]
     future_class: K8sObject | None
+    planned: tuple[planning.PlanEntry, ...] = ()
+
+    def is_planned(self, namespace: str, name: str) -> bool:
+        """The install (--manifests) creates this claim: a missing platform claim is not reported missing."""
+        return any(e.claim.namespace == namespace and e.claim.name == name for e in self.planned)
+
+    @property
+    def planned_databases(self) -> tuple[planning.PlanEntry, ...]:
+        """The planned database and object-store claims whose storage is judged."""
+        return tuple(e for e in self.planned if e.claim.database)
 
     @property
     def databases(self) -> tuple[PlatformClaimFacts, ...]:
@@ -124,6 +138,8 @@ class Platform:
         (kubeflow_claims reports it) or one that holds no database (authservice's sessions)."""
         rows: list[tuple[K8sObject | Ref, str]] = []
         for row in self.claims:
+            if row.pvc is None and self.is_planned(row.namespace, row.claim.name):
+                continue  # the install creates it: judged as a planned claim
             if row.pvc is None:
                 subject = Ref("PersistentVolumeClaim", row.claim.name, row.namespace)
                 rows.append((subject, f"claim {row.where} does not exist; kubeflow_claims reports it"))
@@ -144,9 +160,12 @@ class Platform:
 class Facts:
     """The shared facts of one snapshot, for one Kubeflow namespace."""
 
-    def __init__(self, snapshot: Snapshot, namespace: str = DEFAULT_NAMESPACE) -> None:
+    def __init__(
+        self, snapshot: Snapshot, namespace: str = DEFAULT_NAMESPACE, manifests: Manifests | None = None
+    ) -> None:
         self.snapshot = snapshot
         self.namespace = namespace
+        self.manifests = manifests  # what `--manifests` read: the install being planned
         self._memo: dict[str, Any] = {}
 
     # --- the Snapshot's own questions, for checks written against kfstor 1.0 -------------------
@@ -362,4 +381,13 @@ class Facts:
             installed=bool(rows),
             claims=tuple(rows),
             future_class=self.default.effective,
+            planned=self.plan.new if self.plan.from_manifests else (),
         )
+
+    # --- the install plan (kfstor.facts.plan) -------------------------------------------------------
+
+    @cached_property
+    def plan(self) -> planning.Plan:
+        """Every claim the install will create, from the manifests (or, before install without
+        them, the built-in expectations), with its class and predicted outcome."""
+        return planning.build_plan(self, self.manifests)

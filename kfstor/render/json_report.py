@@ -6,6 +6,7 @@ import json
 from dataclasses import asdict
 from typing import Any, TextIO
 
+from kfstor.facts.plan import PlanEntry
 from kfstor.model import CheckResult, Finding
 from kfstor.render.report import Report
 
@@ -49,6 +50,54 @@ def result_dict(result: CheckResult) -> dict[str, Any]:
     }
 
 
+# --- install plan (issue 11) ---------------------------------------------------------------------
+
+
+def plan_entry_dict(entry: PlanEntry) -> dict[str, Any]:
+    claim = entry.claim
+    return {
+        "namespace": claim.namespace,
+        "name": claim.name,
+        "template": claim.template,
+        "size": claim.size,
+        "access_modes": list(claim.access_modes),
+        "volume_mode": claim.volume_mode,
+        "requested_class": claim.storage_class,
+        "storage_class": entry.class_name,
+        "class_source": entry.cls.source.value,
+        "outcome": entry.outcome.value,
+        "status": entry.outcome.status.value,
+        "reason": entry.reason,
+        "exists": entry.existing is not None,
+        "workload": claim.workload,
+        "stores": claim.stores,
+        "role": claim.role,
+        "database": claim.database,
+        "created_by": claim.created_by,
+        "source": claim.source,
+    }
+
+
+def _plan_fields(report: Report) -> dict[str, Any]:
+    """`plan` and `plan_info`, present when the report has a plan (manifests or built-in)."""
+    plan = report.plan
+    if plan.source == "none":
+        return {}
+    return {
+        "plan_info": {
+            "source": plan.source,
+            "label": plan.label,
+            "inputs": plan.inputs,
+            "objects": plan.objects,
+            "secrets_dropped": plan.secrets,
+            "summary": plan.summary(),
+            "counts": plan.counts(),
+            "notes": list(plan.notes),
+        },
+        "plan": [plan_entry_dict(e) for e in plan.entries],
+    }
+
+
 def report_dict(report: Report) -> dict[str, Any]:
     counts = report.counts()
     return {
@@ -75,6 +124,7 @@ def report_dict(report: Report) -> dict[str, Any]:
                 for row in report.inventory.claims
             ],
         },
+        **_plan_fields(report),
     }
 
 

@@ -26,6 +26,37 @@ def _remarks(finding: Finding) -> str:
     return "; ".join(parts)
 
 
+# --- install plan (issue 11) ---------------------------------------------------------------------
+
+
+def _plan(root: ET.Element, report: Report, totals: dict[str, int]) -> None:
+    """One testsuite "plan", a testcase per planned claim: stays Pending -> failure. Only for a
+    plan from --manifests: the built-in expectations are no test of the install (the checks'
+    pre-install findings are)."""
+    plan = report.plan
+    if not plan.from_manifests:
+        return
+    suite = ET.SubElement(root, "testsuite", name="plan")
+    ET.SubElement(ET.SubElement(suite, "properties"), "property", name="title", value=f"Install plan: {plan.label}")
+    counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    for entry in plan.entries:
+        claim = entry.claim
+        case = ET.SubElement(suite, "testcase", classname="kfstor.plan", name=str(entry.ref))
+        counts["tests"] += 1
+        text = (
+            f"{claim.size or 'no size'} {'/'.join(claim.access_modes)}, class {entry.class_text}: "
+            f"{entry.outcome.label}: {entry.reason} ({claim.role}; from {claim.source})"
+        )
+        if entry.outcome.status is Status.FAIL:
+            counts["failures"] += 1
+            ET.SubElement(case, "failure", message=text, type="pending").text = text
+        else:
+            ET.SubElement(case, "system-out").text = f"{entry.outcome.value}: {text}"
+    for key, value in counts.items():
+        suite.set(key, str(value))
+        totals[key] += value
+
+
 def render(report: Report, out: TextIO) -> None:
     root = ET.Element("testsuites", name="kfstor", tests="0", failures="0", errors="0", skipped="0")
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
@@ -55,6 +86,7 @@ def render(report: Report, out: TextIO) -> None:
         for key, value in counts.items():
             suite.set(key, str(value))
             totals[key] += value
+    _plan(root, report, totals)
     for key, value in totals.items():
         root.set(key, str(value))
     ET.indent(root)

@@ -48,5 +48,28 @@ def render(report: Report, out: TextIO) -> None:
             f"| {ICONS[result.status]} {result.status.value} | `{result.id}` {cell(result.check.title)} "
             f"| {cell(detail)} |\n"
         )
+    _plan(report, out)
     for note in report.notes:
         out.write(f"\n> Note: {cell(note)}\n")
+
+
+# --- install plan (issue 11) ---------------------------------------------------------------------
+PLAN_ICONS = {"binds": "✅", "waits": "⏳", "pending": "❌", "unknown": "❓"}
+
+
+def _plan(report: Report, out: TextIO) -> None:
+    plan = report.plan
+    if plan.source == "none":
+        return
+    summary = plan.summary()
+    out.write(f"\n### Install plan\n\n{cell(plan.label)}" + (f": **{cell(summary)}**" if summary else "") + "\n\n")
+    out.write("| Outcome | Claim | Size | Access modes | Class | Why | Source |\n|---|---|---|---|---|---|---|\n")
+    for entry in sorted(plan.entries, key=lambda e: (-e.outcome.status.rank, e.claim.namespace, e.claim.name)):
+        claim = entry.claim
+        out.write(
+            f"| {PLAN_ICONS[entry.outcome.value]} {entry.outcome.label} | {cell(claim.where)} ({cell(claim.role)}) "
+            f"| {cell(claim.size)} | {cell(', '.join(claim.access_modes))} | {cell(entry.class_text)} "
+            f"| {cell(entry.reason)} | {cell(claim.source)} |\n"
+        )
+    for note in plan.notes:
+        out.write(f"\n> Plan note: {cell(note)}\n")

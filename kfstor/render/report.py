@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kfstor.collect.snapshot import Source
+from kfstor.facts.plan import Plan
 from kfstor.facts.view import Facts
 from kfstor.model import EXIT_GATE_FAILED, EXIT_OK, CheckResult, FailOn, Status
 from kfstor.render.inventory import Inventory, build_inventory
@@ -31,6 +32,12 @@ class Report:
         return self.facts.memo("render.inventory", lambda _snap: build_inventory(self.facts))
 
     @property
+    def plan(self) -> Plan:
+        """What the install will create (from --manifests, or the built-in expectations before
+        install); source "none" when there is nothing to plan."""
+        return self.facts.plan
+
+    @property
     def exit_status(self) -> int:
         if any(r.status is Status.ERROR for r in self.results):
             return EXIT_GATE_FAILED
@@ -38,6 +45,10 @@ class Report:
             return EXIT_OK
         threshold = Status.WARN if self.fail_on is FailOn.WARN else Status.FAIL
         if any(r.status.rank >= threshold.rank for r in self.results):
+            return EXIT_GATE_FAILED
+        # A planned claim predicted to stay Pending (unknown, with --fail-on warn) fails the gate
+        # even when no selected check reports it: the install would hang.
+        if self.plan.status.rank >= threshold.rank:
             return EXIT_GATE_FAILED
         return EXIT_OK
 
@@ -55,4 +66,6 @@ class Report:
         counts = self.counts()
         parts = ", ".join(f"{counts[s.value]} {s.value}" for s in reversed(Status) if counts[s.value])
         gate = "FAILED" if self.exit_status else "PASSED"
-        return f"Storage readiness gate {gate} ({parts or 'no checks'})"
+        planned = self.plan.summary()
+        plan_text = f"; plan: {planned}" if planned else ""
+        return f"Storage readiness gate {gate} ({parts or 'no checks'}{plan_text})"

@@ -44,6 +44,38 @@ def _badge(status: Status) -> Text:
     return Text(f"{status.value.upper():5}", style=STYLES[status])
 
 
+# --- install plan (issue 11) ---------------------------------------------------------------------
+
+
+def _plan(console: Console, report: Report) -> None:
+    """The claims the install will create and their predicted outcomes, worst first."""
+    plan = report.plan
+    if plan.source == "none":
+        return
+    summary = plan.summary()
+    head = Text("PLAN ", style="bold")
+    head.append(
+        f" install plan — {plan.label}: {len(plan.entries)} claim{'s' if len(plan.entries) != 1 else ''}"
+        + (f", {summary}" if summary else "")
+    )
+    console.print(head)
+    entries = sorted(plan.entries, key=lambda e: (-e.outcome.status.rank, e.claim.namespace, e.claim.name))
+    for entry in entries[:MAX_SHOWN]:
+        claim = entry.claim
+        row = Text("      ")
+        row.append_text(_badge(entry.outcome.status))
+        row.append(f" {claim.where}", style="bold" if entry.outcome.status is not Status.PASS else "")
+        row.append(
+            f"  {claim.size or 'no size'} {'/'.join(claim.access_modes)}  class {entry.class_text}  "
+            f"{entry.outcome.label}: {entry.reason}  [{claim.role}; from {claim.source}]"
+        )
+        console.print(row)
+    if len(entries) > MAX_SHOWN:
+        console.print(Text(f"      … {len(entries) - MAX_SHOWN} more", style="dim"))
+    for note in plan.notes:
+        console.print(Text(f"      plan note: {note}", style="cyan"))
+
+
 def render(report: Report, out: TextIO) -> None:
     console = _console(out)
     src = report.source
@@ -86,6 +118,7 @@ def render(report: Report, out: TextIO) -> None:
             console.print(Text(f"      ({len(passing)} passing)", style="dim"))
         if result.status in (Status.WARN, Status.FAIL):
             console.print(Text(f"      fix: {result.check.remediation}", style="italic"))
+    _plan(console, report)
     for note in report.notes:
         console.print(Text(f"note: {note}", style="cyan"))
     console.print()
