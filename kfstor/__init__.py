@@ -11,8 +11,11 @@ __version__ = "1.0.0"
 
 
 def __getattr__(name: str) -> Any:
-    from kfstor import api
+    # import_module, not `from kfstor import api`: that asks this very __getattr__ for "api" first
+    # and recurses when kfstor.api is not imported yet.
+    import importlib
 
+    api = importlib.import_module("kfstor.api")
     if name in api.__all__:
         return getattr(api, name)
     raise AttributeError(f"module 'kfstor' has no attribute {name!r}")

@@ -20,17 +20,28 @@ K8sObject = Mapping[str, Any]
 
 
 class Status(enum.Enum):
-    """Outcome of a finding or a check. Declaration order is severity order (worst last)."""
+    """Outcome of a finding or a check. Declaration order is severity order (worst last).
+
+    SKIP means not applicable (nothing to judge); NOT_EVALUATED means the check could not look
+    (a kind it needs was forbidden or unreadable, or discovery was refused): the gate never
+    passes it as if it had been judged (exit 4 unless --allow-partial).
+    """
 
     SKIP = "skip"
     PASS = "pass"
     WARN = "warn"
+    NOT_EVALUATED = "not_evaluated"
     FAIL = "fail"
     ERROR = "error"
 
     @property
     def rank(self) -> int:
         return _RANK[self]
+
+    @property
+    def label(self) -> str:
+        """For people: "not evaluated", not the identifier."""
+        return self.value.replace("_", " ")
 
     def __str__(self) -> str:
         return self.value
@@ -185,6 +196,7 @@ class Source:
     context: str = ""
     server_version: str = ""
     collected_at: str = ""  # ISO 8601 time the objects were read
+    insecure_tls: bool = False  # the kubeconfig turned TLS verification off (insecure-skip-tls-verify)
 
 
 class FailOn(enum.Enum):
@@ -198,6 +210,22 @@ EXIT_OK = 0
 EXIT_GATE_FAILED = 1
 EXIT_USAGE = 2
 EXIT_CLUSTER = 3
+# What a reader can do about a check that could not look.
+NOT_EVALUATED_FIX = (
+    "the check could not read what it needs; grant read access (`kfstor rbac` prints the ClusterRole) "
+    "or rerun with --allow-partial to accept the gap"
+)
+EXIT_INCOMPLETE = 4  # a check could not be evaluated (forbidden or unreadable kinds), unless --allow-partial
+EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT)
+EXIT_TERMINATED = 143  # SIGTERM
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedConfig:
+    """Which config file the run used and the waivers that turned a finding into a pass."""
+
+    path: str = ""  # "" when no kfstor.yaml was used
+    waivers: tuple[Waiver, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,10 +238,15 @@ class Report:
     inventory: Inventory
     notes: tuple[str, ...] = ()  # run-level remarks (kinds absent from an offline input, ...)
     fail_on: FailOn = FailOn.FAIL  # the gate this run is judged by
+    allow_partial: bool = False  # --allow-partial: checks not evaluated do not fail the gate
+    config: AppliedConfig = field(default_factory=AppliedConfig)
 
     @property
     def exit_status(self) -> int:
         return self.exit_code(self.fail_on)
+
+    def not_evaluated(self) -> tuple[CheckResult, ...]:
+        return tuple(r for r in self.results if r.status is Status.NOT_EVALUATED)
 
     @property
     def worst(self) -> Status:
@@ -230,17 +263,35 @@ class Report:
         return tuple(sorted(self.results, key=lambda r: (-r.status.rank, r.id)))
 
     def exit_code(self, fail_on: FailOn) -> int:
+        """1 when an evaluated check fails the gate (or crashed), else 4 when a check could not be
+        evaluated (unless --allow-partial), else 0. A failure wins: it is certain, the gaps are not."""
         if any(r.status is Status.ERROR for r in self.results):
             return EXIT_GATE_FAILED
-        if fail_on is FailOn.NEVER:
-            return EXIT_OK
-        threshold = Status.WARN if fail_on is FailOn.WARN else Status.FAIL
-        if any(r.status.rank >= threshold.rank for r in self.results):
-            return EXIT_GATE_FAILED
+        if fail_on is not FailOn.NEVER:
+            failing = {Status.FAIL} if fail_on is FailOn.FAIL else {Status.WARN, Status.FAIL}
+            if any(r.status in failing for r in self.results):
+                return EXIT_GATE_FAILED
+        if self.not_evaluated() and not self.allow_partial:
+            return EXIT_INCOMPLETE
         return EXIT_OK
+
+    def gaps(self) -> str:
+        """ "2 checks not evaluated: forbidden: list csidrivers, forbidden: list persistentvolumes"."""
+        missing = self.not_evaluated()
+        if not missing:
+            return ""
+        reasons = ", ".join(dict.fromkeys(r.reason for r in sorted(missing, key=lambda r: r.reason)))
+        noun = "check" if len(missing) == 1 else "checks"
+        return f"{len(missing)} {noun} not evaluated: {reasons}"
 
     def verdict(self) -> str:
         counts = self.counts()
-        parts = ", ".join(f"{counts[s.value]} {s.value}" for s in reversed(Status) if counts[s.value])
-        gate = "FAILED" if self.exit_status else "PASSED"
-        return f"Storage readiness gate {gate} ({parts or 'no checks'})"
+        parts = ", ".join(f"{counts[s.value]} {s.label}" for s in reversed(Status) if counts[s.value])
+        code = self.exit_status
+        gate = {EXIT_OK: "PASSED", EXIT_INCOMPLETE: "INCOMPLETE"}.get(code, "FAILED")
+        verdict = f"Storage readiness gate {gate} ({parts or 'no checks'})"
+        gaps = self.gaps()
+        if gaps:
+            allowed = " (allowed by --allow-partial)" if self.allow_partial else ""
+            verdict += f"; incomplete: {gaps}{allowed}"
+        return verdict

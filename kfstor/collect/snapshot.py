@@ -23,6 +23,15 @@ ANNOTATION_PREFIX = "kfstor.io/"
 SNAPSHOT_SUFFIXES = (".yaml", ".yml", ".json")
 
 
+# Snapshot.unavailable reasons that mean "this API does not exist here" (not applicable), as opposed
+# to "it exists but could not be read" (forbidden, not served, discovery refused: not evaluated).
+NOT_INSTALLED = "not installed"
+
+
+def not_installed(reason: str) -> bool:
+    return reason.startswith(NOT_INSTALLED + ":")
+
+
 class InputError(Exception):
     """A snapshot file that cannot be read or parsed. The message is one line for the user."""
 
@@ -276,6 +285,8 @@ def _documents(text: str, name: str) -> Iterator[Any]:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        if "maximum nesting depth" in problem:  # PyYAML's own limit (6.0.3 and later)
+            raise InputError(f"{name}: YAML nested too deeply{where}") from None
         raise InputError(f"{name}: invalid YAML{where}: {problem}") from None
     except RecursionError:
         raise InputError(f"{name}: YAML nested too deeply") from None
@@ -426,12 +437,20 @@ def from_files(paths: Sequence[str]) -> Snapshot:
     names = expand_paths(paths)
     for name in names:
         label = "stdin" if name == "-" else name
+        documents = 0
         for index, doc in enumerate(_documents(_read_text(name), label)):
+            documents += doc is not None
             _read_header(doc, header)
             try:
                 objects.extend(_flatten(doc, label, f"document {index + 1}"))
             except RecursionError:
                 raise InputError(f"{label}: document {index + 1} nests lists too deeply") from None
+        if not documents:
+            # An empty file or pipe is a failed `kubectl get`, never an empty cluster.
+            raise InputError(f"--from {label} holds no Kubernetes objects (it is empty)")
+    if not objects and header.kinds is None:
+        shown = ", ".join("stdin" if n == "-" else n for n in names)
+        raise InputError(f"--from {shown} holds no Kubernetes objects")
     source = Source(
         kind="file",
         description=", ".join("stdin" if n == "-" else n for n in names),

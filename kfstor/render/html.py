@@ -1,6 +1,7 @@
 """Self-contained HTML report (no external CSS, JS, fonts or CDNs), for review meetings.
 
-Jinja2 autoescaping is on for the whole template: every string from the cluster is escaped.
+Jinja2 autoescaping is on for the whole template: every string from the cluster is escaped, and
+every value printed passes through sanitize.html first (no control characters, no lone surrogates).
 """
 
 from __future__ import annotations
@@ -10,10 +11,23 @@ from typing import Any, TextIO
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from kfstor.engine.loader import resource_dir
-from kfstor.model import Report, Status
+from kfstor.model import EXIT_INCOMPLETE, NOT_EVALUATED_FIX, Report, Status
+from kfstor.render import sanitize
 
 TEMPLATE = "report.html.j2"
-COLORS = {"pass": "#2e7d32", "warn": "#b26a00", "fail": "#c62828", "error": "#6a1b9a", "skip": "#757575"}
+COLORS = {
+    "pass": "#2e7d32",
+    "warn": "#b26a00",
+    "fail": "#c62828",
+    "error": "#6a1b9a",
+    "not_evaluated": "#ad1457",
+    "skip": "#757575",
+}
+
+
+def _finalize(value: Any) -> Any:
+    """Runs on every {{ expression }} before autoescaping."""
+    return sanitize.html(value) if isinstance(value, str) else value
 
 
 def templates_dir() -> str:
@@ -27,6 +41,7 @@ def _environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_finalize,
     )
 
 
@@ -40,7 +55,7 @@ def _chart(report: Report) -> list[dict[str, Any]]:
         count = counts[status.value]
         bars.append(
             {
-                "status": status.value,
+                "status": status.label,
                 "count": count,
                 "y": y,
                 "width": round(300 * count / total),
@@ -60,6 +75,8 @@ def render(report: Report, out: TextIO) -> None:
             counts=report.counts(),
             chart=_chart(report),
             colors=COLORS,
-            statuses=[s.value for s in reversed(Status)],
+            statuses=[s for s in reversed(Status)],
+            not_evaluated_fix=NOT_EVALUATED_FIX,
+            gate_class={0: "passed", EXIT_INCOMPLETE: "incomplete"}.get(report.exit_status, "failed"),
         )
     )
