@@ -25,6 +25,7 @@ from kfstor.render.sanitize import terminal as _clean
 
 if TYPE_CHECKING:
     from kfstor.collect.snapshot import Snapshot
+    from kfstor.engine.config import Config
     from kfstor.model import Check
 
 EXIT_CODES_HELP = (
@@ -122,13 +123,22 @@ ChecksDirOpt = Annotated[
 ]
 
 
-def _load(checks_dirs: list[Path], only: list[str], skip: list[str]) -> tuple[list[Check], list[str]]:
+def _load(
+    checks_dirs: list[Path], only: list[str], skip: list[str], settings: Config | None = None
+) -> tuple[list[Check], list[str]]:
+    """The selected checks and the load problems (as report notes); with `settings`, also checks
+    kfstor.yaml against every loaded check (ids, option names and types)."""
+    from kfstor.engine.config import ConfigError, validate
     from kfstor.engine.loader import CheckLoadError, load_checks, select
 
     try:
         loaded = load_checks(checks_dirs)
+        if settings is not None:
+            validate(settings, loaded.checks)
         chosen = select(loaded.checks, only, skip)
     except CheckLoadError as exc:
+        die(str(exc), EXIT_USAGE)
+    except ConfigError as exc:
         die(str(exc), EXIT_USAGE)
     notes = [f"check not loaded: {p.origin}: {p.message}" for p in loaded.problems]
     for note in notes:
@@ -225,7 +235,7 @@ def audit(
         settings = config_mod.load(config)
     except config_mod.ConfigError as exc:
         die(str(exc), EXIT_USAGE)
-    checks, notes = _load(checks_dir, check, skip)
+    checks, notes = _load(checks_dir, check, skip, settings)
     if from_:
         try:
             snap = from_files(from_)
@@ -376,12 +386,25 @@ def main() -> None:
         if no_args_help is not None and isinstance(exc, no_args_help):
             exc.show()  # bare `kfstor`: the help text, as Click prints it
             sys.exit(exc.exit_code)
-        message = " ".join(exc.format_message().split())
+        message = " ".join(exc.format_message().split()) + _choice_hint(exc)
         ctx = getattr(exc, "ctx", None)
         hint = f" (see '{ctx.command_path} --help')" if isinstance(exc, exceptions.UsageError) and ctx else ""
         sys.stderr.write(f"kfstor: error: {_clean(message)}{hint}\n")
         sys.exit(exc.exit_code)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _choice_hint(exc: BaseException) -> str:
+    """" (did you mean json?)" for a misspelt --format or --fail-on value."""
+    import re
+
+    from kfstor.engine.loader import did_you_mean
+
+    choices = getattr(getattr(getattr(exc, "param", None), "type", None), "choices", None)
+    given = re.search(r"'([^']*)' is not one of", str(getattr(exc, "message", "")))
+    if not choices or given is None:
+        return ""
+    return did_you_mean(given.group(1), [str(getattr(c, "value", c)) for c in choices])
 
 
 def _interrupted(code: int, word: str) -> NoReturn:

@@ -281,7 +281,7 @@ def test_exit_2_unknown_check_option_in_config(tmp_path: Path) -> None:
     result = kfstor("audit", "--from", SNAPSHOT, "--config", config, "--check", "default_storage_class")
     assert result.returncode == 2
     assert one_error_line(result) == (
-        f"kfstor: error: {config}: checks.default_storage_class.options: unknown option(s) min_replicas (known: none)"
+        f"kfstor: error: {config}: checks.default_storage_class.options.min_replicas: unknown option (known: none)"
     )
 
 
