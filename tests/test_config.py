@@ -117,7 +117,8 @@ def _cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProc
         ),
         (
             "waivers:\n  - {check: stateful_storag, object: PersistentVolumeClaim/kubeflow/x, reason: r}\n",
-            "waivers[0].check: unknown check id 'stateful_storag' (did you mean stateful_storage?) (see `kfstor checks`)",
+            "waivers[0].check: unknown check id 'stateful_storag' (did you mean stateful_storage?) "
+            "(see `kfstor checks`)",
         ),
         (
             "checks:\n  stateful_replication: {options: {min_replicas: three}}\n",

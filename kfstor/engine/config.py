@@ -192,7 +192,8 @@ def validate(config: Config, checks: Sequence[Check]) -> None:
             default = check.options[name]
             if not option_type_ok(default, value):
                 expected = _TYPE_NAMES.get(type(default), type(default).__name__)
-                raise _fail(path, f"{where}.options.{name} must be {expected}, like the default {default!r} (got {value!r})")
+                shown = f"like the default {default!r} (got {value!r})"
+                raise _fail(path, f"{where}.options.{name} must be {expected}, {shown}")
     for index, waiver in enumerate(config.waivers):
         if waiver.check not in by_id:
             hint = _did_you_mean(waiver.check, list(by_id))
