@@ -395,7 +395,7 @@ def main() -> None:
 
 
 def _choice_hint(exc: BaseException) -> str:
-    """" (did you mean json?)" for a misspelt --format or --fail-on value."""
+    """ " (did you mean json?)" for a misspelt --format or --fail-on value."""
     import re
 
     from kfstor.engine.loader import did_you_mean

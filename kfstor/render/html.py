@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, TextIO
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 
 from kfstor.engine.loader import resource_dir
 from kfstor.model import EXIT_INCOMPLETE, NOT_EVALUATED_FIX, Report, Status
@@ -26,8 +27,14 @@ COLORS = {
 
 
 def _finalize(value: Any) -> Any:
-    """Runs on every {{ expression }} before autoescaping."""
-    return sanitize.html(value) if isinstance(value, str) else value
+    """Runs on every {{ expression }} before autoescaping: strings, and objects printed through
+    str() (a finding's Ref), lose their control characters; already-escaped Markup (the output of
+    |join) stays Markup."""
+    if isinstance(value, Markup):
+        return Markup(sanitize.html(str(value)))
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    return sanitize.html(str(value))
 
 
 def templates_dir() -> str:

@@ -23,8 +23,9 @@ _BREAKS = re.compile("[\t\n\r\v\f\x1c-\x1f\x85\u2028\u2029]+")
 # C0 (but the breaks above), DEL, C1, and the bidirectional overrides and isolates that can make
 # text read differently from what it is ("Trojan Source").
 _CONTROLS = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
-# XML 1.0 forbids every C0 control but tab, newline and carriage return, and U+FFFE/U+FFFF.
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
+# XML 1.0 forbids every C0 control but tab, newline and carriage return, and U+FFFE/U+FFFF; C1
+# controls (NEL included) are legal but drive terminals that display them: escaped too.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 
 
 def _escape(match: re.Match[str]) -> str:
