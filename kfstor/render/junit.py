@@ -32,7 +32,7 @@ def _remarks(finding: Finding) -> str:
 def render(report: Report, out: TextIO) -> None:
     root = ET.Element("testsuites", name="kfstor", tests="0", failures="0", errors="0", skipped="0")
     # Run-level facts go on every suite: the common JUnit schemas allow properties only there.
-    run = [("config", clean(report.config.path or "none"))]
+    run = [("verdict", clean(report.verdict())), ("config", clean(report.config.path or "none"))]
     run += [("waiver", clean(f"{w.check} on {w.object}: {w.reason}")) for w in report.config.waivers]
     if report.source.insecure_tls:
         run.append(("tls", "not verified (insecure-skip-tls-verify)"))
