@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
@@ -200,3 +201,19 @@ def test_plain_kubectl_input_notes_absent_kinds() -> None:
     check = make("needs", per_claim, kinds=("PersistentVolumeClaim", "CSIDriver"))
     report = runner.run([check], snap)
     assert report.notes == ("the input has no CSIDriver objects; they were taken to be absent from the cluster",)
+
+
+def test_refused_discovery_leaves_checks_using_optional_apis_not_evaluated() -> None:
+    reason = "not discovered: /apis answered 403 Forbidden"
+    uses = make("uses_snapshots", per_claim)
+    uses = replace(uses, optional_kinds=("VolumeSnapshotClass",))
+    other = make("plain", per_claim)
+    snap = snapshot({"VolumeSnapshotClass": reason})
+    report = runner.run([uses, other], snap, fail_on=FailOn.NEVER)
+    by_id = {r.id: r for r in report.results}
+    assert (by_id["uses_snapshots"].status, by_id["uses_snapshots"].reason) == (Status.NOT_EVALUATED, reason)
+    assert by_id["plain"].status is Status.FAIL  # judged: it does not need discovery
+    assert report.exit_status == 4
+    # A forbidden optional kind is the check's to handle (it still runs); only discovery gaps stop it.
+    forbidden = runner.run([uses], snapshot({"VolumeSnapshotClass": "forbidden: list volumesnapshotclasses"}))
+    assert forbidden.results[0].status is Status.FAIL

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 from kfstor.collect import kubeconfig_files, transport
 from kfstor.collect.kinds import FORBIDDEN_KINDS, KINDS, KindInfo
 from kfstor.collect.kubeconfig_files import KubeconfigError
-from kfstor.collect.snapshot import NOT_INSTALLED, Snapshot, build, slim
+from kfstor.collect.snapshot import NOT_DISCOVERED, NOT_INSTALLED, Snapshot, build, slim
 from kfstor.collect.transport import Aborted, Proxy, Transport, TransportError, transport_message
 from kfstor.model import Source
 
@@ -250,15 +250,15 @@ def _served_versions(conn: _Connection, groups: set[str]) -> tuple[dict[str, set
     try:
         discovery = _get(conn, "/apis")
     except _Forbidden:
-        return {}, "not discovered: /apis answered 403 Forbidden"
+        return {}, f"{NOT_DISCOVERED}: /apis answered 403 Forbidden"
     except _NotFound:
-        return {}, "not discovered: /apis answered 404 Not Found"
+        return {}, f"{NOT_DISCOVERED}: /apis answered 404 Not Found"
     except (_Expired, _Refused) as exc:
-        return {}, f"not discovered: /apis answered {exc or '410 Gone'}"
+        return {}, f"{NOT_DISCOVERED}: /apis answered {exc or '410 Gone'}"
     served: dict[str, set[str]] = {group: set() for group in groups}
     listed = discovery.get("groups") if isinstance(discovery, dict) else None
     if not isinstance(listed, list):
-        return {}, "not discovered: /apis sent no list of API groups"
+        return {}, f"{NOT_DISCOVERED}: /apis sent no list of API groups"
     for group in listed:
         if not isinstance(group, dict):
             continue

@@ -28,8 +28,16 @@ SNAPSHOT_SUFFIXES = (".yaml", ".yml", ".json")
 NOT_INSTALLED = "not installed"
 
 
+# Discovery (/apis) was refused: whether the optional APIs exist at all is unknown.
+NOT_DISCOVERED = "not discovered"
+
+
 def not_installed(reason: str) -> bool:
     return reason.startswith(NOT_INSTALLED + ":")
+
+
+def not_discovered(reason: str) -> bool:
+    return reason.startswith(NOT_DISCOVERED + ":")
 
 
 class InputError(Exception):

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from kfstor import __version__
-from kfstor.collect.snapshot import Snapshot, not_installed
+from kfstor.collect.snapshot import Snapshot, not_discovered, not_installed
 from kfstor.engine.config import Config, ConfigError
 from kfstor.model import AppliedConfig, Check, CheckResult, Context, FailOn, Finding, Report, Status, Waiver, worst
 from kfstor.render.inventory import build_inventory
@@ -34,8 +34,11 @@ def _options(check: Check, config: Config) -> dict[str, object]:
 
 def _unseen(check: Check, snap: Snapshot) -> CheckResult | None:
     """The result of a check whose required kinds are unavailable: not evaluated when any of them
-    could not be read, skip (not applicable) when their API is simply not installed."""
+    could not be read, skip (not applicable) when their API is simply not installed. An optional
+    kind whose API could not even be discovered (/apis refused) also leaves the check unable to
+    look: whether the API exists is unknown."""
     missing = [snap.unavailable[k] for k in check.kinds if k in snap.unavailable]
+    missing += [snap.unavailable[k] for k in check.optional_kinds if not_discovered(snap.unavailable.get(k, ""))]
     if not missing:
         return None
     unread = [reason for reason in missing if not not_installed(reason)]
