@@ -254,7 +254,7 @@ def _served_versions(conn: _Connection, groups: set[str]) -> tuple[dict[str, set
     except _NotFound:
         return {}, f"{NOT_DISCOVERED}: /apis answered 404 Not Found"
     except (_Expired, _Refused) as exc:
-        return {}, f"{NOT_DISCOVERED}: /apis answered {exc or '410 Gone'}"
+        return {}, f"{NOT_DISCOVERED}: /apis answered {str(exc) or '410 Gone'}"
     served: dict[str, set[str]] = {group: set() for group in groups}
     listed = discovery.get("groups") if isinstance(discovery, dict) else None
     if not isinstance(listed, list):
@@ -282,7 +282,7 @@ def _server_version(conn: _Connection) -> str:
         ) from None
     except (_Expired, _Refused) as exc:
         raise ClusterError(
-            f"the server at {conn.server} answered {exc or '410 Gone'} for /version: is it a Kubernetes API server?"
+            f"the server at {conn.server} answered {str(exc) or '410 Gone'} for /version: is it a Kubernetes API server?"
         ) from None
     return str(version.get("gitVersion", "")) if isinstance(version, dict) else ""
 

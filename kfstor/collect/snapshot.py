@@ -376,6 +376,7 @@ class _Header:
     server: str = ""
     server_version: str = ""
     collected_at: str = ""
+    insecure_tls: bool = False
     kinds: frozenset[str] | None = None
     unavailable: dict[str, str] = field(default_factory=dict)
 
@@ -395,6 +396,7 @@ def _read_header(doc: Any, header: _Header) -> None:
     header.server = get("server") or header.server
     header.server_version = get("server-version") or header.server_version
     header.collected_at = get("collected-at") or header.collected_at
+    header.insecure_tls = header.insecure_tls or get("insecure-tls") == "true"
     kinds = get("kinds")
     if kinds:
         header.kinds = (header.kinds or frozenset()) | frozenset(k for k in kinds.split(",") if k)
@@ -465,6 +467,7 @@ def from_files(paths: Sequence[str]) -> Snapshot:
         context=header.context,
         server_version=header.server_version,
         collected_at=header.collected_at,
+        insecure_tls=header.insecure_tls,
     )
     return build(objects, source, collected=header.kinds, unavailable=header.unavailable)
 
@@ -481,6 +484,8 @@ def to_document(snap: Snapshot, server: str = "") -> dict[str, Any]:
         ANNOTATION_PREFIX + "server": server,
         ANNOTATION_PREFIX + "server-version": snap.source.server_version,
     }
+    if snap.source.insecure_tls:  # read without TLS verification: the offline audit says so too
+        annotations[ANNOTATION_PREFIX + "insecure-tls"] = "true"
     if snap.collected is not None:
         annotations[ANNOTATION_PREFIX + "kinds"] = ",".join(sorted(snap.collected))
     if snap.unavailable:

@@ -266,6 +266,10 @@ class Transport:
             raw = self.pool.request(
                 "GET", url, headers=self.headers, timeout=self.timeout, preload_content=True, redirect=True
             )
+            if request.aborted or self.aborted:
+                raise Aborted()
+            if request.timed_out:  # the watchdog cut the body short: never parse half an answer
+                raise TransportError(self._timeout_message())
             return Response(raw.status, str(raw.reason or ""), raw.data, raw.headers)
         except (HTTPError, OSError) as exc:
             if request.aborted or self.aborted:
