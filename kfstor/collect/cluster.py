@@ -282,7 +282,8 @@ def _server_version(conn: _Connection) -> str:
         ) from None
     except (_Expired, _Refused) as exc:
         raise ClusterError(
-            f"the server at {conn.server} answered {str(exc) or '410 Gone'} for /version: is it a Kubernetes API server?"
+            f"the server at {conn.server} answered {str(exc) or '410 Gone'} for /version: "
+            "is it a Kubernetes API server?"
         ) from None
     return str(version.get("gitVersion", "")) if isinstance(version, dict) else ""
 
