@@ -353,9 +353,10 @@ def _click_exceptions() -> ModuleType:
     if vendored is not None:
         module: ModuleType = vendored.exceptions
         return module
-    import click
+    import importlib
 
-    return click.exceptions
+    # By name: type-checks the same whether or not Click itself is installed beside typer.
+    return importlib.import_module("click.exceptions")
 
 
 def _quiet_library_logging() -> None:

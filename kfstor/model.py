@@ -150,8 +150,9 @@ Evaluate = Callable[["Snapshot", Context], Iterable[Finding]]
 class Check:
     """A check's metadata and its pure evaluate function.
 
-    `kinds` must be readable for the check to run (a forbidden kind makes it skip);
-    `optional_kinds` are used when present and collected when available.
+    `kinds` must be readable for the check to run (a forbidden or unreadable kind makes it
+    not_evaluated; an API that is not installed, skip); `optional_kinds` are used when present and
+    collected when available.
     """
 
     id: str
