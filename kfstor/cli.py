@@ -1,36 +1,41 @@
 """Command line: thin glue between collection, the runner and the renderers.
 
 Exit codes: 0 gate passed · 1 gate failed (a status at or above --fail-on, or any check error)
-· 2 usage or input error · 3 cluster unreachable or authentication failed.
+· 2 usage or input error · 3 cluster unreachable or authentication failed · 4 incomplete (a check
+could not be evaluated: a kind it needs was forbidden or unreadable; --allow-partial accepts it)
+· 130 interrupted (Ctrl-C) · 143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib
-import os
+import signal
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from enum import Enum
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Annotated, NoReturn, TextIO
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from kfstor import __version__
-from kfstor.model import EXIT_CLUSTER, EXIT_USAGE, FailOn
+from kfstor.model import EXIT_CLUSTER, EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_USAGE, FailOn
+from kfstor.render.sanitize import terminal as _clean
 
 if TYPE_CHECKING:
     from kfstor.collect.manifests import Manifests
     from kfstor.collect.snapshot import Snapshot
+    from kfstor.engine.config import Config
     from kfstor.model import Check
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 gate passed; 1 gate failed (a check at or above --fail-on, or any check error); "
-    "2 usage or input error (bad flag, unreadable or malformed file or config); "
-    "3 cluster unreachable or authentication failed."
+    "2 usage or input error (bad flag, unreadable or malformed file, config or kubeconfig); "
+    "3 cluster unreachable or authentication failed; "
+    "4 incomplete: a check could not be evaluated (a kind it needs was forbidden or unreadable), "
+    "unless --allow-partial; 130 interrupted; 143 terminated."
 )
 
 app = typer.Typer(
@@ -58,23 +63,29 @@ class SnapshotFormat(str, Enum):
 
 
 def die(message: str, code: int) -> NoReturn:
-    sys.stderr.write(f"kfstor: error: {message}\n")
+    # Messages quote file contents and server answers: no control character reaches the terminal.
+    sys.stderr.write(f"kfstor: error: {_clean(message)}\n")
     raise typer.Exit(code)
 
 
-@contextlib.contextmanager
-def atomic_output(path: Path) -> Iterator[TextIO]:
-    """Write beside the target and rename at the end: a failed run never leaves a partial report."""
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            yield handle
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+def warn(message: str) -> None:
+    sys.stderr.write(f"kfstor: warning: {_clean(message)}\n")
+
+
+class Interrupted(BaseException):
+    """Ctrl-C or SIGTERM. Not a KeyboardInterrupt, which Click would catch and print around: this
+    unwinds every context manager (temporary report files are removed, plugins ended) up to main()."""
+
+    def __init__(self, code: int, word: str) -> None:
+        super().__init__(word)
+        self.code = code
+        self.word = word
+
+
+def _on_signal(signum: int, _frame: object) -> None:
+    if signum == signal.SIGTERM:
+        raise Interrupted(EXIT_TERMINATED, "terminated")
+    raise Interrupted(EXIT_INTERRUPTED, "interrupted")
 
 
 def _version(value: bool) -> None:
@@ -101,7 +112,7 @@ FromOpt = Annotated[
         "snapshot), a directory of them, or - for stdin. Repeatable.",
     ),
 ]
-# --manifests (issue 11): the install to plan before it is applied.
+# --manifests: the install to plan before it is applied.
 ManifestsOpt = Annotated[
     list[str],
     typer.Option(
@@ -124,17 +135,26 @@ ChecksDirOpt = Annotated[
 ]
 
 
-def _load(checks_dirs: list[Path], only: list[str], skip: list[str]) -> tuple[list[Check], list[str]]:
+def _load(
+    checks_dirs: list[Path], only: list[str], skip: list[str], settings: Config | None = None
+) -> tuple[list[Check], list[str]]:
+    """The selected checks and the load problems (as report notes); with `settings`, also checks
+    kfstor.yaml against every loaded check (ids, option names and types)."""
+    from kfstor.engine.config import ConfigError, validate
     from kfstor.engine.loader import CheckLoadError, load_checks, select
 
     try:
         loaded = load_checks(checks_dirs)
+        if settings is not None:
+            validate(settings, loaded.checks)
         chosen = select(loaded.checks, only, skip)
     except CheckLoadError as exc:
         die(str(exc), EXIT_USAGE)
+    except ConfigError as exc:
+        die(str(exc), EXIT_USAGE)
     notes = [f"check not loaded: {p.origin}: {p.message}" for p in loaded.problems]
     for note in notes:
-        sys.stderr.write(f"kfstor: warning: {note}\n")
+        warn(note)
     return chosen, notes
 
 
@@ -156,11 +176,12 @@ def _collect(kinds: list[str], kubeconfig: str | None, context: str | None, time
 
     try:
         with _progress() as progress:
-            return collect(kinds, Target(kubeconfig, context, timeout), progress=progress)
+            snap = collect(kinds, Target(kubeconfig, context, timeout), progress=progress, warn=warn)
     except KubeconfigError as exc:
         die(str(exc), EXIT_USAGE)
     except ClusterError as exc:
         die(str(exc), EXIT_CLUSTER)
+    return snap
 
 
 def _read_manifests(paths: list[str]) -> Manifests:
@@ -192,28 +213,54 @@ def audit(
     check: CheckOpt = [],  # noqa: B006
     skip: SkipOpt = [],  # noqa: B006
     checks_dir: ChecksDirOpt = [],  # noqa: B006
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="Format written to stdout.")] = (
-        OutputFormat.table
-    ),
-    html: Annotated[Path | None, typer.Option("--html", help="Also write an HTML report to FILE.")] = None,
-    json_file: Annotated[Path | None, typer.Option("--json", help="Also write a JSON report to FILE.")] = None,
-    junit: Annotated[Path | None, typer.Option("--junit", help="Also write JUnit XML to FILE.")] = None,
-    markdown: Annotated[Path | None, typer.Option("--markdown", help="Also write Markdown to FILE.")] = None,
+    fmt: Annotated[
+        OutputFormat | None, typer.Option("--format", "-f", help="Format written to stdout (default: table).")
+    ] = None,
+    html: Annotated[
+        str | None, typer.Option("--html", metavar="FILE", help="Also write an HTML report to FILE (- for stdout).")
+    ] = None,
+    json_file: Annotated[
+        str | None, typer.Option("--json", metavar="FILE", help="Also write a JSON report to FILE (- for stdout).")
+    ] = None,
+    junit: Annotated[
+        str | None, typer.Option("--junit", metavar="FILE", help="Also write JUnit XML to FILE (- for stdout).")
+    ] = None,
+    markdown: Annotated[
+        str | None, typer.Option("--markdown", metavar="FILE", help="Also write Markdown to FILE (- for stdout).")
+    ] = None,
     fail_on: Annotated[
         FailOn, typer.Option("--fail-on", help="Lowest status that fails the gate (exit 1).")
     ] = FailOn.FAIL,
+    allow_partial: Annotated[
+        bool,
+        typer.Option(
+            "--allow-partial",
+            help="Do not fail the gate (exit 4) for checks that could not be evaluated "
+            "(a kind they need was forbidden or unreadable); they are still reported.",
+        ),
+    ] = False,
 ) -> None:
     """Audit the live cluster (or snapshot files) and report pass/warn/fail per check."""
     from kfstor.collect.snapshot import InputError, from_files
     from kfstor.engine import config as config_mod
     from kfstor.engine import runner
     from kfstor.render import renderer
+    from kfstor.render.output import OutputError, check_stdout_use, outputs
 
+    named = [
+        (option, path)
+        for option, path in (("--html", html), ("--json", json_file), ("--junit", junit), ("--markdown", markdown))
+        if path is not None
+    ]
+    try:
+        to_stdout = check_stdout_use(named, format_given=fmt is not None)
+    except OutputError as exc:
+        die(str(exc), EXIT_USAGE)
     try:
         settings = config_mod.load(config)
     except config_mod.ConfigError as exc:
         die(str(exc), EXIT_USAGE)
-    checks, notes = _load(checks_dir, check, skip)
+    checks, notes = _load(checks_dir, check, skip, settings)
     if "-" in manifests and "-" in from_:
         die("stdin (-) can feed --from or --manifests, not both", EXIT_USAGE)
     planned = _read_manifests(manifests) if manifests else None
@@ -226,22 +273,27 @@ def audit(
         snap = _collect(sorted({k for c in checks for k in c.all_kinds}), kubeconfig, context, request_timeout)
     try:
         report = runner.run(
-            checks, snap, config=settings, namespace=namespace, notes=notes, fail_on=fail_on, manifests=planned
+            checks,
+            snap,
+            config=settings,
+            namespace=namespace,
+            notes=notes,
+            fail_on=fail_on,
+            allow_partial=allow_partial,
+            manifests=planned,
         )
     except config_mod.ConfigError as exc:
         die(str(exc), EXIT_USAGE)
-    outputs = [
-        (path, name)
-        for path, name in ((html, "html"), (json_file, "json"), (junit, "junit"), (markdown, "markdown"))
-        if path is not None
-    ]
-    for path, name in outputs:
-        try:
-            with atomic_output(path) as handle:
+    formats = {"--html": "html", "--json": "json", "--junit": "junit", "--markdown": "markdown"}
+    # A report sent to stdout with - takes the place of the --format output.
+    written = named if to_stdout else [*named, ("--format", "-")]
+    try:
+        with outputs([path for _, path in written]) as handles:
+            for (option, _), handle in zip(written, handles, strict=True):
+                name = formats.get(option) or (fmt.value if fmt else "table")
                 renderer(name)(report, handle)
-        except OSError as exc:
-            die(f"cannot write {path}: {exc.strerror or exc}", EXIT_USAGE)
-    renderer(fmt.value)(report, sys.stdout)
+    except OutputError as exc:
+        die(str(exc), EXIT_USAGE)
     sys.stdout.flush()
     raise typer.Exit(report.exit_status)
 
@@ -264,20 +316,20 @@ def snapshot(
     and which kinds were read or forbidden, so auditing it gives the same report as the live audit.
     """
     from kfstor.collect.snapshot import write
+    from kfstor.render.output import OutputError
+    from kfstor.render.output import output as open_output
 
     out_format = fmt.value if fmt else ("json" if output.lower().endswith(".json") else "yaml")
     checks, _ = _load(checks_dir, [], [])
     snap = _collect(sorted({k for c in checks for k in c.all_kinds}), kubeconfig, context, request_timeout)
     server = snap.source.description
-    if output == "-":
-        write(snap, sys.stdout, out_format, server=server)
-        return
     try:
-        with atomic_output(Path(output)) as handle:
+        with open_output(output) as handle:
             write(snap, handle, out_format, server=server)
-    except OSError as exc:
-        die(f"cannot write {output}: {exc.strerror or exc}", EXIT_USAGE)
-    sys.stderr.write(f"kfstor: wrote {snap.count()} objects to {output}\n")
+    except OutputError as exc:
+        die(str(exc), EXIT_USAGE)
+    if output != "-":
+        sys.stderr.write(f"kfstor: wrote {snap.count()} objects to {_clean(output)}\n")
 
 
 @app.command("checks")
@@ -347,28 +399,65 @@ def _click_exceptions() -> ModuleType:
     if vendored is not None:
         module: ModuleType = vendored.exceptions
         return module
-    # Not `import click`: typer >= 0.24 vendors it, and a fresh install may have no click at all.
-    click_exceptions: ModuleType = importlib.import_module("click.exceptions")
-    return click_exceptions
+
+    # By name: type-checks the same whether or not Click itself is installed beside typer.
+    return importlib.import_module("click.exceptions")
+
+
+def _quiet_library_logging() -> None:
+    """The kubernetes client logs with logging.error() on the root logger, which would print
+    "ERROR:root:..." lines; kfstor reports every problem itself, in one line."""
+    import logging
+
+    logging.getLogger().addHandler(logging.NullHandler())
+    logging.captureWarnings(True)
 
 
 def main() -> None:
     # Usage errors (bad flag or value) are one line like every other kfstor error, exit code 2;
-    # everything else kfstor raises is mapped above. A KeyboardInterrupt ends with 130.
+    # everything else kfstor raises is mapped above. Ctrl-C ends with 130, SIGTERM with 143, after
+    # the context managers on the way up removed temporary files and ended credential plugins.
     exceptions = _click_exceptions()
     no_args_help = getattr(exceptions, "NoArgsIsHelpError", None)
+    _quiet_library_logging()
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
     try:
         code = app(prog_name="kfstor", standalone_mode=False)
+    except Interrupted as exc:
+        _interrupted(exc.code, exc.word)
     except (KeyboardInterrupt, typer.Abort):
-        sys.stderr.write("kfstor: interrupted\n")
-        sys.exit(130)
+        _interrupted(EXIT_INTERRUPTED, "interrupted")
     except exceptions.ClickException as exc:
         if no_args_help is not None and isinstance(exc, no_args_help):
             exc.show()  # bare `kfstor`: the help text, as Click prints it
             sys.exit(exc.exit_code)
-        message = " ".join(exc.format_message().split())
+        message = " ".join(exc.format_message().split()) + _choice_hint(exc)
         ctx = getattr(exc, "ctx", None)
         hint = f" (see '{ctx.command_path} --help')" if isinstance(exc, exceptions.UsageError) and ctx else ""
-        sys.stderr.write(f"kfstor: error: {message}{hint}\n")
+        sys.stderr.write(f"kfstor: error: {_clean(message)}{hint}\n")
         sys.exit(exc.exit_code)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _choice_hint(exc: BaseException) -> str:
+    """ " (did you mean json?)" for a misspelt --format or --fail-on value."""
+    import re
+
+    from kfstor.engine.loader import did_you_mean
+
+    choices = getattr(getattr(getattr(exc, "param", None), "type", None), "choices", None)
+    given = re.search(r"'([^']*)' is not one of", str(getattr(exc, "message", "")))
+    if not choices or given is None:
+        return ""
+    return did_you_mean(given.group(1), [str(getattr(c, "value", c)) for c in choices])
+
+
+def _interrupted(code: int, word: str) -> NoReturn:
+    # Further signals while exiting must not print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.write(f"kfstor: {word}\n")
+        sys.stderr.flush()
+    sys.exit(code)

@@ -22,17 +22,28 @@ DEFAULT_NAMESPACE = "kubeflow"
 
 
 class Status(enum.Enum):
-    """Outcome of a finding or a check. Declaration order is severity order (worst last)."""
+    """Outcome of a finding or a check. Declaration order is severity order (worst last).
+
+    SKIP means not applicable (nothing to judge); NOT_EVALUATED means the check could not look
+    (a kind it needs was forbidden or unreadable, or discovery was refused): the gate never
+    passes it as if it had been judged (exit 4 unless --allow-partial).
+    """
 
     SKIP = "skip"
     PASS = "pass"
     WARN = "warn"
+    NOT_EVALUATED = "not_evaluated"
     FAIL = "fail"
     ERROR = "error"
 
     @property
     def rank(self) -> int:
         return _RANK[self]
+
+    @property
+    def label(self) -> str:
+        """For people: "not evaluated", not the identifier."""
+        return self.value.replace("_", " ")
 
     def __str__(self) -> str:
         return self.value
@@ -167,8 +178,9 @@ Evaluate = Callable[[Any, Context], Iterable[Finding]]
 class Check:
     """A check's metadata and its pure evaluate function.
 
-    `kinds` must be readable for the check to run (a forbidden kind makes it skip);
-    `optional_kinds` are used when present and collected when available.
+    `kinds` must be readable for the check to run (a forbidden or unreadable kind makes it
+    not_evaluated; an API that is not installed, skip); `optional_kinds` are used when present and
+    collected when available.
     """
 
     id: str
@@ -215,3 +227,19 @@ EXIT_OK = 0
 EXIT_GATE_FAILED = 1
 EXIT_USAGE = 2
 EXIT_CLUSTER = 3
+# What a reader can do about a check that could not look.
+NOT_EVALUATED_FIX = (
+    "the check could not read what it needs; grant read access (`kfstor rbac` prints the ClusterRole) "
+    "or rerun with --allow-partial to accept the gap"
+)
+EXIT_INCOMPLETE = 4  # a check could not be evaluated (forbidden or unreadable kinds), unless --allow-partial
+EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT)
+EXIT_TERMINATED = 143  # SIGTERM
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedConfig:
+    """Which config file the run used and the waivers that turned a finding into a pass."""
+
+    path: str = ""  # "" when no kfstor.yaml was used
+    waivers: tuple[Waiver, ...] = ()

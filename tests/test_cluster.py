@@ -148,7 +148,7 @@ def test_forbidden_and_missing_apis_are_recorded_not_guessed(fake_api: tuple[Fak
     assert {method for method, _, _, _ in api.requests} == {"GET"}
 
 
-def test_forbidden_kind_makes_dependent_check_skip(fake_api: tuple[FakeAPI, str], tmp_path: Path) -> None:
+def test_forbidden_kind_makes_dependent_check_not_evaluated(fake_api: tuple[FakeAPI, str], tmp_path: Path) -> None:
     from kfstor.engine import runner
     from kfstor.engine.loader import load_checks
 
@@ -157,9 +157,15 @@ def test_forbidden_kind_makes_dependent_check_skip(fake_api: tuple[FakeAPI, str]
     snap = collect(["PersistentVolume", "StorageClass"], Target(kubeconfig(tmp_path, server)))
     report = runner.run([checks["kubeflow_claims"], checks["default_storage_class"]], snap)
     by_id = {r.id: r for r in report.results}
-    assert by_id["kubeflow_claims"].status.value == "skip"
+    assert by_id["kubeflow_claims"].status.value == "not_evaluated"
     assert by_id["kubeflow_claims"].reason == "forbidden: list persistentvolumes"
     assert by_id["default_storage_class"].status.value == "fail"  # judged: no StorageClass at all
+    # The evaluated failure wins over the gap: exit 1, and the verdict names what was not seen.
+    assert report.exit_status == 1
+    assert report.verdict() == (
+        "Storage readiness gate FAILED (1 fail, 1 not evaluated); "
+        "incomplete: 1 check not evaluated: forbidden: list persistentvolumes"
+    )
 
 
 def test_wrong_token_is_an_authentication_error(fake_api: tuple[FakeAPI, str], tmp_path: Path) -> None:

@@ -246,12 +246,22 @@ def test_json_validates_against_the_shipped_schema(outputs: dict[str, str]) -> N
     validator = jsonschema.Draft202012Validator(schema(), format_checker=jsonschema.FormatChecker())
     validator.validate(doc)
     assert doc["schema"] == "kfstor.report/v1"
-    assert doc["summary"] == {"pass": 1, "warn": 0, "fail": 1, "skip": 0, "error": 1, "total": 3}
+    assert doc["summary"] == {
+        "pass": 1,
+        "warn": 0,
+        "not_evaluated": 0,
+        "fail": 1,
+        "skip": 0,
+        "error": 1,
+        "total": 3,
+    }
     assert doc["gate"] == {
         "fail_on": "fail",
+        "allow_partial": False,
         "passed": False,
         "exit_code": 1,
         "verdict": "Storage readiness gate FAILED (1 error, 1 fail, 1 pass)",
+        "not_evaluated": [],
     }
     checks = {c["id"]: c for c in doc["checks"]}
     assert checks["golden_crash"]["status"] == "error"
@@ -362,7 +372,7 @@ def test_junit_has_a_suite_per_check_and_a_case_per_finding(outputs: dict[str, s
     )
 
 
-def test_junit_for_a_check_skipped_without_findings() -> None:
+def test_junit_for_a_check_not_evaluated() -> None:
     snap = build(
         [],
         from_files([str(SNAPSHOT)]).source,
@@ -373,9 +383,22 @@ def test_junit_for_a_check_skipped_without_findings() -> None:
     (suite,) = root.findall("testsuite")
     (case,) = suite.findall("testcase")
     assert case.get("name") == "check"
-    skipped = case.find("skipped")
-    assert skipped is not None and skipped.get("message") == "forbidden: list persistentvolumeclaims"
-    assert root.get("skipped") == "1" and root.get("failures") == "0"
+    # Not a skip: the panel shows the check could not look, and it counts as an error.
+    error = case.find("error")
+    assert error is not None
+    assert error.get("type") == "not_evaluated"
+    assert error.get("message") == "not evaluated: forbidden: list persistentvolumeclaims"
+    assert case.find("skipped") is None
+    assert (root.get("errors"), root.get("skipped"), root.get("failures")) == ("1", "0", "0")
+    # Accepted with --allow-partial: skipped, still saying it was not evaluated.
+    allowed = run([CLAIMS_CHECK], snap, today=TODAY, now=NOW, allow_partial=True)
+    root = ET.fromstring(render(allowed, "junit"))
+    skipped = root.find("testsuite/testcase/skipped")
+    assert skipped is not None
+    assert skipped.get("message") == (
+        "not evaluated (allowed by --allow-partial): forbidden: list persistentvolumeclaims"
+    )
+    assert (root.get("errors"), root.get("skipped")) == ("0", "1")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -526,7 +549,7 @@ def test_markdown_summary(outputs: dict[str, str]) -> None:
     claims_row = rows[1]
     assert claims_row.count("**") == 4  # the fail and the warn finding, not the passes
     assert "owner unknown" in claims_row and "label \\| owner unknown" in claims_row
-    note = "> Note: waiver for default_storage_class on StorageClass/gp2 matched no warn or fail finding"
+    note = "> Note: waiver for default\\_storage\\_class on StorageClass/gp2 matched no warn or fail finding"
     assert note in lines
 
 

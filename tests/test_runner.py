@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
@@ -78,14 +79,72 @@ def test_unknown_option_is_a_config_error() -> None:
         runner.run([CLAIMS], snapshot(), config=config)
 
 
-def test_unreadable_kind_skips_with_reason() -> None:
+def test_unreadable_kind_is_not_evaluated_with_reason() -> None:
     snap = snapshot({"PersistentVolumeClaim": "forbidden: list persistentvolumeclaims"})
-    result = runner.run([CLAIMS], snap).results[0]
+    report = runner.run([CLAIMS], snap)
+    result = report.results[0]
     assert (result.status, result.reason, result.findings) == (
-        Status.SKIP,
+        Status.NOT_EVALUATED,
         "forbidden: list persistentvolumeclaims",
         (),
     )
+    assert report.exit_status == 4
+    assert report.verdict() == (
+        "Storage readiness gate INCOMPLETE (1 not evaluated); "
+        "incomplete: 1 check not evaluated: forbidden: list persistentvolumeclaims"
+    )
+    allowed = runner.run([CLAIMS], snap, allow_partial=True)
+    assert allowed.exit_status == 0
+    assert allowed.verdict() == (
+        "Storage readiness gate PASSED (1 not evaluated); incomplete: 1 check not evaluated: "
+        "forbidden: list persistentvolumeclaims (allowed by --allow-partial)"
+    )
+
+
+@pytest.mark.parametrize(
+    "reason",
+    ["not served: /api/v1/persistentvolumeclaims", "not discovered: /apis answered 403 Forbidden"],
+)
+def test_unreadable_for_any_reason_is_not_evaluated(reason: str) -> None:
+    result = runner.run([CLAIMS], snapshot({"PersistentVolumeClaim": reason})).results[0]
+    assert (result.status, result.reason) == (Status.NOT_EVALUATED, reason)
+
+
+def test_an_api_that_is_not_installed_is_not_applicable() -> None:
+    reason = "not installed: kubeflow.org API (notebooks) is not served"
+    report = runner.run([CLAIMS], snapshot({"PersistentVolumeClaim": reason}))
+    assert (report.results[0].status, report.results[0].reason) == (Status.SKIP, reason)
+    assert report.exit_status == 0
+
+
+def _partly_seen(fail_on: FailOn, allow_partial: bool, statuses: tuple[Status, ...]) -> int:
+    def evaluate(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+        for i, status in enumerate(statuses):
+            yield Finding(status, Ref("StorageClass", f"sc{i}"), status.value)
+
+    blind = make("blind", per_claim, kinds=("PersistentVolume",))
+    snap = snapshot({"PersistentVolume": "forbidden: list persistentvolumes"})
+    report = runner.run([make("seen", evaluate), blind], snap, fail_on=fail_on, allow_partial=allow_partial)
+    return report.exit_status
+
+
+@pytest.mark.parametrize(
+    ("statuses", "fail_on", "allow_partial", "code"),
+    [
+        ((Status.PASS,), FailOn.FAIL, False, 4),  # a gap never passes
+        ((Status.PASS,), FailOn.FAIL, True, 0),  # unless accepted
+        ((Status.FAIL,), FailOn.FAIL, False, 1),  # an evaluated failure wins
+        ((Status.WARN,), FailOn.WARN, False, 1),
+        ((Status.WARN,), FailOn.FAIL, False, 4),
+        ((Status.FAIL,), FailOn.NEVER, False, 4),  # --fail-on never does not accept gaps
+        ((Status.FAIL,), FailOn.NEVER, True, 0),
+        ((Status.ERROR,), FailOn.NEVER, True, 1),  # a crash never passes
+    ],
+)
+def test_gate_with_checks_not_evaluated(
+    statuses: tuple[Status, ...], fail_on: FailOn, allow_partial: bool, code: int
+) -> None:
+    assert _partly_seen(fail_on, allow_partial, statuses) == code
 
 
 def test_status_overrides() -> None:
@@ -143,3 +202,19 @@ def test_plain_kubectl_input_notes_absent_kinds() -> None:
     check = make("needs", per_claim, kinds=("PersistentVolumeClaim", "CSIDriver"))
     report = runner.run([check], snap)
     assert report.notes == ("the input has no CSIDriver objects; they were taken to be absent from the cluster",)
+
+
+def test_refused_discovery_leaves_checks_using_optional_apis_not_evaluated() -> None:
+    reason = "not discovered: /apis answered 403 Forbidden"
+    uses = make("uses_snapshots", per_claim)
+    uses = replace(uses, optional_kinds=("VolumeSnapshotClass",))
+    other = make("plain", per_claim)
+    snap = snapshot({"VolumeSnapshotClass": reason})
+    report = runner.run([uses, other], snap, fail_on=FailOn.NEVER)
+    by_id = {r.id: r for r in report.results}
+    assert (by_id["uses_snapshots"].status, by_id["uses_snapshots"].reason) == (Status.NOT_EVALUATED, reason)
+    assert by_id["plain"].status is Status.FAIL  # judged: it does not need discovery
+    assert report.exit_status == 4
+    # A forbidden optional kind is the check's to handle (it still runs); only discovery gaps stop it.
+    forbidden = runner.run([uses], snapshot({"VolumeSnapshotClass": "forbidden: list volumesnapshotclasses"}))
+    assert forbidden.results[0].status is Status.FAIL

@@ -31,6 +31,24 @@ class Source:
     context: str = ""
     server_version: str = ""
     collected_at: str = ""  # ISO 8601 time the objects were read
+    insecure_tls: bool = False  # the kubeconfig turned TLS verification off
+
+
+# Snapshot.unavailable reasons that mean "this API does not exist here" (not applicable), as opposed
+# to "it exists but could not be read" (forbidden, not served, discovery refused: not evaluated).
+NOT_INSTALLED = "not installed"
+
+
+# Discovery (/apis) was refused: whether the optional APIs exist at all is unknown.
+NOT_DISCOVERED = "not discovered"
+
+
+def not_installed(reason: str) -> bool:
+    return reason.startswith(NOT_INSTALLED + ":")
+
+
+def not_discovered(reason: str) -> bool:
+    return reason.startswith(NOT_DISCOVERED + ":")
 
 
 class InputError(Exception):
@@ -369,6 +387,7 @@ class _Header:
     server: str = ""
     server_version: str = ""
     collected_at: str = ""
+    insecure_tls: bool = False
     kinds: frozenset[str] | None = None
     unavailable: dict[str, str] = field(default_factory=dict)
 
@@ -388,6 +407,7 @@ def _read_header(doc: Any, header: _Header) -> None:
     header.server = get("server") or header.server
     header.server_version = get("server-version") or header.server_version
     header.collected_at = get("collected-at") or header.collected_at
+    header.insecure_tls = header.insecure_tls or get("insecure-tls") == "true"
     kinds = get("kinds")
     if kinds:
         header.kinds = (header.kinds or frozenset()) | frozenset(k for k in kinds.split(",") if k)
@@ -438,18 +458,27 @@ def from_files(paths: Sequence[str]) -> Snapshot:
     names = expand_paths(paths)
     for name in names:
         label = "stdin" if name == "-" else name
+        documents = 0
         for index, doc in enumerate(_documents(_read_text(name), label)):
+            documents += doc is not None
             _read_header(doc, header)
             try:
                 objects.extend(_flatten(doc, label, f"document {index + 1}"))
             except RecursionError:
                 raise InputError(f"{label}: document {index + 1} nests lists too deeply") from None
+        if not documents:
+            # An empty file or pipe is a failed `kubectl get`, never an empty cluster.
+            raise InputError(f"--from {label} holds no Kubernetes objects (it is empty)")
+    if not objects and header.kinds is None:
+        shown = ", ".join("stdin" if n == "-" else n for n in names)
+        raise InputError(f"--from {shown} holds no Kubernetes objects")
     source = Source(
         kind="file",
         description=", ".join("stdin" if n == "-" else n for n in names),
         context=header.context,
         server_version=header.server_version,
         collected_at=header.collected_at,
+        insecure_tls=header.insecure_tls,
     )
     return build(objects, source, collected=header.kinds, unavailable=header.unavailable)
 
@@ -466,6 +495,8 @@ def to_document(snap: Snapshot, server: str = "") -> dict[str, Any]:
         ANNOTATION_PREFIX + "server": server,
         ANNOTATION_PREFIX + "server-version": snap.source.server_version,
     }
+    if snap.source.insecure_tls:  # read without TLS verification: the offline audit says so too
+        annotations[ANNOTATION_PREFIX + "insecure-tls"] = "true"
     if snap.collected is not None:
         annotations[ANNOTATION_PREFIX + "kinds"] = ",".join(sorted(snap.collected))
     if snap.unavailable:

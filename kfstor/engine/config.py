@@ -18,12 +18,12 @@ Any problem is a ConfigError naming the file and the field; the CLI turns it int
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kfstor.model import Waiver
+from kfstor.model import Check, Waiver
 
 DEFAULT_FILE = "kfstor.yaml"
 OVERRIDES = ("off", "warn", "fail")
@@ -142,3 +142,59 @@ def load(explicit: Path | None, cwd: Path | None = None) -> Config:
         where = f" at line {mark.line + 1}" if mark else ""
         raise ConfigError(f"{path}: invalid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
     return parse(data, str(path))
+
+
+# ---------------------------------------------------------------------------------------------
+# Against the loaded checks: ids and option types (the file alone cannot know them)
+
+
+def _did_you_mean(word: str, known: Sequence[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(word, sorted(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+_TYPE_NAMES = {bool: "true or false", int: "an integer", float: "a number", str: "a string", list: "a list"}
+
+
+def option_type_ok(default: Any, value: Any) -> bool:
+    """Whether `value` may replace an option whose default is `default` (None: anything)."""
+    if default is None:
+        return True
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, int):
+        return isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(default, float):
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(default, Mapping):
+        return isinstance(value, Mapping)
+    return isinstance(value, type(default))
+
+
+def validate(config: Config, checks: Sequence[Check]) -> None:
+    """Every check id the config names exists, every option is known and of its default's type.
+    Raises ConfigError naming the file, the field and a close match."""
+    by_id = {c.id: c for c in checks}
+    path = config.path or DEFAULT_FILE
+    for check_id, settings in config.checks.items():
+        where = f"checks.{check_id}"
+        check = by_id.get(check_id)
+        if check is None:
+            hint = _did_you_mean(check_id, list(by_id))
+            raise _fail(path, f"{where}: unknown check id {check_id!r}{hint} (see `kfstor checks`)")
+        for name, value in settings.options.items():
+            if name not in check.options:
+                known = ", ".join(sorted(check.options)) or "none"
+                hint = _did_you_mean(name, list(check.options))
+                raise _fail(path, f"{where}.options.{name}: unknown option{hint} (known: {known})")
+            default = check.options[name]
+            if not option_type_ok(default, value):
+                expected = _TYPE_NAMES.get(type(default), type(default).__name__)
+                shown = f"like the default {default!r} (got {value!r})"
+                raise _fail(path, f"{where}.options.{name} must be {expected}, {shown}")
+    for index, waiver in enumerate(config.waivers):
+        if waiver.check not in by_id:
+            hint = _did_you_mean(waiver.check, list(by_id))
+            raise _fail(path, f"waivers[{index}].check: unknown check id {waiver.check!r}{hint} (see `kfstor checks`)")

@@ -138,10 +138,22 @@ def _unique(checks: Iterable[Check], problems: list[LoadProblem]) -> list[Check]
     return sorted(seen.values(), key=lambda c: c.id)
 
 
+def did_you_mean(word: str, known: Iterable[str]) -> str:
+    """ " (did you mean stateful_replication?)" for a close match, else ""."""
+    import difflib
+
+    close = difflib.get_close_matches(word, sorted(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
 def select(checks: Sequence[Check], only: Sequence[str], skip: Sequence[str]) -> list[Check]:
     known = {c.id for c in checks}
-    unknown = [i for i in (*only, *skip) if i not in known]
+    unknown = [i for i in dict.fromkeys((*only, *skip)) if i not in known]
     if unknown:
-        raise CheckLoadError(f"unknown check id: {', '.join(unknown)} (see `kfstor checks`)")
+        hints = "; ".join(f"{i}{did_you_mean(i, known)}" for i in unknown)
+        raise CheckLoadError(f"unknown check id: {hints} (see `kfstor checks`)")
     chosen = [c for c in checks if (not only or c.id in only) and c.id not in skip]
+    if not chosen:
+        given = " ".join([*(f"--check {i}" for i in only), *(f"--skip {i}" for i in skip)])
+        raise CheckLoadError(f"no check selected: {given} leaves none to run")
     return chosen

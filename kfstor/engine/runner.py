@@ -1,8 +1,9 @@
 """Run checks over a snapshot and apply kfstor.yaml: the only place statuses are decided.
 
 Each check runs in isolation: a crash becomes an `error` result with the exception summary and
-the other checks still run. Checks whose required kinds could not be read are skipped with the
-reason, never judged on missing data.
+the other checks still run. Checks whose required kinds could not be read (forbidden, not served,
+discovery refused) are `not_evaluated` with the reason, never judged on missing data; a check whose
+optional API is simply not installed is `skip` (not applicable).
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from dataclasses import replace
 
 from kfstor import __version__
 from kfstor.collect.manifests import Manifests
-from kfstor.collect.snapshot import Snapshot
+from kfstor.collect.snapshot import Snapshot, not_discovered, not_installed
 from kfstor.engine.config import Config, ConfigError
 from kfstor.facts.view import Facts
 from kfstor.model import (
     DEFAULT_NAMESPACE,
+    AppliedConfig,
     Check,
     CheckResult,
     Context,
@@ -43,11 +45,24 @@ def _options(check: Check, config: Config) -> dict[str, object]:
     return {**check.options, **given}
 
 
-def _evaluate(check: Check, facts: Facts, ctx: Context) -> CheckResult:
-    snap = facts.snapshot
+def _unseen(check: Check, snap: Snapshot) -> CheckResult | None:
+    """The result of a check whose required kinds are unavailable: not evaluated when any of them
+    could not be read, skip (not applicable) when their API is simply not installed. An optional
+    kind whose API could not even be discovered (/apis refused) also leaves the check unable to
+    look: whether the API exists is unknown."""
     missing = [snap.unavailable[k] for k in check.kinds if k in snap.unavailable]
-    if missing:
-        return CheckResult(check, Status.SKIP, (), reason="; ".join(dict.fromkeys(missing)))
+    missing += [snap.unavailable[k] for k in check.optional_kinds if not_discovered(snap.unavailable.get(k, ""))]
+    if not missing:
+        return None
+    unread = [reason for reason in missing if not not_installed(reason)]
+    status = Status.NOT_EVALUATED if unread else Status.SKIP
+    return CheckResult(check, status, (), reason="; ".join(dict.fromkeys(unread or missing)))
+
+
+def _evaluate(check: Check, facts: Facts, ctx: Context) -> CheckResult:
+    unseen = _unseen(check, facts.snapshot)
+    if unseen is not None:
+        return unseen
     try:
         findings = tuple(check.evaluate(facts, ctx))
         for finding in findings:
@@ -89,7 +104,7 @@ def _waive(finding: Finding, waivers: Sequence[Waiver], today: dt.date, used: se
 
 
 def _finish(result: CheckResult, config: Config, today: dt.date, used: set[Waiver]) -> CheckResult:
-    if result.status in (Status.ERROR,) or not result.findings:
+    if result.status in (Status.ERROR, Status.NOT_EVALUATED) or not result.findings:
         if result.status is Status.SKIP and not result.reason:
             return replace(result, reason="nothing to check")
         return result
@@ -114,6 +129,7 @@ def run(
     notes: Sequence[str] = (),
     fail_on: FailOn = FailOn.FAIL,
     manifests: Manifests | None = None,
+    allow_partial: bool = False,
 ) -> Report:
     config = config or Config()
     namespace = namespace or config.namespace or DEFAULT_NAMESPACE
@@ -144,7 +160,15 @@ def run(
         facts=facts,
         notes=tuple(run_notes),
         fail_on=fail_on,
+        allow_partial=allow_partial,
+        config=_applied(config, results),
     )
+
+
+def _applied(config: Config, results: Sequence[CheckResult]) -> AppliedConfig:
+    """The config file and the waivers that really turned a finding into a pass, for the report."""
+    waived = (f.waived for r in results for f in r.findings if f.waived is not None)
+    return AppliedConfig(path=config.path, waivers=tuple(dict.fromkeys(waived)))
 
 
 def _absent_kind_notes(checks: Sequence[Check], snap: Snapshot) -> list[str]:

@@ -1,6 +1,7 @@
 """Self-contained HTML report (no external CSS, JS, fonts or CDNs), for review meetings.
 
-Jinja2 autoescaping is on for the whole template: every string from the cluster is escaped.
+Jinja2 autoescaping is on for the whole template: every string from the cluster is escaped, and
+every value printed passes through sanitize.html first (no control characters, no lone surrogates).
 """
 
 from __future__ import annotations
@@ -8,13 +9,33 @@ from __future__ import annotations
 from typing import Any, TextIO
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 
-from kfstor.model import Status
+from kfstor.model import EXIT_INCOMPLETE, NOT_EVALUATED_FIX, Status
+from kfstor.render import sanitize
 from kfstor.render.report import Report
 from kfstor.resources import resource_dir
 
 TEMPLATE = "report.html.j2"
-COLORS = {"pass": "#2e7d32", "warn": "#b26a00", "fail": "#c62828", "error": "#6a1b9a", "skip": "#757575"}
+COLORS = {
+    "pass": "#2e7d32",
+    "warn": "#b26a00",
+    "fail": "#c62828",
+    "error": "#6a1b9a",
+    "not_evaluated": "#ad1457",
+    "skip": "#757575",
+}
+
+
+def _finalize(value: Any) -> Any:
+    """Runs on every {{ expression }} before autoescaping: strings, and objects printed through
+    str() (a finding's Ref), lose their control characters; already-escaped Markup (the output of
+    |join) stays Markup."""
+    if isinstance(value, Markup):
+        return Markup(sanitize.html(str(value)))
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    return sanitize.html(str(value))
 
 
 def templates_dir() -> str:
@@ -28,6 +49,7 @@ def _environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_finalize,
     )
 
 
@@ -41,7 +63,7 @@ def _chart(report: Report) -> list[dict[str, Any]]:
         count = counts[status.value]
         bars.append(
             {
-                "status": status.value,
+                "status": status.label,
                 "count": count,
                 "y": y,
                 "width": round(300 * count / total),
@@ -61,6 +83,8 @@ def render(report: Report, out: TextIO) -> None:
             counts=report.counts(),
             chart=_chart(report),
             colors=COLORS,
-            statuses=[s.value for s in reversed(Status)],
+            statuses=[s for s in reversed(Status)],
+            not_evaluated_fix=NOT_EVALUATED_FIX,
+            gate_class={0: "passed", EXIT_INCOMPLETE: "incomplete"}.get(report.exit_status, "failed"),
         )
     )

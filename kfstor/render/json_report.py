@@ -7,8 +7,9 @@ from dataclasses import asdict
 from typing import Any, TextIO
 
 from kfstor.facts.plan import PlanEntry
-from kfstor.model import CheckResult, Finding
+from kfstor.model import CheckResult, Finding, Waiver
 from kfstor.render.report import Report
+from kfstor.render.sanitize import json_value
 
 SCHEMA = "kfstor.report/v1"
 
@@ -50,7 +51,7 @@ def result_dict(result: CheckResult) -> dict[str, Any]:
     }
 
 
-# --- install plan (issue 11) ---------------------------------------------------------------------
+# --- install plan ---------------------------------------------------------------------
 
 
 def plan_entry_dict(entry: PlanEntry) -> dict[str, Any]:
@@ -98,8 +99,21 @@ def _plan_fields(report: Report) -> dict[str, Any]:
     }
 
 
+def waiver_dict(waiver: Waiver) -> dict[str, Any]:
+    return {
+        "check": waiver.check,
+        "object": waiver.object,
+        "reason": waiver.reason,
+        "expires": waiver.expires.isoformat() if waiver.expires else None,
+    }
+
+
 def report_dict(report: Report) -> dict[str, Any]:
     counts = report.counts()
+    return json_value(_report_dict(report, counts))  # type: ignore[no-any-return]
+
+
+def _report_dict(report: Report, counts: dict[str, int]) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "kfstor_version": report.version,
@@ -108,9 +122,15 @@ def report_dict(report: Report) -> dict[str, Any]:
         "namespace": report.namespace,
         "gate": {
             "fail_on": report.fail_on.value,
+            "allow_partial": report.allow_partial,
             "passed": report.exit_status == 0,
             "exit_code": report.exit_status,
             "verdict": report.verdict(),
+            "not_evaluated": [{"id": r.id, "reason": r.reason} for r in report.not_evaluated()],
+        },
+        "config": {
+            "file": report.config.path or None,
+            "waivers_applied": [waiver_dict(w) for w in report.config.waivers],
         },
         "summary": {**counts, "total": len(report.results)},
         "notes": list(report.notes),

@@ -2,6 +2,9 @@
 
 fail -> <failure>, error -> <error>, skip -> <skipped>; warn passes with the message in
 <system-out> so a warning shows in the panel without failing the job (the gate decides that).
+not_evaluated -> <error type="not_evaluated"> (the check could not look, so the panel must not show
+it as passed or skipped), or <skipped> naming it when --allow-partial accepts the gap.
+Every string passes through sanitize.xml: the file stays well-formed XML whatever the cluster says.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from typing import TextIO
 
 from kfstor.model import Finding, Status
 from kfstor.render.report import Report
+from kfstor.render.sanitize import xml as clean
 
 
 def _remarks(finding: Finding) -> str:
@@ -26,7 +30,7 @@ def _remarks(finding: Finding) -> str:
     return "; ".join(parts)
 
 
-# --- install plan (issue 11) ---------------------------------------------------------------------
+# --- install plan ---------------------------------------------------------------------
 
 
 def _plan(root: ET.Element, report: Report, totals: dict[str, int]) -> None:
@@ -59,25 +63,40 @@ def _plan(root: ET.Element, report: Report, totals: dict[str, int]) -> None:
 
 def render(report: Report, out: TextIO) -> None:
     root = ET.Element("testsuites", name="kfstor", tests="0", failures="0", errors="0", skipped="0")
+    # Run-level facts go on every suite: the common JUnit schemas allow properties only there.
+    run = [("verdict", clean(report.verdict())), ("config", clean(report.config.path or "none"))]
+    run += [("waiver", clean(f"{w.check} on {w.object}: {w.reason}")) for w in report.config.waivers]
+    if report.source.insecure_tls:
+        run.append(("tls", "not verified (insecure-skip-tls-verify)"))
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for result in report.results:
         suite = ET.SubElement(root, "testsuite", name=result.id)
         counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
-        ET.SubElement(ET.SubElement(suite, "properties"), "property", name="title", value=result.check.title)
-        cases = [(str(f.ref), f.status, f.message, _remarks(f)) for f in result.findings]
+        properties = ET.SubElement(suite, "properties")
+        ET.SubElement(properties, "property", name="title", value=clean(result.check.title))
+        for prop, prop_value in run:
+            ET.SubElement(properties, "property", name=prop, value=prop_value)
+        cases = [(clean(f.ref), f.status, clean(f.message), clean(_remarks(f))) for f in result.findings]
         if not cases:  # a skipped or crashed check has no findings: one testcase carries its reason
-            cases = [("check", result.status, result.reason, "")]
+            cases = [("check", result.status, clean(result.reason), "")]
         for name, status, message, note in cases:
-            case = ET.SubElement(suite, "testcase", classname=f"kfstor.{result.id}", name=name)
+            case = ET.SubElement(suite, "testcase", classname=f"kfstor.{clean(result.id)}", name=name)
             counts["tests"] += 1
             text = f"{message} ({note})" if note else message
             if status is Status.FAIL:
                 counts["failures"] += 1
                 failure = ET.SubElement(case, "failure", message=text, type="fail")
-                failure.text = f"{text}\nRemediation: {result.check.remediation}"
+                failure.text = f"{text}\nRemediation: {clean(result.check.remediation)}"
             elif status is Status.ERROR:
                 counts["errors"] += 1
                 ET.SubElement(case, "error", message=text, type="error").text = text
+            elif status is Status.NOT_EVALUATED and not report.allow_partial:
+                counts["errors"] += 1
+                text = f"not evaluated: {text}"
+                ET.SubElement(case, "error", message=text, type="not_evaluated").text = text
+            elif status is Status.NOT_EVALUATED:
+                counts["skipped"] += 1
+                ET.SubElement(case, "skipped", message=f"not evaluated (allowed by --allow-partial): {text}")
             elif status is Status.SKIP:
                 counts["skipped"] += 1
                 ET.SubElement(case, "skipped", message=text)

@@ -1,20 +1,34 @@
-"""A compact Markdown summary for pull-request comments and CI step summaries."""
+"""A compact Markdown summary for pull-request comments and CI step summaries.
+
+Every string from the cluster, a file or a check passes through sanitize.markdown: it cannot
+break the table, mention anyone, link, or render markup or HTML. Check ids are code spans (they
+match [a-z][a-z0-9_]*, enforced by the loader).
+"""
 
 from __future__ import annotations
 
+import re
 from typing import TextIO
 
 from kfstor.model import Status
 from kfstor.render.report import Report
+from kfstor.render.sanitize import markdown as cell
 
-ICONS = {Status.PASS: "✅", Status.WARN: "⚠️", Status.FAIL: "❌", Status.ERROR: "💥", Status.SKIP: "⏭️"}
+ICONS = {
+    Status.PASS: "✅",
+    Status.WARN: "⚠️",
+    Status.FAIL: "❌",
+    Status.ERROR: "💥",
+    Status.NOT_EVALUATED: "🚫",
+    Status.SKIP: "⏭️",
+}
 MAX_FINDINGS = 10
+_CHECK_ID = re.compile(r"[a-z][a-z0-9_]*")
 
 
-def cell(text: str) -> str:
-    """Table-cell safe: cluster text must not break the table or inject markup."""
-    escaped = text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
-    return " ".join(escaped.split())
+def _code(check_id: str) -> str:
+    """A check id as a code span, when it is one (the loader enforces the pattern for loaded checks)."""
+    return f"`{check_id}`" if _CHECK_ID.fullmatch(check_id) else cell(check_id)
 
 
 def render(report: Report, out: TextIO) -> None:
@@ -25,35 +39,34 @@ def render(report: Report, out: TextIO) -> None:
     out.write(f"Cluster: {cell(where)}")
     if source.server_version:
         out.write(f", Kubernetes {cell(source.server_version)}")
-    out.write(f" · Kubeflow namespace `{cell(report.namespace)}` · kfstor {report.version} · {report.created}\n\n")
-    out.write("| " + " | ".join(f"{ICONS[s]} {s.value}" for s in reversed(Status)) + " |\n")
+    out.write(f" · Kubeflow namespace {cell(report.namespace)} · kfstor {report.version} · {cell(report.created)}\n\n")
+    if source.insecure_tls:
+        out.write("**Warning: TLS verification is off** (insecure-skip-tls-verify): ")
+        out.write("the server's identity was not checked.\n\n")
+    applied = report.config
+    waivers = "; ".join(f"{w.check} on {w.object}: {w.reason}" for w in applied.waivers)
+    out.write(f"Config: {cell(applied.path or 'none')} · waivers applied: {cell(waivers or 'none')}\n\n")
+    out.write("| " + " | ".join(f"{ICONS[s]} {s.label}" for s in reversed(Status)) + " |\n")
     out.write("|" + "---|" * len(Status) + "\n")
     out.write("| " + " | ".join(str(counts[s.value]) for s in reversed(Status)) + " |\n\n")
     out.write("| Status | Check | Details |\n|---|---|---|\n")
     for result in report.ordered():
         problems = [f for f in result.findings if f.status in (Status.FAIL, Status.WARN)]
         if result.status in (Status.PASS,) or not problems:
-            detail = result.reason or (result.findings[0].message if result.findings else "")
+            detail = cell(result.reason or (result.findings[0].message if result.findings else ""))
         else:
-            shown = [f"**{f.status.value}** `{f.ref}`: {f.message}" for f in problems[:MAX_FINDINGS]]
+            shown = [f"**{f.status.value}** {cell(f.ref)}: {cell(f.message)}" for f in problems[:MAX_FINDINGS]]
             if len(problems) > MAX_FINDINGS:
                 shown.append(f"… and {len(problems) - MAX_FINDINGS} more")
-            detail = "<br>".join(cell(s) for s in shown)
-            out.write(
-                f"| {ICONS[result.status]} {result.status.value} | `{result.id}` {cell(result.check.title)} "
-                f"| {detail} |\n"
-            )
-            continue
-        out.write(
-            f"| {ICONS[result.status]} {result.status.value} | `{result.id}` {cell(result.check.title)} "
-            f"| {cell(detail)} |\n"
-        )
+            detail = "<br>".join(shown)
+        status = f"{ICONS[result.status]} {result.status.label}"
+        out.write(f"| {status} | {_code(result.id)} {cell(result.check.title)} | {detail} |\n")
     _plan(report, out)
     for note in report.notes:
         out.write(f"\n> Note: {cell(note)}\n")
 
 
-# --- install plan (issue 11) ---------------------------------------------------------------------
+# --- install plan ---------------------------------------------------------------------
 PLAN_ICONS = {"binds": "✅", "waits": "⏳", "pending": "❌", "unknown": "❓"}
 
 

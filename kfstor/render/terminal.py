@@ -1,7 +1,8 @@
 """Terminal report: grouped by check, worst first, one-line verdict at the end.
 
 Colour only on a TTY and when NO_COLOR is unset; otherwise plain text that greps well.
-Cluster text is printed as text, never parsed as rich markup.
+Cluster text is printed as text, never parsed as rich markup, and every string passes through
+sanitize.terminal: no control character from the cluster or a file reaches the terminal.
 """
 
 from __future__ import annotations
@@ -12,16 +13,19 @@ from typing import TextIO
 from rich.console import Console
 from rich.text import Text
 
-from kfstor.model import Status
+from kfstor.model import NOT_EVALUATED_FIX, Status
 from kfstor.render.report import Report
+from kfstor.render.sanitize import terminal as clean
 
 STYLES = {
     Status.PASS: "green",
     Status.WARN: "yellow",
     Status.FAIL: "bold red",
     Status.ERROR: "bold magenta",
+    Status.NOT_EVALUATED: "bold magenta",
     Status.SKIP: "dim",
 }
+BADGES = {status: status.value.upper() for status in Status} | {Status.NOT_EVALUATED: "NOT EVALUATED"}
 MAX_SHOWN = 20  # findings listed per check; the rest are counted (full detail: --format json/html)
 
 
@@ -41,10 +45,10 @@ def _console(out: TextIO) -> Console:
 
 
 def _badge(status: Status) -> Text:
-    return Text(f"{status.value.upper():5}", style=STYLES[status])
+    return Text(f"{BADGES[status]:5}", style=STYLES[status])
 
 
-# --- install plan (issue 11) ---------------------------------------------------------------------
+# --- install plan ---------------------------------------------------------------------
 
 
 def _plan(console: Console, report: Report) -> None:
@@ -80,22 +84,27 @@ def render(report: Report, out: TextIO) -> None:
     console = _console(out)
     src = report.source
     header = Text("kfstor ", style="bold")
-    header.append(f"{report.version} · {src.description}")
+    header.append(f"{report.version} · {clean(src.description)}")
     if src.context:
-        header.append(f" (context {src.context})")
+        header.append(f" (context {clean(src.context)})")
     if src.server_version:
-        header.append(f" · Kubernetes {src.server_version}")
-    header.append(f" · Kubeflow namespace {report.namespace}")
+        header.append(f" · Kubernetes {clean(src.server_version)}")
+    header.append(f" · Kubeflow namespace {clean(report.namespace)}")
     console.print(header)
+    if src.insecure_tls:
+        console.print(Text(f"warning: {INSECURE_TLS}", style="bold yellow"))
+    console.print(Text(config_line(report), style="dim"))
     console.print()
     for result in report.ordered():
         line = Text()
         line.append_text(_badge(result.status))
-        line.append(f" {result.id}", style="bold")
-        line.append(f" — {result.check.title}")
+        line.append(f" {clean(result.id)}", style="bold")
+        line.append(f" — {clean(result.check.title)}")
         console.print(line)
         if not result.findings:
-            console.print(Text(f"      {result.reason}", style="dim"))
+            console.print(Text(f"      {clean(result.reason)}", style="dim"))
+            if result.status is Status.NOT_EVALUATED:
+                console.print(Text(f"      fix: {NOT_EVALUATED_FIX}", style="italic"))
             continue
         # Waived findings stay visible: an accepted risk is still a risk a reader should see.
         problems = [f for f in result.findings if f.status is not Status.PASS or f.waived]
@@ -104,12 +113,12 @@ def render(report: Report, out: TextIO) -> None:
         for finding in shown:
             row = Text("      ")
             row.append_text(_badge(finding.status))
-            row.append(f" {finding.ref}: ", style="bold" if finding.status is not Status.PASS else "")
-            row.append(finding.message)
+            row.append(f" {clean(finding.ref)}: ", style="bold" if finding.status is not Status.PASS else "")
+            row.append(clean(finding.message))
             if finding.waived:
-                row.append(f" [waived: {finding.waived.reason}]", style="cyan")
+                row.append(f" [waived: {clean(finding.waived.reason)}]", style="cyan")
             if finding.note:
-                row.append(f" [{finding.note}]", style="cyan")
+                row.append(f" [{clean(finding.note)}]", style="cyan")
             console.print(row)
         hidden = len(problems) - len(shown) if problems else len(passing) - len(shown)
         if hidden > 0:
@@ -117,10 +126,22 @@ def render(report: Report, out: TextIO) -> None:
         if problems and passing:
             console.print(Text(f"      ({len(passing)} passing)", style="dim"))
         if result.status in (Status.WARN, Status.FAIL):
-            console.print(Text(f"      fix: {result.check.remediation}", style="italic"))
+            console.print(Text(f"      fix: {clean(result.check.remediation)}", style="italic"))
     _plan(console, report)
     for note in report.notes:
-        console.print(Text(f"note: {note}", style="cyan"))
+        console.print(Text(f"note: {clean(note)}", style="cyan"))
     console.print()
-    verdict = Text(report.verdict(), style="bold red" if report.exit_status else "bold green")
-    console.print(verdict)
+    style = "bold green" if report.exit_status == 0 else "bold red"
+    console.print(Text(clean(report.verdict()), style=style))
+
+
+INSECURE_TLS = "TLS verification is off (insecure-skip-tls-verify): the server's identity was not checked"
+
+
+def config_line(report: Report) -> str:
+    """Which config file and which waivers the verdicts rest on (one line, sanitized)."""
+    applied = report.config
+    if not applied.path:
+        return "config: none (no kfstor.yaml)"
+    waivers = ", ".join(f"{w.check} on {w.object}" for w in applied.waivers)
+    return clean(f"config: {applied.path}; waivers applied: {waivers or 'none'}")

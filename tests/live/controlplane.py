@@ -494,6 +494,7 @@ class ControlPlane:
         self._ssl: ssl.SSLContext | None = None
         self._stopped = False
         self._timeout = STARTUP_TIMEOUT_S
+        self.apiserver_args: tuple[str, ...] = ()
 
     # -- public API ---------------------------------------------------------------------------------
 
@@ -740,6 +741,7 @@ class ControlPlane:
                 f"--audit-log-path={self.audit_log_path}",
                 "--audit-log-format=json",
                 "--v=1",
+                *self.apiserver_args,
             ]
             self._apiserver = _Process("kube-apiserver", argv, self.apiserver_log_path)
             self._apiserver.start()
@@ -772,7 +774,10 @@ class ControlPlane:
 
 
 def start_control_plane(
-    workdir: Path | None = None, binaries: Binaries | None = None, timeout: float = STARTUP_TIMEOUT_S
+    workdir: Path | None = None,
+    binaries: Binaries | None = None,
+    timeout: float = STARTUP_TIMEOUT_S,
+    apiserver_args: Iterable[str] = (),
 ) -> ControlPlane:
     """Start etcd + kube-apiserver and wait until the API serves the default namespace.
 
@@ -788,6 +793,7 @@ def start_control_plane(
         workdir = Path(tempfile.mkdtemp(prefix="kfstor-cp-"))
     workdir.mkdir(parents=True, exist_ok=True)
     cp = ControlPlane(workdir, binaries, _write_tokens(workdir))
+    cp.apiserver_args = tuple(apiserver_args)  # e.g. ("--max-requests-inflight=1",): more, or overriding
     cp._start(timeout)
     return cp
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import http
 import http.client
 import ipaddress
 import json
@@ -178,8 +179,35 @@ def closed_port() -> int:
 #   "trigger"  once the requests already being served are answered, call ``on_trigger`` (e.g. stop
 #              the real control plane), then forward it like "serve"; when the upstream no longer
 #              answers, the proxy dies with it, so the client sees exactly what the server did;
-#   a number   serve it after that many seconds.
+#   a number   serve it after that many seconds;
+#   Answer(...) answer it ourselves (a 429 with Retry-After, a 410 for a continue token, a 403 ...),
+#              without asking the real server;
+#   Drip(s)    forward it, then send the real answer one byte every s seconds.
 Policy = Callable[[int, str], Any]
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    reason: str
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+
+
+@dataclass(frozen=True)
+class Drip:
+    seconds_per_byte: float
+
+
+def status_answer(code: int, message: str, **headers: str) -> Answer:
+    """An answer shaped like kube-apiserver's metav1.Status errors (Retry_After= becomes Retry-After)."""
+    phrase = http.HTTPStatus(code).phrase
+    status = {"kind": "Status", "apiVersion": "v1", "status": "Failure", "message": message, "code": code}
+    body = json.dumps({**status, "reason": phrase.replace(" ", "")}).encode()
+    head = (("Content-Type", "application/json"), *((k.replace("_", "-"), v) for k, v in headers.items()))
+    return Answer(code, phrase, head, body)
+
+
 _DRAIN_TIMEOUT_S = 15.0
 
 
@@ -226,6 +254,10 @@ class FaultProxy:
         # (n, path, time.monotonic()) of every request as it arrived.
         self.arrivals: list[tuple[int, str, float]] = []
         self.handshake_errors: list[str] = []
+        # (n, path, status) of the requests the proxy answered itself (Answer).
+        self.answered: list[tuple[int, str, int]] = []
+        # (n, path, status) of the real server's answers relayed.
+        self.relayed: list[tuple[int, str, int]] = []
         self.upstream_errors: list[str] = []
         self.triggered = threading.Event()
         self.trigger_done = threading.Event()
@@ -335,6 +367,15 @@ class FaultProxy:
                 elif self.triggered.is_set():
                     # Requests racing the trigger wait for it: they all meet the state it leaves.
                     self.trigger_done.wait(_DRAIN_TIMEOUT_S)
+                if isinstance(action, Answer):
+                    head = [f"HTTP/1.1 {action.status} {action.reason}"]
+                    head += [f"{k}: {v}" for k, v in action.headers]
+                    head += [f"Content-Length: {len(action.body)}", "Connection: keep-alive", "", ""]
+                    client.sendall("\r\n".join(head).encode("latin-1") + action.body)
+                    with self._lock:
+                        self.served.append((n, method, path))
+                        self.answered.append((n, path, action.status))
+                    continue
                 with self._lock:
                     if self.dead.is_set():
                         return
@@ -366,9 +407,17 @@ class FaultProxy:
                     head = [f"HTTP/1.1 {response.status} {response.reason}"]
                     head += [f"{k}: {v}" for k, v in response.getheaders() if k.lower() not in _HOP_BY_HOP]
                     head += [f"Content-Length: {len(payload)}", "Connection: keep-alive", "", ""]
-                    client.sendall("\r\n".join(head).encode("latin-1") + payload)
+                    if isinstance(action, Drip):
+                        data = "\r\n".join(head).encode("latin-1") + payload
+                        for i in range(len(data)):
+                            if self._stop.wait(action.seconds_per_byte):
+                                return
+                            client.sendall(data[i : i + 1])
+                    else:
+                        client.sendall("\r\n".join(head).encode("latin-1") + payload)
                     with self._lock:
                         self.served.append((n, method, path))
+                        self.relayed.append((n, path, response.status))
                 finally:
                     with self._idle:
                         self._in_flight -= 1

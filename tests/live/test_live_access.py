@@ -9,8 +9,9 @@ Proven here, from kfstor's own output and from the API server's audit log:
 - `kfstor rbac`'s ClusterRole, bound to User auditor, gives no 403 at all and the same checks
   as an admin's run; kfstor's requests (audit and snapshot, as auditor and as admin) are only
   get/list/watch and never touch Secrets.
-- Without persistentvolumes and csidrivers, exactly the checks that need them are skipped with
-  the forbidden kind named, the rest are judged, and the exit code follows the gate contract.
+- Without persistentvolumes and csidrivers, exactly the checks that need them are not evaluated,
+  with the forbidden kind named, the rest are judged, and the exit code follows the gate contract:
+  an evaluated failure is 1, otherwise the gaps are 4 (0 only with --allow-partial).
 """
 
 from __future__ import annotations
@@ -486,7 +487,7 @@ def test_kfstor_rbac_role_is_enough_read_only_and_gives_the_admins_report(cp: Co
     assert not [e for e in everything if _resource(e) == "secrets"]
 
 
-def test_without_persistentvolumes_and_csidrivers_only_their_checks_skip(cp: ControlPlane) -> None:
+def test_without_persistentvolumes_and_csidrivers_only_their_checks_are_not_evaluated(cp: ControlPlane) -> None:
     full, _ = _printed_rbac()
     removed = {"persistentvolumes", "csidrivers"}
     rules = []
@@ -508,24 +509,22 @@ def test_without_persistentvolumes_and_csidrivers_only_their_checks_skip(cp: Con
         with _AuditWindow(cp) as window:
             code, report, stderr = _audit(cp.kubeconfig("auditor"))
             rest_code, rest, rest_err = _audit(cp.kubeconfig("auditor"), "--skip", "claim_health")
+            partial_code, partial, _ = _audit(cp.kubeconfig("auditor"), "--skip", "claim_health", "--allow-partial")
     assert stderr == ""
     # Revoked again: the shared `auditor` user keeps no grant from this test.
     assert not _allowed(cp, "auditor", "storageclasses", "storage.k8s.io")
 
     checks = _by_id(report)
-    assert checks["kubeflow_claims"]["status"] == "skip"
+    assert checks["kubeflow_claims"]["status"] == "not_evaluated"
     assert checks["kubeflow_claims"]["reason"] == "forbidden: list persistentvolumes"
     assert checks["kubeflow_claims"]["findings"] == []
-    assert checks["provisioner_installed"]["status"] == "skip"
+    assert checks["provisioner_installed"]["status"] == "not_evaluated"
     assert checks["provisioner_installed"]["reason"] == "forbidden: list csidrivers"
     assert checks["provisioner_installed"]["findings"] == []
-    forbidden_skips = {cid for cid, c in checks.items() if c["status"] == "skip" and "forbidden" in c["reason"]}
-    assert forbidden_skips == NEEDS_PV | NEEDS_CSIDRIVER
-    # The other skips are the cluster's own (nothing to judge), exactly as in the admin's run.
-    assert {cid for cid, c in checks.items() if c["status"] == "skip"} - forbidden_skips == {
-        "notebook_volumes",
-        "storage_capacity",
-    }
+    not_evaluated = {cid for cid, c in checks.items() if c["status"] == "not_evaluated"}
+    assert not_evaluated == NEEDS_PV | NEEDS_CSIDRIVER
+    # The skips are the cluster's own (nothing to judge), exactly as in the admin's run.
+    assert {cid for cid, c in checks.items() if c["status"] == "skip"} == {"notebook_volumes", "storage_capacity"}
 
     # The rest are judged on what could be read: exact statuses, objects and messages.
     assert checks["default_storage_class"]["status"] == "pass"
@@ -548,31 +547,53 @@ def test_without_persistentvolumes_and_csidrivers_only_their_checks_skip(cp: Con
     assert health["cluster"] == ("skip", "PersistentVolumes were not checked (forbidden: list persistentvolumes)")
     statuses = [c["status"] for c in report["checks"]]
     assert report["summary"] == {
-        **{s: statuses.count(s) for s in ("skip", "pass", "warn", "fail", "error")},
+        **{s: statuses.count(s) for s in ("skip", "not_evaluated", "pass", "warn", "fail", "error")},
         "total": len(BUILTIN),
     }
-    assert (statuses.count("fail"), statuses.count("warn"), statuses.count("error")) == (1, 0, 0)
+    assert [statuses.count(s) for s in ("not_evaluated", "fail", "warn", "error")] == [2, 1, 0, 0]
 
-    # The gate contract (README "Exit codes"): with --fail-on fail, exit 1 iff a check is fail or
-    # error; skips never count. Here claim_health fails, so 1 ...
-    def expected_exit(rep: dict[str, Any]) -> int:
-        return 1 if {c["status"] for c in rep["checks"]} & {"fail", "error"} else 0
+    # The gate contract (README "Exit codes"): with --fail-on fail, exit 1 when a check is fail or
+    # error; else 4 when a check was not evaluated, unless --allow-partial; else 0. Skips never count.
+    # Here claim_health fails, so 1 ...
+    def expected_exit(rep: dict[str, Any], allow_partial: bool = False) -> int:
+        statuses = {c["status"] for c in rep["checks"]}
+        if statuses & {"fail", "error"}:
+            return 1
+        return 4 if "not_evaluated" in statuses and not allow_partial else 0
 
     assert code == report["gate"]["exit_code"] == expected_exit(report) == 1
     assert report["gate"]["passed"] is False
-    # ... and without it, the two forbidden skips (plus two not-applicable ones) pass the gate: 0.
-    assert rest_code == rest["gate"]["exit_code"] == expected_exit(rest) == 0
-    assert rest["gate"]["passed"] is True
+    assert report["gate"]["verdict"] == (
+        "Storage readiness gate FAILED (1 fail, 2 not evaluated, 8 pass, 2 skip); incomplete: "
+        "2 checks not evaluated: forbidden: list csidrivers, forbidden: list persistentvolumes"
+    )
+    # ... and without it, the two checks not evaluated never pass the gate: 4, ...
+    assert rest_code == rest["gate"]["exit_code"] == expected_exit(rest) == 4
+    assert rest["gate"]["passed"] is False
+    assert rest["gate"]["verdict"] == (
+        "Storage readiness gate INCOMPLETE (2 not evaluated, 8 pass, 2 skip); incomplete: "
+        "2 checks not evaluated: forbidden: list csidrivers, forbidden: list persistentvolumes"
+    )
+    assert rest["gate"]["not_evaluated"] == [
+        {"id": "kubeflow_claims", "reason": "forbidden: list persistentvolumes"},
+        {"id": "provisioner_installed", "reason": "forbidden: list csidrivers"},
+    ]
     assert {c["id"]: c["status"] for c in rest["checks"]} == {
         cid: c["status"] for cid, c in checks.items() if cid != "claim_health"
     }
     assert rest_err == ""
+    # ... unless the gap is accepted: 0, and the report still says what was not evaluated.
+    assert partial_code == partial["gate"]["exit_code"] == expected_exit(partial, allow_partial=True) == 0
+    assert partial["gate"]["allow_partial"] is True
+    assert partial["gate"]["verdict"].endswith("(allowed by --allow-partial)")
 
     # The refusals the audit log shows are exactly the two withheld kinds, nothing else.
     refused = sorted((_resource(e), e["verb"]) for e in window.by("auditor") if _code(e) == 403)
     assert refused == [
         ("csidrivers", "list"),
         ("csidrivers", "list"),
+        ("csidrivers", "list"),
+        ("persistentvolumes", "list"),
         ("persistentvolumes", "list"),
         ("persistentvolumes", "list"),
     ]

@@ -1,0 +1,283 @@
+"""Cluster text is hostile: a property test over every output format.
+
+Hypothesis puts arbitrary text (any Unicode, control characters, ESC and CSI sequences, lone
+surrogates, HTML, Markdown, mentions, links) into every free-text field of a small cluster (object
+names and namespaces, provisioners, parameters, labels, event reasons and messages, node names, the
+server URL, context and version, a waiver's reason, a run note, the check's title and remediation),
+runs the built-in checks plus one that echoes everything, and renders all five formats. Each must
+hold whatever the text:
+
+- JSON parses, and carries the text exactly (only lone surrogates become U+FFFD);
+- JUnit is well-formed XML;
+- the terminal report has no control character, off a TTY and on one (where only kfstor's own
+  colour sequences may appear);
+- HTML has no element or attribute beyond the template's own, and no control character;
+- Markdown has no raw HTML, link, image, code span, emphasis or strikethrough of the cluster's,
+  no @mention, #reference or bare URL GitHub would link.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
+
+from kfstor.collect.snapshot import build
+from kfstor.engine import runner
+from kfstor.engine.config import Config
+from kfstor.engine.loader import load_checks
+from kfstor.model import CLUSTER, Check, Context, Finding, Report, Source, Waiver, fail, warn
+from kfstor.render import renderer, sanitize
+
+NASTY = [
+    "\x1b[31mred\x1b[0m",
+    "\x1b]8;;https://evil.example/\x07click\x1b]8;;\x07",
+    "\x1b[2J\x1b[H",
+    "\x9b31m",
+    "\x00\x01\x07\x08\x0b\x0c\x7f\x85\x9f",
+    "\ud800",
+    "\udfff lone",
+    "\u202eevil\u202c",
+    "\ufffe\uffff",
+    "line\nbreak\r\n\ttab",
+    "@kubeflow/platform-team",
+    "cc @alice",
+    "mail@example.com",
+    "#1234",
+    "**bold** __under__ *em* _em_",
+    "~~struck~~",
+    "`code` ``more``",
+    "[click](https://evil.example/)",
+    "![img](https://evil.example/x.png)",
+    "<https://evil.example/>",
+    "https://evil.example/path",
+    "www.evil.example",
+    "<script>alert(1)</script>",
+    '<img src=x onerror="alert(1)">',
+    "<b>bold</b> &amp; &lt;",
+    "a|b|c",
+    "$x^2$",
+    "\\*escaped\\*",
+    "]]>",
+    '" onmouseover="alert(1)',
+]
+
+TEXT = st.one_of(
+    st.text(max_size=40),
+    st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x2FF), max_size=40),
+    st.sampled_from(NASTY),
+    st.lists(st.sampled_from(NASTY), min_size=2, max_size=4).map("".join),
+    st.tuples(st.text(max_size=10), st.sampled_from(NASTY), st.text(max_size=10)).map("".join),
+)
+
+CHECKS = load_checks(include_plugins=False).checks
+TEMPLATE_TAGS = {
+    "html", "head", "meta", "title", "style", "body", "header", "h1", "dl", "dt", "dd", "main", "div", "svg",
+    "text", "rect", "ul", "li", "button", "section", "h2", "span", "code", "table", "thead", "tr", "th", "tbody",
+    "td", "p", "strong", "h3", "footer", "script", "br",
+}  # fmt: skip
+TEMPLATE_ATTRIBUTES = {
+    "lang", "charset", "name", "content", "http-equiv", "class", "id", "width", "height", "role", "aria-label",
+    "x", "y", "font-size", "fill", "type", "data-filter", "aria-pressed", "data-status", "title",
+}  # fmt: skip
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+SGR = re.compile("\x1b\\[[0-9;]*m")
+
+
+def _echo(snap: Any, ctx: Context) -> Iterator[Finding]:
+    """Repeats every string of every object it is given, so each field reaches every renderer."""
+    for kind in ("StorageClass", "PersistentVolumeClaim", "Event", "Node", "Pod"):
+        for obj in snap.of(kind):
+            yield warn(obj, f"{kind} says: {json.dumps(obj, ensure_ascii=False)}")
+    yield fail(CLUSTER, "echo done")
+
+
+def _cluster(t: list[str]) -> tuple[list[dict[str, Any]], Source]:
+    ns, claim, node = t[0], t[1], t[2]
+    objects: list[dict[str, Any]] = [
+        {
+            "apiVersion": "storage.k8s.io/v1",
+            "kind": "StorageClass",
+            "metadata": {
+                "name": t[3],
+                "creationTimestamp": "2025-01-01T00:00:00Z",
+                "annotations": {"storageclass.kubernetes.io/is-default-class": "true", "note": t[4]},
+                "labels": {"team": t[5]},
+            },
+            "provisioner": t[6],
+            "parameters": {"type": t[7], "repl": t[8], "io_profile": t[9]},
+            "reclaimPolicy": "Delete",
+            "volumeBindingMode": "Immediate",
+        },
+        {
+            "apiVersion": "storage.k8s.io/v1",
+            "kind": "StorageClass",
+            "metadata": {"name": "px-db", "creationTimestamp": "2025-02-01T00:00:00Z"},
+            "provisioner": "pxd.portworx.com",
+            "parameters": {"repl": t[10], "io_profile": t[11], "priority_io": t[12]},
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "PersistentVolumeClaim",
+            "metadata": {"name": "mysql-pv-claim", "namespace": "kubeflow"},
+            "spec": {"storageClassName": t[3], "accessModes": ["ReadWriteOnce"], "volumeName": t[13]},
+            "status": {"phase": "Pending"},
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "PersistentVolumeClaim",
+            "metadata": {"name": claim, "namespace": ns},
+            "spec": {"storageClassName": t[14], "accessModes": ["ReadWriteMany"]},
+            "status": {"phase": "Lost"},
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"name": "e1", "namespace": "kubeflow"},
+            "involvedObject": {"kind": "PersistentVolumeClaim", "namespace": "kubeflow", "name": "mysql-pv-claim"},
+            "reason": t[15],
+            "type": "Warning",
+            "message": t[16],
+            "lastTimestamp": "2025-05-01T11:00:00Z",
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"name": "e2", "namespace": ns},
+            "involvedObject": {"kind": "PersistentVolumeClaim", "namespace": ns, "name": claim},
+            "reason": "ProvisioningFailed",
+            "type": "Warning",
+            "message": t[17],
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": t[18], "namespace": ns},
+            "spec": {
+                "nodeName": node,
+                "volumes": [{"name": "d", "persistentVolumeClaim": {"claimName": claim}}],
+                "containers": [{"name": "c", "image": t[19]}],
+            },
+            "status": {"phase": "Running"},
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Node",
+            "metadata": {"name": node, "labels": {"topology.kubernetes.io/zone": t[20]}},
+        },
+    ]
+    source = Source(kind="cluster", description=t[21], context=t[22], server_version=t[23], insecure_tls=True)
+    return objects, source
+
+
+def _report(t: list[str]) -> Report:
+    objects, source = _cluster(t)
+    snap = build(objects, source, collected=frozenset({o["kind"] for o in objects}))
+    echo = Check(
+        id="echo",
+        title=t[24],
+        kinds=("StorageClass",),
+        optional_kinds=("PersistentVolumeClaim", "Event", "Node", "Pod"),
+        evaluate=_echo,
+        description=t[25] or "d",
+        remediation=t[26] or "r",
+    )
+    waiver = Waiver("echo", f"PersistentVolumeClaim/{t[0]}/{t[1]}" if t[0] else f"PersistentVolumeClaim/{t[1]}", t[27])
+    config = Config(waivers=(waiver,), path=t[28])
+    return runner.run([*CHECKS, echo], snap, config=config, notes=(t[29],), now="2026-01-01T00:00:00Z")
+
+
+def _render(report: Report, fmt: str, tty: bool = False) -> str:
+    class Out(io.StringIO):
+        def isatty(self) -> bool:
+            return tty
+
+    out = Out()
+    renderer(fmt)(report, out)
+    return out.getvalue()
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: set[str] = set()
+        self.attributes: set[str] = set()
+        self.scripts = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.add(tag)
+        self.attributes.update(name for name, _ in attrs)
+        self.scripts += tag == "script"
+
+
+def _markdown_ok(text: str) -> None:
+    assert not re.search("@(?!\u200b)", text), "an @ GitHub could turn into a mention"
+    assert not re.search("#(?!\u200b)", text.replace("## kfstor:", "")), "a #reference"
+    assert not re.search(":(?!\u200b)//", text), "a bare URL"
+    assert not re.search("(?i)www\\.(?!\u200b)", text), "a bare www. link"
+    parser = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+    allowed_code = {c.id for c in CHECKS} | {"echo"}
+    for token in parser.parse(text):
+        for child in [token, *(token.children or [])]:
+            if child.type == "html_inline" and child.content == "<br>":
+                continue  # kfstor's own line break between findings in a cell
+            assert child.type not in ("html_inline", "html_block", "image", "s_open", "em_open"), (child.type, text)
+            assert child.type != "link_open", text
+            if child.type == "code_inline":
+                assert child.content in allowed_code, child.content
+    # Bold is kfstor's own status marker, and nothing else.
+    for token in parser.parseInline(text):
+        children = token.children or []
+        for i, child in enumerate(children):
+            if child.type == "strong_open":
+                assert children[i + 1].content in ("fail", "warn", "Warning: TLS verification is off"), text
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(TEXT, min_size=30, max_size=30))
+def test_hostile_text_in_every_field_breaks_no_output(texts: list[str]) -> None:
+    report = _report(texts)
+
+    doc = json.loads(_render(report, "json"))
+    echoed = {f["message"] for c in doc["checks"] if c["id"] == "echo" for f in c["findings"]}
+    objects, _ = _cluster(texts)
+    for obj in objects:
+        if obj["kind"] == "StorageClass":
+            assert f"StorageClass says: {sanitize.text(json.dumps(obj, ensure_ascii=False))}" in echoed
+    assert doc["source"]["description"] == sanitize.text(texts[21])
+    assert doc["notes"][0] == sanitize.text(texts[29])
+
+    ET.fromstring(_render(report, "junit"))  # well-formed XML, whatever the text
+
+    for tty in (False, True):
+        table = _render(report, "table", tty=tty)
+        if tty:
+            table = SGR.sub("", table)  # kfstor's own colours; nothing else may drive the terminal
+        assert not CONTROL.search(table), repr(CONTROL.search(table))
+
+    html = _render(report, "html")
+    tags = _Tags()
+    tags.feed(html)
+    assert tags.tags <= TEMPLATE_TAGS, tags.tags - TEMPLATE_TAGS
+    assert tags.attributes <= TEMPLATE_ATTRIBUTES, tags.attributes - TEMPLATE_ATTRIBUTES
+    assert tags.scripts == 1
+    # HTML whitespace (tab, CR, form feed) is text; every other control character is gone.
+    visible = re.sub("[\t\r\x0c]", "", html)
+    assert not CONTROL.search(visible), repr(CONTROL.search(visible))
+
+    _markdown_ok(_render(report, "markdown"))
+
+
+def test_terminal_and_stderr_lines_show_control_characters_as_escapes() -> None:
+    assert sanitize.terminal("a\x1b[31mb\x9bc\u202ed\ud800") == "a\\x1b[31mb\\x9bc\\u202ed\ufffd"
+    assert sanitize.terminal("one\ntwo\r\n\tthree") == "one two three"
+    assert sanitize.xml("a\x00b\nc") == "a\\x00b\nc"
+    assert sanitize.markdown("@team **x** <b>") == "@\u200bteam \\*\\*x\\*\\* &lt;b&gt;"
