@@ -31,7 +31,9 @@ from kfstor.api import (
     Facts,
     Finding,
     Ref,
+    Status,
     fail,
+    finding,
     k8s,
     ok,
     skip,
@@ -101,7 +103,17 @@ def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
         prov = k8s.provisioner(default)
         label = f"default StorageClass {k8s.name(default)} (pre-install: Kubeflow's databases will use it)"
         targets = [(default, label, prov, storage.csi_name(prov))]
-    if not facts.available("VolumeSnapshotClass"):
+    unreadable = facts.unreadable("VolumeSnapshotClass")
+    if unreadable and not facts.not_installed("VolumeSnapshotClass"):
+        # The API may well exist: the check could not look, which is not "no snapshot API".
+        yield finding(
+            Status.NOT_EVALUATED,
+            CLUSTER,
+            f"VolumeSnapshotClasses could not be read ({unreadable}), so whether Kubeflow's database volumes "
+            "can be snapshotted was not evaluated",
+        )
+        return
+    if unreadable:
         names = ", ".join(sorted({t[1].split(" (", 1)[0] for t in targets}))
         yield warn(
             CLUSTER,

@@ -200,3 +200,31 @@ def test_forbidden_pods_are_named_not_taken_as_no_pods() -> None:
             "volumes PodDefaults add were not checked",
         ),
     ]
+
+
+def test_forbidden_snapshot_classes_are_not_evaluated_not_missing() -> None:
+    objects = [sc("std", default="true", provisioner="ebs.csi.aws.com")]
+    forbidden = build(
+        [dict(o) for o in objects],
+        Source("cluster", "https://127.0.0.1:6443"),
+        collected=frozenset({"StorageClass", "PersistentVolumeClaim"}),
+        unavailable={"VolumeSnapshotClass": "forbidden: list volumesnapshotclasses"},
+    )
+    result = runner.run([CHECKS["snapshot_support"]], forbidden).results[0]
+    assert result.status.value == "not_evaluated"
+    assert [(str(f.ref), f.status.value, f.message) for f in result.findings] == [
+        (
+            "cluster",
+            "not_evaluated",
+            "VolumeSnapshotClasses could not be read (forbidden: list volumesnapshotclasses), so whether "
+            "Kubeflow's database volumes can be snapshotted was not evaluated",
+        )
+    ]
+    absent = build(
+        [dict(o) for o in objects],
+        Source("cluster", "https://127.0.0.1:6443"),
+        collected=frozenset({"StorageClass", "PersistentVolumeClaim"}),
+        unavailable={"VolumeSnapshotClass": "not installed: snapshot.storage.k8s.io is not served"},
+    )
+    plain = runner.run([CHECKS["snapshot_support"]], absent).results[0]
+    assert [(f.status.value, f.message.split(":")[0]) for f in plain.findings] == [("warn", "no snapshot API")]

@@ -30,12 +30,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from kfstor.collect.snapshot import build
+from kfstor.collect.snapshot import Source, build
 from kfstor.engine import runner
 from kfstor.engine.config import Config
 from kfstor.engine.loader import load_checks
-from kfstor.model import CLUSTER, Check, Context, Finding, Report, Source, Waiver, fail, warn
+from kfstor.model import CLUSTER, Check, Context, Finding, Waiver, fail, warn
 from kfstor.render import renderer, sanitize
+from kfstor.render.report import Report
 
 NASTY = [
     "\x1b[31mred\x1b[0m",

@@ -19,7 +19,7 @@ from functools import cached_property
 from typing import Any, TypeVar
 
 from kfstor.collect.manifests import Manifests
-from kfstor.collect.snapshot import Snapshot
+from kfstor.collect.snapshot import Snapshot, not_installed
 from kfstor.facts import k8s, kubeflow, storage
 from kfstor.facts import plan as planning
 from kfstor.facts.profile import Answer, Profile
@@ -192,6 +192,12 @@ class Facts:
     def unreadable(self, kind: str) -> str | None:
         """Why a kind could not be read ("forbidden: list events"), or None when it was."""
         return self.snapshot.unavailable.get(kind)
+
+    def not_installed(self, kind: str) -> bool:
+        """The kind's API does not exist in the cluster (not applicable), as opposed to existing
+        but not readable (forbidden, not served, discovery refused: not evaluated)."""
+        reason = self.snapshot.unavailable.get(kind)
+        return reason is not None and not_installed(reason)
 
     # --- StorageClasses ---------------------------------------------------------------------------
 
