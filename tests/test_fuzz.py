@@ -247,10 +247,12 @@ def pick_location(data: st.DataObject, doc: dict[str, Any]) -> tuple[Any, Any]:
     root: dict[str, Any] = {"doc": doc}
     parent: Any
     key: Any
-    if data.draw(st.integers(0, 9), label="from the root") == 0 or not doc.get("items"):
+    items = doc.get("items")
+    # An earlier mutation may have replaced `items` with anything: then start from the root.
+    if data.draw(st.integers(0, 9), label="from the root") == 0 or not isinstance(items, list) or not items:
         parent, key = root, "doc"
     else:
-        parent, key = doc["items"], data.draw(st.integers(0, len(doc["items"]) - 1), label="item")
+        parent, key = items, data.draw(st.integers(0, len(items) - 1), label="item")
     for _ in range(40):
         node = parent[key]
         children: list[Any] = (

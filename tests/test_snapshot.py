@@ -187,3 +187,14 @@ def test_objects_are_slimmed_on_the_way_in(tmp_path: Path) -> None:
     written = io.StringIO()
     write(snap, written)
     assert "hunter2" not in written.getvalue()
+
+
+def test_a_list_whose_metadata_is_not_a_mapping_is_read_not_crashed(tmp_path: Path) -> None:
+    path = tmp_path / "list.yaml"
+    path.write_text(
+        "apiVersion: v1\nkind: List\nmetadata: 1\nitems:\n"
+        "- {apiVersion: storage.k8s.io/v1, kind: StorageClass, metadata: {name: std}, provisioner: x}\n",
+        encoding="utf-8",
+    )
+    snap = from_files([str(path)])
+    assert [o["metadata"]["name"] for o in snap.of("StorageClass")] == ["std"]

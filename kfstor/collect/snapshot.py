@@ -395,7 +395,8 @@ class _Header:
 def _read_header(doc: Any, header: _Header) -> None:
     if not isinstance(doc, dict) or doc.get("kind") != "List":
         return
-    annotations = (doc.get("metadata") or {}).get("annotations") or {}
+    meta = doc.get("metadata")
+    annotations = meta.get("annotations") if isinstance(meta, dict) else None
     if not isinstance(annotations, dict):
         return
 
