@@ -34,13 +34,73 @@ def _control_plane_only(node: Mapping[str, Any]) -> bool:
     )
 
 
+def _planned_classes(facts: Facts) -> dict[str, tuple[Mapping[str, Any], list[str]]]:
+    """Classes other than the default that claims of the manifests (--manifests) name, with those claims."""
+    named: dict[str, tuple[Mapping[str, Any], list[str]]] = {}
+    plan = facts.plan
+    if not plan.from_manifests:
+        return named
+    for entry in plan.entries:
+        sc = entry.class_obj
+        if sc is not None and entry.claim.storage_class and k8s.name(sc) != facts.default.name:
+            named.setdefault(k8s.name(sc), (sc, []))[1].append(entry.claim.where)
+    return named
+
+
+def _judge(
+    facts: Facts, sc: Mapping[str, Any], label: str, users: str, zones: dict[str, int], workers: int, unlabelled: int
+) -> Finding:
+    sc_name = k8s.name(sc)
+    mode = k8s.binding_mode(sc)
+    zone_text = ", ".join(f"{z} ({zones[z]})" for z in sorted(zones))
+    if mode == WFFC:
+        return ok(
+            sc,
+            f"{label} {sc_name} binds {WFFC}: volumes are provisioned in the zone of the node "
+            f"their pod is scheduled to (node zones: {zone_text or 'none labelled'})",
+        )
+    if len(zones) < 2:
+        where = (
+            f"all {workers - unlabelled} labelled nodes are in zone {zone_text}"
+            if zones
+            else f"none of the {workers} nodes carries a zone label"
+        )
+        return ok(
+            sc,
+            f"{label} {sc_name} binds {mode}, but {where}: a volume cannot land in a zone away "
+            "from its pod; switch to WaitForFirstConsumer before adding zones",
+        )
+    zonal = facts.zonal(sc)
+    if zonal.value is False:
+        return ok(
+            sc,
+            f"{label} {sc_name} binds {mode} across zones {zone_text}, but "
+            f"{k8s.provisioner(sc)} volumes are not tied to one zone ({zonal.why})",
+        )
+    if zonal.value is None:
+        return warn(
+            sc,
+            f"cannot verify that {label} {sc_name}, which binds {mode} while nodes span zones "
+            f"{zone_text}, is safe: {zonal.why}, so kfstor cannot tell whether its volumes are tied to one zone; "
+            f"if they are, create the {label.split()[0]} class with volumeBindingMode: WaitForFirstConsumer",
+        )
+    return warn(
+        sc,
+        f"{label} {sc_name} binds {mode} while nodes span zones {zone_text}: {zonal.why}, so "
+        f"{users} may be created in a zone their pod cannot run "
+        "in (Pending with 'volume node affinity conflict'); create the "
+        f"{'default ' if label.startswith('default') else ''}class with volumeBindingMode: WaitForFirstConsumer",
+    )
+
+
 def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
     nodes = list(facts.of("Node"))
     if not nodes:
         yield skip(CLUSTER, "no Node objects in the snapshot: zones unknown")
         return
     default = facts.default.effective
-    if default is None:
+    planned = _planned_classes(facts)
+    if default is None and not planned:
         yield skip(CLUSTER, "no default StorageClass (default_storage_class reports it)")
         return
     workers = [n for n in nodes if not _control_plane_only(n)] or nodes
@@ -52,57 +112,13 @@ def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
             zones[zone] = zones.get(zone, 0) + 1
         else:
             unlabelled += 1
-    sc_name = k8s.name(default)
-    mode = k8s.binding_mode(default)
-    zone_text = ", ".join(f"{z} ({zones[z]})" for z in sorted(zones))
-    if mode == WFFC:
-        yield ok(
-            default,
-            (
-                f"default StorageClass {sc_name} binds {WFFC}: volumes are provisioned in the zone of the node "
-                f"their pod is scheduled to (node zones: {zone_text or 'none labelled'})"
-            ),
-        )
-        return
-    if len(zones) < 2:
-        where = (
-            f"all {len(workers) - unlabelled} labelled nodes are in zone {zone_text}"
-            if zones
-            else f"none of the {len(workers)} nodes carries a zone label"
-        )
-        yield ok(
-            default,
-            (
-                f"default StorageClass {sc_name} binds {mode}, but {where}: a volume cannot land in a zone away "
-                "from its pod; switch to WaitForFirstConsumer before adding zones"
-            ),
-        )
-        return
-    zonal = facts.zonal(default)
-    if zonal.value is False:
-        yield ok(
-            default,
-            f"default StorageClass {sc_name} binds {mode} across zones {zone_text}, but "
-            f"{k8s.provisioner(default)} volumes are not tied to one zone ({zonal.why})",
-        )
-        return
-    if zonal.value is None:
-        yield warn(
-            default,
-            f"cannot verify that default StorageClass {sc_name}, which binds {mode} while nodes span zones "
-            f"{zone_text}, is safe: {zonal.why}, so kfstor cannot tell whether its volumes are tied to one zone; "
-            "if they are, create the default class with volumeBindingMode: WaitForFirstConsumer",
-        )
-        return
-    yield warn(
-        default,
-        (
-            f"default StorageClass {sc_name} binds {mode} while nodes span zones {zone_text}: {zonal.why}, so "
-            "Kubeflow's MySQL, object store and notebook volumes may be created in a zone their pod cannot run "
-            "in (Pending with 'volume node affinity conflict'); create the default class with volumeBindingMode:"
-            " WaitForFirstConsumer"
-        ),
-    )
+    if default is not None:
+        users = "Kubeflow's MySQL, object store and notebook volumes"
+        yield _judge(facts, default, "default StorageClass", users, zones, len(workers), unlabelled)
+    for _, (sc, claims) in sorted(planned.items()):
+        shown = ", ".join(claims[:3]) + (f" and {len(claims) - 3} more" if len(claims) > 3 else "")
+        users = f"the claims the manifests create on it ({shown})"
+        yield _judge(facts, sc, "StorageClass", users, zones, len(workers), unlabelled)
 
 
 CHECK = Check(

@@ -624,3 +624,36 @@ def test_claim_templates_are_bounded_in_all(tmp_path: Path) -> None:
         "StatefulSets after it are not planned",
     )
     assert {e.outcome for e in plan.entries} == {Outcome.PENDING}  # no size requested
+
+
+def test_binding_mode_of_classes_the_manifests_name(tmp_path: Path) -> None:
+    """A claim of the manifests naming a zonal class that binds Immediate, in a cluster whose nodes
+    span two zones, gets the same warning as a default class would."""
+    manifest = tmp_path / "db.yaml"
+    manifest.write_text(
+        "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: db-data, namespace: vendor}\n"
+        "spec: {accessModes: [ReadWriteOnce], storageClassName: gp3-now, resources: {requests: {storage: 10Gi}}}\n",
+        encoding="utf-8",
+    )
+    nodes = [
+        {"apiVersion": "v1", "kind": "Node", "metadata": {"name": f"n{i}", "labels": {TOPOLOGY: zone}}}
+        for i, zone in enumerate(("eu-1a", "eu-1b"))
+    ]
+    cluster = [
+        sc("gp3", default=True, volumeBindingMode="WaitForFirstConsumer"),
+        sc("gp3-now", volumeBindingMode="Immediate"),
+        *nodes,
+    ]
+    snap = build([dict(o) for o in cluster], Source("file", "cluster.yaml"))
+    check = next(c for c in load_checks(include_plugins=False).checks if c.id == "volume_binding_mode")
+    result = runner.run([check], snap, manifests=read_manifests([str(manifest)])).results[0]
+    got = {str(f.ref): (f.status.value, f.message) for f in result.findings}
+    assert got["StorageClass/gp3"][0] == "pass"
+    assert got["StorageClass/gp3-now"][0] == "warn"
+    assert got["StorageClass/gp3-now"][1].startswith(
+        "StorageClass gp3-now binds Immediate while nodes span zones eu-1a (1), eu-1b (1): "
+    )
+    assert "the claims the manifests create on it (vendor/db-data)" in got["StorageClass/gp3-now"][1]
+
+
+TOPOLOGY = "topology.kubernetes.io/zone"
