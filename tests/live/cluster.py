@@ -104,6 +104,9 @@ class NodeSpec:
 # (Multi-Attach); zone-b is smaller, so a claim can fit one zone and not the other.
 NODES = (NodeSpec("node-a1", "zone-a"), NodeSpec("node-a2", "zone-a"), NodeSpec("node-b1", "zone-b"))
 ZONE_CAPACITY = {"zone-a": "100Gi", "zone-b": "40Gi"}
+# Larger volumes fail with OutOfRange, which the sidecars treat as final (infeasible), unlike a
+# full zone's ResourceExhausted, which they retry.
+MAX_VOLUME_SIZE = "64Gi"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -120,7 +123,7 @@ def cluster_cache_key() -> str:
     digest.update((CLUSTER_MODULE / "go.mod").read_bytes())
     digest.update((CLUSTER_MODULE / "go.sum").read_bytes())
     # build.sh: `find . -name '*.go' | LC_ALL=C sort`, i.e. byte order of "./"-relative paths.
-    sources = sorted(CLUSTER_MODULE.rglob("*.go"), key=lambda p: ("./" + p.relative_to(CLUSTER_MODULE).as_posix()))
+    sources = sorted(CLUSTER_MODULE.rglob("*.go"), key=lambda p: "./" + p.relative_to(CLUSTER_MODULE).as_posix())
     for path in sources:
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
@@ -321,7 +324,7 @@ class Cluster:
         def starter(deadline: float) -> None:
             for _ in range(PORT_ATTEMPTS):
                 port = _free_port()
-                if self._launch(name, argv(port), lambda: ready(port), deadline) == "ready":
+                if self._launch(name, argv(port), lambda port=port: ready(port), deadline) == "ready":
                     return
             raise self._failure(f"{name} lost the race for a free port {PORT_ATTEMPTS} times")
 
@@ -401,6 +404,7 @@ class Cluster:
         )
         self.csi_socket.parent.mkdir(parents=True, exist_ok=True)
         zones = [f"--zone={zone}={size}" for zone, size in ZONE_CAPACITY.items()]
+        zones.append(f"--max-volume-size={MAX_VOLUME_SIZE}")
 
         def driver(deadline: float) -> None:
             argv = [str(self.bindir / "kfstor-csi"), f"--endpoint=unix://{self.csi_socket}", f"--drivername={DRIVER}"]

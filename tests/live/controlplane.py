@@ -482,9 +482,7 @@ def object_path(obj: dict[str, Any], *, with_name: bool = True) -> str:
 class ControlPlane:
     """A running etcd + kube-apiserver pair. Create it with ``start_control_plane()``."""
 
-    def __init__(
-        self, workdir: Path, binaries: Binaries, tokens: dict[str, str], controllers: bool = False
-    ) -> None:
+    def __init__(self, workdir: Path, binaries: Binaries, tokens: dict[str, str], controllers: bool = False) -> None:
         self.workdir = workdir
         self.binaries = binaries
         self.tokens = tokens

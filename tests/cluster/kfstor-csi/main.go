@@ -4,8 +4,10 @@
 // one zone, is reachable from every node of that zone, must be attached
 // (ControllerPublishVolume) before use, supports only single-node access modes,
 // and can be expanded. Each zone has a fixed capacity, so provisioning and
-// expansion fail for real, with codes.ResourceExhausted, once a zone is full.
-// That is what makes external-provisioner's reschedule path reachable.
+// expansion fail for real, with codes.ResourceExhausted, once a zone is full:
+// that is what makes external-provisioner's reschedule path reachable, and a
+// retried (non-final) resize failure. A volume larger than --max-volume-size
+// fails with codes.OutOfRange, which the sidecars treat as final (infeasible).
 //
 // Only the Identity and Controller services are served: pods on kwok's simulated
 // nodes never mount anything, so no kubelet ever calls a Node service. The
@@ -13,7 +15,7 @@
 // and the node's topology label) is done by the test harness, which names the
 // topology key this driver reports (TopologyKey).
 //
-//	kfstor-csi --endpoint=unix:///tmp/csi.sock --zone=zone-a=10Gi --zone=zone-b=2Gi
+//	kfstor-csi --endpoint=unix:///tmp/csi.sock --zone=zone-a=10Gi --zone=zone-b=2Gi --max-volume-size=8Gi
 //
 // State lives in memory: a restarted driver forgets its volumes, so the harness
 // restarts only the sidecars, never the driver.
@@ -65,6 +67,7 @@ type driver struct {
 	csi.UnimplementedControllerServer
 
 	name     string
+	maxSize  int64 // largest volume, bytes
 	mu       sync.Mutex
 	capacity map[string]int64 // zone -> total bytes
 	volumes  map[string]*volume
@@ -205,6 +208,9 @@ func (d *driver) CreateVolume(_ context.Context, req *csi.CreateVolumeRequest) (
 		return nil, status.Error(codes.InvalidArgument, "volume content sources are not supported")
 	}
 	size := requestedSize(req.GetCapacityRange())
+	if size > d.maxSize {
+		return nil, status.Errorf(codes.OutOfRange, "%d bytes requested, volumes hold at most %d bytes", size, d.maxSize)
+	}
 
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -320,11 +326,14 @@ func (d *driver) GetCapacity(_ context.Context, req *csi.GetCapacityRequest) (*c
 			largest = max(largest, f)
 		}
 	}
-	return &csi.GetCapacityResponse{AvailableCapacity: free, MaximumVolumeSize: wrapperspb.Int64(largest)}, nil
+	return &csi.GetCapacityResponse{AvailableCapacity: free, MaximumVolumeSize: wrapperspb.Int64(min(largest, d.maxSize))}, nil
 }
 
 func (d *driver) ControllerExpandVolume(_ context.Context, req *csi.ControllerExpandVolumeRequest) (*csi.ControllerExpandVolumeResponse, error) {
 	size := requestedSize(req.GetCapacityRange())
+	if size > d.maxSize {
+		return nil, status.Errorf(codes.OutOfRange, "%d bytes requested, volumes hold at most %d bytes", size, d.maxSize)
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	v, ok := d.volumes[req.GetVolumeId()]
@@ -362,11 +371,31 @@ func (z zoneFlags) Set(value string) error {
 	return nil
 }
 
+type quantityFlag struct{ q *resource.Quantity }
+
+func (f *quantityFlag) String() string {
+	if f.q == nil {
+		return ""
+	}
+	return f.q.String()
+}
+
+func (f *quantityFlag) Set(value string) error {
+	q, err := resource.ParseQuantity(value)
+	if err != nil {
+		return err
+	}
+	*f.q = q
+	return nil
+}
+
 func main() {
 	zones := zoneFlags{}
+	maxSize := resource.MustParse("64Gi")
 	endpoint := flag.String("endpoint", "", "unix:///path/to/csi.sock to serve on")
 	name := flag.String("drivername", "csi.kfstor.test", "CSI driver name")
 	flag.Var(zones, "zone", "ZONE=SIZE: a zone and its capacity (repeatable)")
+	flag.Var(&quantityFlag{&maxSize}, "max-volume-size", "largest volume the driver creates or expands to")
 	flag.Parse()
 	log.SetFlags(log.LstdFlags | log.Lmicroseconds)
 	path, ok := strings.CutPrefix(*endpoint, "unix://")
@@ -381,7 +410,7 @@ func main() {
 	if err != nil {
 		log.Fatalf("listen: %v", err)
 	}
-	d := &driver{name: *name, capacity: zones, volumes: map[string]*volume{}}
+	d := &driver{name: *name, maxSize: maxSize.Value(), capacity: zones, volumes: map[string]*volume{}}
 	server := grpc.NewServer()
 	csi.RegisterIdentityServer(server, d)
 	csi.RegisterControllerServer(server, d)
