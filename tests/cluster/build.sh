@@ -5,12 +5,12 @@
 #   ${KFSTOR_CACHE:-$HOME/.cache/kfstor}/cluster-<gover>-<key12>/{kwok,kwok-stages,csi-provisioner,...}
 #
 # kwok and the three kubernetes-csi sidecars are built from their pinned release
-# modules (go.mod's tool block); kfstor-csi and kwok-stages (our own)
-# from their directories here. The key hashes
-# go.mod, go.sum and every .go file here, so a changed pin or driver source is
-# never served from a stale cache. When the directory is complete the build is
-# skipped. The last line printed on stdout is always the directory's path.
-# tests/live/cluster.py computes the same path (keep the two in sync).
+# modules (go.mod's tool block); kfstor-csi and kwok-stages, our own, from their
+# directories here. The key hashes go.mod, go.sum and every .go file here, so a
+# changed pin or driver source is never served from a stale cache. When the
+# directory is complete the build is skipped. The last line printed on stdout is
+# always the directory's path. tests/live/cluster.py computes the same path
+# (keep the two in sync).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

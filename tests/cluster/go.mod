@@ -1,8 +1,12 @@
 // Simulated nodes and a CSI stack for kfstor's live cluster (tests/live/cluster.py):
 // kwok, the kubernetes-csi sidecars (external-provisioner, external-attacher,
-// external-resizer) built from their own release modules, and kfstor-csi, a
-// small zonal CSI driver of our own (csidriver/). build.sh builds all of them
-// into a cache directory outside the repository.
+// external-resizer) built from their own release modules, and two small mains
+// of our own: kfstor-csi (a zonal CSI driver) and kwok-stages (kwok's default
+// stages). build.sh builds all of them into a cache directory outside the
+// repository.
+//
+// To move a component: go get <module>@<version> here, keeping every k8s.io
+// library on one version (the replace block), then go mod tidy.
 //
 // Separate from tests/controlplane: these components use Kubernetes client
 // libraries v0.36, the control plane's kube-apiserver is v1.34. The versions

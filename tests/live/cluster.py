@@ -407,6 +407,8 @@ class Cluster:
         zones.append(f"--max-volume-size={MAX_VOLUME_SIZE}")
 
         def driver(deadline: float) -> None:
+            # A socket left by an earlier run would look ready before the driver listens.
+            self.csi_socket.unlink(missing_ok=True)
             argv = [str(self.bindir / "kfstor-csi"), f"--endpoint=unix://{self.csi_socket}", f"--drivername={DRIVER}"]
             self._launch("kfstor-csi", [*argv, *zones], self.csi_socket.exists, deadline)
 
@@ -609,10 +611,8 @@ def start_cluster(
     cluster = Cluster(cp, bindir)
     try:
         cluster._start(max(10.0, timeout - (time.monotonic() - started)))
-    except ControlPlaneError:
-        cluster.stop(keep_workdir=True)
-        raise
-    except Exception:
+    except BaseException:
+        # Also on Ctrl-C or an API error while creating the nodes: no process outlives us.
         cluster.stop(keep_workdir=True)
         raise
     return cluster

@@ -128,8 +128,10 @@ def watch(cp: ControlPlane, cluster: Cluster | None, stop: threading.Event, args
             print("devcluster: kube-apiserver stopped answering /readyz", file=sys.stderr)
             args.keep = True
             return
-        dead = [name for name in (cluster.components if cluster else ()) if not cluster.running(name)]
-        if dead and cluster is not None:
+        if cluster is None:
+            continue
+        dead = [name for name in cluster.components if not cluster.running(name)]
+        if dead:
             print(f"devcluster: {', '.join(dead)} exited; see {cluster.workdir}", file=sys.stderr)
             args.keep = True
             return
