@@ -29,6 +29,7 @@ import contextlib
 import hashlib
 import os
 import shutil
+import signal
 import ssl
 import subprocess
 import tempfile
@@ -244,6 +245,8 @@ class Cluster:
         # How each component is started again after stop_component(): name -> starter.
         self._starters: dict[str, Callable[[float], None]] = {}
         self._stopped = False
+        # Components stopped on purpose with stop_component().
+        self._halted: set[str] = set()
 
     # -- public API ---------------------------------------------------------------------------------
 
@@ -261,12 +264,14 @@ class Cluster:
     def stop_component(self, name: str) -> None:
         """Stop one component (e.g. ``csi-provisioner``), as an outage would."""
         self._processes[name].stop()
+        self._halted.add(name)
 
     def start_component(self, name: str, timeout: float = 60.0) -> None:
         """Start a component stopped with ``stop_component()`` again and wait until it is up."""
         if self.running(name):
             return
         self._starters[name](time.monotonic() + timeout)
+        self._halted.discard(name)
 
     def log_path(self, name: str) -> Path:
         return self.workdir / f"{name}.log"
@@ -278,8 +283,13 @@ class Cluster:
         self._stopped = True
         atexit.unregister(self._stop_at_exit)
         clean = True
-        for proc in reversed(list(self._processes.values())):
-            clean = proc.stop() and clean
+        for name, proc in reversed(list(self._processes.items())):
+            # A component that died on its own is worth a look at its log; one that needed
+            # SIGKILL too. An exit code after SIGTERM is not: kube-scheduler and kwok exit 1.
+            crashed = proc.exited() is not None and name not in self._halted
+            proc.stop()
+            killed = proc.popen is not None and proc.popen.returncode == -signal.SIGKILL
+            clean = clean and not crashed and not killed
         self.cp.stop(keep_workdir=keep_workdir or not clean)
 
     def __enter__(self) -> Cluster:
