@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command (README): installs kfstor with its test dependencies, builds or
-# reuses the test control plane (kube-apiserver + etcd, cached outside the repo), lints, and runs
-# the whole pytest suite. Extra arguments go to pytest.
+# reuses the test cluster's binaries (cached outside the repo), lints, and runs the whole pytest
+# suite. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,11 +17,17 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
-# The live suite needs a Go toolchain to build kube-apiserver once; the fixture finds the cache.
+# The live suite needs a Go toolchain to build its binaries once; the fixtures find the caches.
+# tests/controlplane: etcd, kube-apiserver, kube-controller-manager, kube-scheduler (one binary);
+# tests/cluster: kwok, the CSI sidecars and the kfstor-csi driver of the full test cluster.
 if [ -z "${KFSTOR_TESTCP:-}" ] && [ -z "${KUBEBUILDER_ASSETS:-}" ] && command -v go >/dev/null 2>&1 \
    && [ -x tests/controlplane/build.sh ]; then
   KFSTOR_TESTCP="$(bash tests/controlplane/build.sh | tail -n 1)"
   export KFSTOR_TESTCP
+fi
+if [ -z "${KFSTOR_CLUSTER_BIN:-}" ] && command -v go >/dev/null 2>&1 && [ -x tests/cluster/build.sh ]; then
+  KFSTOR_CLUSTER_BIN="$(bash tests/cluster/build.sh | tail -n 1)"
+  export KFSTOR_CLUSTER_BIN
 fi
 
 python3 -m ruff check kfstor checks tests benchmarks hatch_build.py

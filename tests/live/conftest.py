@@ -18,9 +18,11 @@ import contextlib
 import os
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from .cluster import Cluster, cluster_build_possible, find_cluster_bin, start_cluster
 from .controlplane import (
     Binaries,
     ControlPlane,
@@ -30,7 +32,7 @@ from .controlplane import (
     start_control_plane,
 )
 
-LIVE_FIXTURES = {"control_plane", "control_plane_binaries"}
+LIVE_FIXTURES = {"control_plane", "control_plane_binaries", "cluster_bin", "live_cluster"}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -114,3 +116,52 @@ def control_plane(request: pytest.FixtureRequest, control_plane_binaries: Binari
     cp.stop(keep_workdir=failed)
     if failed:
         _announce(config, f"control plane workdir kept: {cp.workdir}")
+
+
+@pytest.fixture(scope="session")
+def cluster_bin(request: pytest.FixtureRequest, control_plane_binaries: Binaries) -> Path:
+    """The directory of kwok, the CSI sidecars and kfstor-csi (tests/cluster/build.sh).
+
+    Same rules as ``control_plane_binaries``: built on first use when Go is here, skipped without
+    binaries, a failure instead when ``KFSTOR_REQUIRE_CLUSTER=1``.
+    """
+    config = request.config
+    required = os.environ.get("KFSTOR_REQUIRE_CLUSTER") == "1"
+    bindir, reason = find_cluster_bin(build=False)
+    if bindir is None and cluster_build_possible():
+        with _uncaptured(config):
+            print(f"\n[live] {reason}", flush=True)
+            try:
+                bindir, reason = find_cluster_bin(build=True)
+            except ControlPlaneError as exc:
+                pytest.fail(str(exc), pytrace=False)
+    if bindir is None:
+        message = f"no test cluster binaries: {reason}"
+        if required:
+            pytest.fail(f"{message} (KFSTOR_REQUIRE_CLUSTER=1 forbids skipping)", pytrace=False)
+        pytest.skip(message)
+    return bindir
+
+
+@pytest.fixture(scope="session")
+def live_cluster(
+    request: pytest.FixtureRequest, control_plane_binaries: Binaries, cluster_bin: Path
+) -> Iterator[Cluster]:
+    """The whole test cluster (tests/live/cluster.py), shared by the session.
+
+    Tests isolate themselves by namespace and put back any cluster-scoped change they make
+    (the default class, a stopped component).
+    """
+    config = request.config
+    started = time.monotonic()
+    cluster = start_cluster(binaries=control_plane_binaries, bindir=cluster_bin)
+    _announce(
+        config,
+        f"test cluster {cluster.cp.server_version} up in {time.monotonic() - started:.1f}s at {cluster.cp.url} "
+        f"(components: {', '.join(cluster.components)}; workdir: {cluster.workdir})",
+    )
+    yield cluster
+    failed = request.session.testsfailed > 0 or os.environ.get("KFSTOR_KEEP_WORKDIR") == "1"
+    cluster.stop(keep_workdir=failed)
+    if failed:
+        _announce(config, f"test cluster workdir kept: {cluster.workdir}")

@@ -2,7 +2,9 @@
 
 There is no kubelet, scheduler or kube-controller-manager: objects are created
 as an admin and their status is written directly through the ``/status``
-subresource, which is exactly what a storage auditor reads.
+subresource, which is exactly what a storage auditor reads. For a cluster whose
+controllers, scheduler, nodes and CSI driver write those states themselves, see
+``tests/live/cluster.py``, which starts on top of this one.
 
 Binaries come from ``find_binaries()`` (env vars, an envtest assets directory,
 or the cached build of ``tests/controlplane/build.sh``). ``start_control_plane()``
@@ -447,6 +449,9 @@ KINDS: dict[str, KindInfo] = {
     "ClusterRoleBinding": KindInfo("clusterrolebindings", False),
     "CustomResourceDefinition": KindInfo("customresourcedefinitions", False),
     "CSIStorageCapacity": KindInfo("csistoragecapacities", True),
+    "CSINode": KindInfo("csinodes", False),
+    "VolumeAttachment": KindInfo("volumeattachments", False),
+    "ServiceAccount": KindInfo("serviceaccounts", True),
     # CRD kinds (see volume_snapshot_class_crd() and notebook_crd()).
     "VolumeSnapshotClass": KindInfo("volumesnapshotclasses", False),
     "Notebook": KindInfo("notebooks", True),
@@ -477,10 +482,13 @@ def object_path(obj: dict[str, Any], *, with_name: bool = True) -> str:
 class ControlPlane:
     """A running etcd + kube-apiserver pair. Create it with ``start_control_plane()``."""
 
-    def __init__(self, workdir: Path, binaries: Binaries, tokens: dict[str, str]) -> None:
+    def __init__(self, workdir: Path, binaries: Binaries, tokens: dict[str, str], controllers: bool = False) -> None:
         self.workdir = workdir
         self.binaries = binaries
         self.tokens = tokens
+        # True when kube-controller-manager will run (tests/live/cluster.py): then the admission
+        # plugins that depend on its controllers stay on, as in a real cluster.
+        self.controllers = controllers
         self.ca_path = workdir / "ca.crt"
         self.audit_log_path = workdir / "audit.log"
         self.etcd_log_path = workdir / "etcd.log"
@@ -730,10 +738,14 @@ class ControlPlane:
                 f"--service-account-issuer={url}",
                 f"--service-account-key-file={wd / 'sa.pub'}",
                 f"--service-account-signing-key-file={wd / 'sa.key'}",
-                # Both plugins need kube-controller-manager, which is not running: the
-                # ServiceAccount plugin rejects pods until a "default" SA exists, and
+                # Without kube-controller-manager both plugins must be off: the ServiceAccount
+                # plugin rejects pods until a "default" SA exists, and
                 # StorageObjectInUseProtection adds finalizers nobody would remove.
-                "--disable-admission-plugins=ServiceAccount,StorageObjectInUseProtection",
+                *(
+                    ()
+                    if self.controllers
+                    else ("--disable-admission-plugins=ServiceAccount,StorageObjectInUseProtection",)
+                ),
                 "--allow-privileged=true",
                 # Don't publish 127.0.0.1 as the kubernetes Service's endpoint.
                 "--endpoint-reconciler-type=none",
@@ -778,12 +790,15 @@ def start_control_plane(
     binaries: Binaries | None = None,
     timeout: float = STARTUP_TIMEOUT_S,
     apiserver_args: Iterable[str] = (),
+    controllers: bool = False,
 ) -> ControlPlane:
     """Start etcd + kube-apiserver and wait until the API serves the default namespace.
 
     ``workdir`` (created if missing; a fresh temp dir by default) holds the PKI,
     tokens, kubeconfigs, logs, audit log and etcd data. On failure the processes
     are stopped, the workdir is kept, and ``ControlPlaneError`` carries both log tails.
+    ``controllers=True`` keeps every default admission plugin on, for a caller that
+    starts kube-controller-manager next (tests/live/cluster.py).
     """
     if binaries is None:
         binaries, reason = find_binaries()
@@ -792,7 +807,7 @@ def start_control_plane(
     if workdir is None:
         workdir = Path(tempfile.mkdtemp(prefix="kfstor-cp-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    cp = ControlPlane(workdir, binaries, _write_tokens(workdir))
+    cp = ControlPlane(workdir, binaries, _write_tokens(workdir), controllers=controllers)
     cp.apiserver_args = tuple(apiserver_args)  # e.g. ("--max-requests-inflight=1",): more, or overriding
     cp._start(timeout)
     return cp
