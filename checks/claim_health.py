@@ -55,7 +55,25 @@ def _latest_event(facts: Facts, kind: str, ns: str, obj_name: str) -> str:
     return f"latest event {k8s.describe_event(event)}"
 
 
-def _condition_problems(pvc: Mapping[str, Any]) -> list[Verdict]:
+RESIZE_FAILED_EVENTS = ("VolumeResizeFailed", "FileSystemResizeFailed")
+
+
+def _resize_failing(facts: Facts, pvc: Mapping[str, Any]) -> Verdict | None:
+    """A resize still in progress whose newest Warning says it failed: external-resizer retries
+    errors such as ResourceExhausted without writing an error condition."""
+    event = facts.meaningful_event("PersistentVolumeClaim", k8s.namespace(pvc), k8s.name(pvc))
+    if event is None or k8s.dig(event, "type", default="") != "Warning":
+        return None
+    if k8s.dig(event, "reason", default="") not in RESIZE_FAILED_EVENTS:
+        return None
+    return Verdict(
+        Status.FAIL,
+        f"resize is failing and being retried: {k8s.describe_event(event)}; free capacity in the storage "
+        "backend, or lower spec.resources.requests back to the current size",
+    )
+
+
+def _condition_problems(facts: Facts, pvc: Mapping[str, Any]) -> list[Verdict]:
     problems: list[Verdict] = []
     status = pvc.get("status")
     if not isinstance(status, Mapping) or not (status.get("conditions") or status.get("allocatedResourceStatuses")):
@@ -87,6 +105,14 @@ def _condition_problems(pvc: Mapping[str, Any]) -> list[Verdict]:
                     "spec.resources.requests back to the current size",
                 )
             )
+    resizing = any(
+        k8s.dig(c, "type", default="") == "Resizing" and k8s.dig(c, "status", default="") == "True"
+        for c in k8s.dict_list(pvc, "status", "conditions")
+    ) or any(isinstance(v, str) and v.endswith("InProgress") for v in statuses.values())
+    if resizing and not any(p.status is Status.FAIL for p in problems):
+        failing = _resize_failing(facts, pvc)
+        if failing is not None:
+            problems.append(failing)
     return problems
 
 
@@ -120,7 +146,7 @@ def _claims(facts: Facts) -> Iterator[Finding]:
     for pvc in facts.of("PersistentVolumeClaim"):
         ns, pvc_name = k8s.namespace(pvc), k8s.name(pvc)
         phase = k8s.phase(pvc)
-        problems = _condition_problems(pvc)
+        problems = _condition_problems(facts, pvc)
         state = ""
         if phase == "Lost":
             volume = k8s.dig(pvc, "spec", "volumeName", default="") or "its PersistentVolume"

@@ -6,8 +6,10 @@ test creates claims and pods in its own namespace, waits for the components to a
 `kfstor audit -f json` and asserts the statuses and messages of the findings about its objects.
 Tests that change something cluster-wide (the default class, a stopped component) put it back.
 
-Where kfstor's checks misjudge a real state, the test asserts the correct behaviour and is marked
-``xfail(strict=True)``: it starts failing loudly (XPASS) the day the check is fixed.
+Three of these states were misjudged while the checks knew them only from seeded statuses (the
+newest event taken for the meaningful one, a rescheduled WaitForFirstConsumer claim taken for a
+waiting one, a resize failing for capacity with no error condition taken for healthy); the tests
+assert the corrected judgements.
 """
 
 from __future__ import annotations
@@ -617,11 +619,6 @@ def test_a_full_zone_fails_provisioning_with_resource_exhausted_and_reschedules(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lead fixes in checks: claim_health names the newest event, the PV controller's re-emitted Normal "
-    "WaitForPodScheduled/ExternalProvisioning, instead of the provisioner's Warning ProvisioningFailed",
-)
 def test_claim_health_names_the_provisioning_failure_not_the_re_emitted_normal_event(exhausted: Exhausted) -> None:
     finding = exhausted.audit.finding("claim_health", f"PersistentVolumeClaim/{exhausted.ns}/mysql-pv-claim")
     assert finding["status"] == "fail"
@@ -630,12 +627,6 @@ def test_claim_health_names_the_provisioning_failure_not_the_re_emitted_normal_e
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lead fixes in checks: kubeflow_claims takes a WaitForFirstConsumer claim without selected-node and "
-    "with an unscheduled consumer for one still waiting (warn), but external-provisioner removed the "
-    "annotation to reschedule after ResourceExhausted",
-)
 def test_kubeflow_claims_fails_a_wffc_claim_whose_provisioning_failed(exhausted: Exhausted) -> None:
     finding = exhausted.audit.finding("kubeflow_claims", f"PersistentVolumeClaim/{exhausted.ns}/mysql-pv-claim")
     assert finding["status"] == "fail"
@@ -820,12 +811,6 @@ def test_a_resize_failing_for_capacity_is_retried_without_an_error_condition(res
     assert [c["type"] for c in status.get("conditions") or []] == ["Resizing"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lead fixes in checks: claim_health counts a claim whose resize the driver keeps failing with "
-    "ResourceExhausted (ControllerResizeInProgress, Warning VolumeResizeFailed events, no error condition) "
-    "as healthy",
-)
 def test_claim_health_reports_a_resize_failing_for_capacity(resize_exhausted: ResizeExhausted) -> None:
     ns = resize_exhausted.ns
     finding = resize_exhausted.audit.finding("claim_health", f"PersistentVolumeClaim/{ns}/data")
