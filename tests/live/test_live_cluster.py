@@ -694,7 +694,9 @@ def test_deleting_a_claim_under_a_retain_volume_leaves_it_released(
         assert finding["status"] == "warn"
         assert finding["message"] == (
             f"PersistentVolume {volume} is Released with reclaim policy Retain: it keeps the data of the deleted "
-            f"claim {ns}/data, orphaned; recover it (clear spec.claimRef and re-bind) or delete the volume and its "
+            f"claim {ns}/data, orphaned; to recover it, pre-bind the claim that should own it: set the volume's "
+            f"spec.claimRef to that claim's namespace and name (no uid) and the claim's spec.volumeName to {volume} "
+            "(clearing spec.claimRef instead lets any matching claim bind the data); or delete the volume and its "
             "backing storage"
         )
         cp.request("DELETE", f"/api/v1/persistentvolumes/{volume}")
