@@ -11,6 +11,7 @@ import importlib
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from enum import Enum
 from pathlib import Path
@@ -24,7 +25,9 @@ from kfstor.model import EXIT_CLUSTER, EXIT_USAGE, FailOn
 
 if TYPE_CHECKING:
     from kfstor.collect.snapshot import Snapshot
+    from kfstor.engine.config import Config
     from kfstor.model import Check
+    from kfstor.render.report import Report
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 gate passed; 1 gate failed (a check at or above --fail-on, or any check error); "
@@ -37,10 +40,20 @@ app = typer.Typer(
     help="Audit a Kubernetes cluster's storage for Kubeflow: default class, provisioners, Kubeflow's "
     "claims, replication, RWX, snapshots, capacity.\n\n" + EXIT_CODES_HELP,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish, PowerShell
+    context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
+# The name kfstor was invoked by: `kubectl kfstor` when kubectl runs it as the plugin executable
+# kubectl-kfstor, else `kfstor`. Help, usage hints and error lines use it (see main()).
+PROG = "kfstor"
+
+
+def prog_name(argv0: str) -> str:
+    base = os.path.basename(argv0)
+    return "kubectl kfstor" if base.startswith("kubectl-kfstor") else "kfstor"
 
 
 class OutputFormat(str, Enum):
@@ -49,6 +62,7 @@ class OutputFormat(str, Enum):
     junit = "junit"
     html = "html"
     markdown = "markdown"
+    prometheus = "prometheus"
 
 
 class SnapshotFormat(str, Enum):
@@ -57,7 +71,7 @@ class SnapshotFormat(str, Enum):
 
 
 def die(message: str, code: int) -> NoReturn:
-    sys.stderr.write(f"kfstor: error: {message}\n")
+    sys.stderr.write(f"{PROG}: error: {message}\n")
     raise typer.Exit(code)
 
 
@@ -104,7 +118,27 @@ KubeconfigOpt = Annotated[
     str | None,
     typer.Option("--kubeconfig", help="Kubeconfig file (default: KUBECONFIG, then ~/.kube/config, then in-cluster)."),
 ]
-ContextOpt = Annotated[str | None, typer.Option("--context", help="Kubeconfig context to use.")]
+ContextOpt = Annotated[
+    list[str],
+    typer.Option(
+        "--context",
+        help="Kubeconfig context to use. Repeat it to audit several clusters in one run (one combined result).",
+    ),
+]
+AllContextsOpt = Annotated[
+    bool, typer.Option("--all-contexts", help="Audit every context of the kubeconfig, concurrently.")
+]
+ParallelOpt = Annotated[
+    int, typer.Option("--parallel", min=1, max=64, help="With several contexts: clusters audited at once.")
+]
+ClusterTimeoutOpt = Annotated[
+    float,
+    typer.Option(
+        "--cluster-timeout",
+        min=1.0,
+        help="With several contexts: seconds each cluster may take before it is reported unreachable (exit 3).",
+    ),
+]
 TimeoutOpt = Annotated[float, typer.Option("--request-timeout", min=0.1, help="Seconds to wait for each API request.")]
 CheckOpt = Annotated[list[str], typer.Option("--check", help="Run only this check id. Repeatable.")]
 SkipOpt = Annotated[list[str], typer.Option("--skip", help="Do not run this check id. Repeatable.")]
@@ -156,7 +190,10 @@ def _collect(kinds: list[str], kubeconfig: str | None, context: str | None, time
 def audit(
     from_: FromOpt = [],  # noqa: B006 - typer reads the default, never mutates it
     kubeconfig: KubeconfigOpt = None,
-    context: ContextOpt = None,
+    context: ContextOpt = [],  # noqa: B006
+    all_contexts: AllContextsOpt = False,
+    parallel: ParallelOpt = 4,
+    cluster_timeout: ClusterTimeoutOpt = 300.0,
     request_timeout: TimeoutOpt = 30.0,
     namespace: Annotated[
         str | None,
@@ -168,64 +205,165 @@ def audit(
     check: CheckOpt = [],  # noqa: B006
     skip: SkipOpt = [],  # noqa: B006
     checks_dir: ChecksDirOpt = [],  # noqa: B006
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="Format written to stdout.")] = (
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", "-o", help="Format written to stdout.")] = (
         OutputFormat.table
     ),
     html: Annotated[Path | None, typer.Option("--html", help="Also write an HTML report to FILE.")] = None,
     json_file: Annotated[Path | None, typer.Option("--json", help="Also write a JSON report to FILE.")] = None,
     junit: Annotated[Path | None, typer.Option("--junit", help="Also write JUnit XML to FILE.")] = None,
     markdown: Annotated[Path | None, typer.Option("--markdown", help="Also write Markdown to FILE.")] = None,
+    prometheus: Annotated[
+        Path | None,
+        typer.Option(
+            "--prometheus", help="Also write Prometheus text metrics to FILE (textfile collector, Pushgateway)."
+        ),
+    ] = None,
     fail_on: Annotated[
         FailOn, typer.Option("--fail-on", help="Lowest status that fails the gate (exit 1).")
     ] = FailOn.FAIL,
 ) -> None:
-    """Audit the live cluster (or snapshot files) and report pass/warn/fail per check."""
+    """Audit the live cluster (or snapshot files) and report pass/warn/fail per check.
+
+    Several --context (or --all-contexts) audit those clusters concurrently: one combined report,
+    exit code the worst of the clusters.
+    """
+    started = time.monotonic()
     from kfstor.collect.snapshot import InputError, from_files
     from kfstor.engine import config as config_mod
     from kfstor.engine import runner
-    from kfstor.render import renderer
 
     try:
         settings = config_mod.load(config)
     except config_mod.ConfigError as exc:
         die(str(exc), EXIT_USAGE)
     checks, notes = _load(checks_dir, check, skip)
+    reports = (
+        (html, "html"),
+        (json_file, "json"),
+        (junit, "junit"),
+        (markdown, "markdown"),
+        (prometheus, "prometheus"),
+    )
+    # --- fleet: several contexts go to kfstor.engine.fleet; one --context is audited as before ---
+    contexts = list(dict.fromkeys(context))
+    if all_contexts or len(contexts) > 1:
+        if from_:
+            die("--from audits files: it cannot be combined with several --context or --all-contexts", EXIT_USAGE)
+        fleet_options = (parallel, cluster_timeout, request_timeout, settings, namespace, notes, fail_on)
+        _audit_fleet(checks, kubeconfig, contexts, all_contexts, fleet_options, reports, fmt)
+    # --- end fleet ---
     if from_:
         try:
             snap = from_files(from_)
         except InputError as exc:
             die(str(exc), EXIT_USAGE)
     else:
-        snap = _collect(sorted({k for c in checks for k in c.all_kinds}), kubeconfig, context, request_timeout)
+        snap = _collect(
+            sorted({k for c in checks for k in c.all_kinds}),
+            kubeconfig,
+            contexts[0] if contexts else None,
+            request_timeout,
+        )
     try:
         report = runner.run(checks, snap, config=settings, namespace=namespace, notes=notes, fail_on=fail_on)
     except config_mod.ConfigError as exc:
         die(str(exc), EXIT_USAGE)
-    outputs = [
-        (path, name)
-        for path, name in ((html, "html"), (json_file, "json"), (junit, "junit"), (markdown, "markdown"))
-        if path is not None
-    ]
+    outputs = [(path, name) for path, name in reports if path is not None]
     for path, name in outputs:
         try:
             with atomic_output(path) as handle:
-                renderer(name)(report, handle)
+                _render(name, report, handle, started)
         except OSError as exc:
             die(f"cannot write {path}: {exc.strerror or exc}", EXIT_USAGE)
-    renderer(fmt.value)(report, sys.stdout)
+    _render(fmt.value, report, sys.stdout, started)
     sys.stdout.flush()
     raise typer.Exit(report.exit_status)
 
 
+def _render(name: str, report: Report, out: TextIO, started: float) -> None:
+    """One format of a single-cluster report; Prometheus also gets the audit's duration."""
+    from kfstor.render import renderer
+
+    if name == "prometheus":
+        from kfstor.render import prometheus
+
+        prometheus.render_run(report, out, time.monotonic() - started)
+        return
+    renderer(name)(report, out)
+
+
+def _audit_fleet(
+    checks: list[Check],
+    kubeconfig: str | None,
+    contexts: list[str],
+    all_contexts: bool,
+    options: tuple[int, float, float, Config, str | None, list[str], FailOn],
+    reports: tuple[tuple[Path | None, str], ...],
+    fmt: OutputFormat,
+) -> NoReturn:
+    """Several clusters: audit them with kfstor.engine.fleet, write every format, exit with the worst."""
+    from kfstor.collect.cluster import KubeconfigError
+    from kfstor.collect.contexts import list_contexts, select
+    from kfstor.engine import fleet
+    from kfstor.render.fleet import render as render_fleet
+
+    parallel, cluster_timeout, request_timeout, settings, namespace, notes, fail_on = options
+    try:
+        members = select(list_contexts(kubeconfig), contexts, all_contexts)
+    except KubeconfigError as exc:
+        die(str(exc), EXIT_USAGE)
+    with _progress() as progress:
+        outcome = fleet.audit(
+            members,
+            checks,
+            kubeconfig,
+            request_timeout,
+            cluster_timeout=cluster_timeout,
+            parallel=parallel,
+            config=settings,
+            namespace=namespace,
+            notes=notes,
+            fail_on=fail_on,
+            progress=progress,
+        )
+    for path, name in reports:
+        if path is None:
+            continue
+        try:
+            with atomic_output(path) as handle:
+                render_fleet(outcome.report, handle, name)
+        except OSError as exc:
+            die(f"cannot write {path}: {exc.strerror or exc}", EXIT_USAGE)
+    render_fleet(outcome.report, sys.stdout, fmt.value)
+    sys.stdout.flush()
+    code = outcome.report.exit_status
+    if outcome.abandoned:
+        # A cluster still busy past --cluster-timeout (a hung request or credential plugin) was
+        # reported as such; do not wait for its thread at interpreter exit.
+        sys.stderr.flush()
+        os._exit(code)
+    raise typer.Exit(code)
+
+
 @app.command()
 def snapshot(
-    output: Annotated[str, typer.Option("--output", "-o", help="File to write, or - for stdout.")],
+    output: Annotated[
+        str,
+        typer.Option(
+            "--output",
+            "-o",
+            help="File to write, or - for stdout. With several contexts: a directory, or a name with {context} in it.",
+        ),
+    ],
     fmt: Annotated[
         SnapshotFormat | None,
         typer.Option("--format", help="yaml or json (default: json for a FILE ending in .json, else yaml)."),
     ] = None,
     kubeconfig: KubeconfigOpt = None,
-    context: ContextOpt = None,
+    context: ContextOpt = [],  # noqa: B006
+    all_contexts: AllContextsOpt = False,
+    parallel: ParallelOpt = 4,
+    cluster_timeout: ClusterTimeoutOpt = 300.0,
     request_timeout: TimeoutOpt = 30.0,
     checks_dir: ChecksDirOpt = [],  # noqa: B006
 ) -> None:
@@ -233,12 +371,21 @@ def snapshot(
 
     The file is a kubectl-style List; it records when it was taken, the context and server version,
     and which kinds were read or forbidden, so auditing it gives the same report as the live audit.
+    Several --context (or --all-contexts) write one file per context.
     """
     from kfstor.collect.snapshot import write
 
     out_format = fmt.value if fmt else ("json" if output.lower().endswith(".json") else "yaml")
     checks, _ = _load(checks_dir, [], [])
-    snap = _collect(sorted({k for c in checks for k in c.all_kinds}), kubeconfig, context, request_timeout)
+    kinds = sorted({k for c in checks for k in c.all_kinds})
+    # --- fleet: one file per context ---
+    contexts = list(dict.fromkeys(context))
+    if all_contexts or len(contexts) > 1:
+        _snapshot_fleet(
+            kinds, kubeconfig, contexts, all_contexts, output, fmt, parallel, cluster_timeout, request_timeout
+        )
+    # --- end fleet ---
+    snap = _collect(kinds, kubeconfig, contexts[0] if contexts else None, request_timeout)
     server = snap.source.description
     if output == "-":
         write(snap, sys.stdout, out_format, server=server)
@@ -249,6 +396,64 @@ def snapshot(
     except OSError as exc:
         die(f"cannot write {output}: {exc.strerror or exc}", EXIT_USAGE)
     sys.stderr.write(f"kfstor: wrote {snap.count()} objects to {output}\n")
+
+
+def _snapshot_fleet(
+    kinds: list[str],
+    kubeconfig: str | None,
+    contexts: list[str],
+    all_contexts: bool,
+    output: str,
+    fmt: SnapshotFormat | None,
+    parallel: int,
+    cluster_timeout: float,
+    request_timeout: float,
+) -> NoReturn:
+    """Several contexts: collect them concurrently and write one snapshot file per context."""
+    from kfstor.collect.cluster import KubeconfigError
+    from kfstor.collect.contexts import list_contexts, select
+    from kfstor.collect.snapshot import write
+    from kfstor.engine import fleet
+    from kfstor.model import EXIT_OK, worst_exit
+
+    try:
+        members = select(list_contexts(kubeconfig), contexts, all_contexts)
+        paths = fleet.snapshot_paths(output, [m.name for m in members], fmt.value if fmt else None)
+    except (KubeconfigError, ValueError) as exc:
+        die(str(exc), EXIT_USAGE)
+    with _progress() as progress:
+        outcomes, abandoned = fleet.snapshots(
+            members,
+            kinds,
+            kubeconfig,
+            request_timeout,
+            cluster_timeout=cluster_timeout,
+            parallel=parallel,
+            progress=progress,
+        )
+    codes = []
+    for outcome in outcomes:
+        path, out_format = paths[outcome.member.name]
+        if outcome.value is None:
+            sys.stderr.write(f"{PROG}: error: context {outcome.member.name}: {outcome.error}\n")
+            codes.append(outcome.exit_code)
+            continue
+        snap = outcome.value
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_output(path) as handle:
+                write(snap, handle, out_format, server=snap.source.description)
+        except OSError as exc:
+            sys.stderr.write(f"{PROG}: error: cannot write {path}: {exc.strerror or exc}\n")
+            codes.append(EXIT_USAGE)
+            continue
+        sys.stderr.write(f"kfstor: wrote {snap.count()} objects of context {outcome.member.name} to {path}\n")
+        codes.append(EXIT_OK)
+    code = worst_exit(codes)
+    if abandoned:
+        sys.stderr.flush()
+        os._exit(code)
+    raise typer.Exit(code)
 
 
 @app.command("checks")
@@ -301,13 +506,30 @@ def drivers(
 @app.command()
 def rbac(
     name: Annotated[str, typer.Option("--name", help="Name of the ClusterRole.")] = "kfstor-auditor",
+    service_account: Annotated[
+        str | None,
+        typer.Option("--service-account", metavar="NS/NAME", help="Bind the role to this ServiceAccount."),
+    ] = None,
     checks_dir: ChecksDirOpt = [],  # noqa: B006
 ) -> None:
-    """Print the minimal read-only ClusterRole for what the checks read, and a binding example."""
-    from kfstor.collect.rbac import cluster_role_yaml
+    """Print the minimal read-only ClusterRole for what the checks read, and its binding (to
+    --service-account NS/NAME, else an example to edit)."""
+    from kfstor.collect.rbac import cluster_role_yaml, parse_service_account
 
+    subject = None
+    if service_account is not None:
+        try:
+            subject = parse_service_account(service_account)
+        except ValueError as exc:
+            die(str(exc), EXIT_USAGE)
     checks, _ = _load(checks_dir, [], [])
-    typer.echo(cluster_role_yaml(sorted({k for c in checks for k in c.all_kinds}), name), nl=False)
+    typer.echo(cluster_role_yaml(sorted({k for c in checks for k in c.all_kinds}), name, subject), nl=False)
+
+
+@app.command("version")
+def version_command() -> None:
+    """Print kfstor's version (the same as --version)."""
+    typer.echo(f"kfstor {__version__}")
 
 
 def _click_exceptions() -> ModuleType:
@@ -326,12 +548,14 @@ def _click_exceptions() -> ModuleType:
 def main() -> None:
     # Usage errors (bad flag or value) are one line like every other kfstor error, exit code 2;
     # everything else kfstor raises is mapped above. A KeyboardInterrupt ends with 130.
+    global PROG
+    PROG = prog_name(sys.argv[0] if sys.argv else "kfstor")
     exceptions = _click_exceptions()
     no_args_help = getattr(exceptions, "NoArgsIsHelpError", None)
     try:
-        code = app(prog_name="kfstor", standalone_mode=False)
+        code = app(prog_name=PROG, standalone_mode=False)
     except (KeyboardInterrupt, typer.Abort):
-        sys.stderr.write("kfstor: interrupted\n")
+        sys.stderr.write(f"{PROG}: interrupted\n")
         sys.exit(130)
     except exceptions.ClickException as exc:
         if no_args_help is not None and isinstance(exc, no_args_help):
@@ -340,6 +564,6 @@ def main() -> None:
         message = " ".join(exc.format_message().split())
         ctx = getattr(exc, "ctx", None)
         hint = f" (see '{ctx.command_path} --help')" if isinstance(exc, exceptions.UsageError) and ctx else ""
-        sys.stderr.write(f"kfstor: error: {message}{hint}\n")
+        sys.stderr.write(f"{PROG}: error: {message}{hint}\n")
         sys.exit(exc.exit_code)
     sys.exit(code if isinstance(code, int) else 0)

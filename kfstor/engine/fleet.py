@@ -18,10 +18,13 @@ process without waiting for it.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Generic, TypeVar
 
 from kfstor import __version__
@@ -223,3 +226,38 @@ def snapshots(
         return collect(kinds, Target(kubeconfig, member.name, per_request), progress=lambda _m: checkpoint())
 
     return run_all(members, one, parallel, cluster_timeout, progress)
+
+
+def _file_name(context: str) -> str:
+    """A context name as a file name: EKS ARNs, `user@cluster` and slashes become safe characters."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", context).strip("._")
+    return safe or "context"
+
+
+def snapshot_paths(output: str, contexts: Sequence[str], fmt: str | None) -> dict[str, tuple[Path, str]]:
+    """Where `kfstor snapshot -o OUTPUT` writes each context's file, and in which format.
+
+    OUTPUT is a directory (existing, or ending in /) that receives <context>.yaml (or .json), or a
+    name with {context} in it. Raises ValueError for anything else (one file cannot hold several
+    snapshots) or when two contexts would land in the same file."""
+    if output == "-":
+        raise ValueError("-o -: several contexts need a directory or a name with {context} in it, not stdout")
+    templated = "{context}" in output
+    if not templated and not (output.endswith(("/", os.sep)) or os.path.isdir(output)):
+        raise ValueError(
+            f"-o {output}: with several contexts, give a directory (ending in /) or a name with {{context}} in it"
+        )
+    paths: dict[str, tuple[Path, str]] = {}
+    owners: dict[Path, str] = {}
+    for context in contexts:
+        if templated:
+            path = Path(output.replace("{context}", _file_name(context)))
+            out_format = fmt or ("json" if path.name.lower().endswith(".json") else "yaml")
+        else:
+            out_format = fmt or "yaml"
+            path = Path(output) / f"{_file_name(context)}.{out_format}"
+        if path in owners:
+            raise ValueError(f"contexts {owners[path]!r} and {context!r} would both be written to {path}")
+        owners[path] = context
+        paths[context] = (path, out_format)
+    return paths

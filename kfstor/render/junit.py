@@ -26,18 +26,19 @@ def _remarks(finding: Finding) -> str:
     return "; ".join(parts)
 
 
-def render(report: Report, out: TextIO) -> None:
-    root = ET.Element("testsuites", name="kfstor", tests="0", failures="0", errors="0", skipped="0")
+def add_suites(root: ET.Element, report: Report, prefix: str = "") -> dict[str, int]:
+    """One testsuite per check of `report` under `root`; `prefix` (a fleet's cluster) goes in front
+    of suite and class names. Returns the totals the caller adds to the root element."""
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for result in report.results:
-        suite = ET.SubElement(root, "testsuite", name=result.id)
+        suite = ET.SubElement(root, "testsuite", name=f"{prefix}{result.id}")
         counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
         ET.SubElement(ET.SubElement(suite, "properties"), "property", name="title", value=result.check.title)
         cases = [(str(f.ref), f.status, f.message, _remarks(f)) for f in result.findings]
         if not cases:  # a skipped or crashed check has no findings: one testcase carries its reason
             cases = [("check", result.status, result.reason, "")]
         for name, status, message, note in cases:
-            case = ET.SubElement(suite, "testcase", classname=f"kfstor.{result.id}", name=name)
+            case = ET.SubElement(suite, "testcase", classname=f"kfstor.{prefix}{result.id}", name=name)
             counts["tests"] += 1
             text = f"{message} ({note})" if note else message
             if status is Status.FAIL:
@@ -55,9 +56,18 @@ def render(report: Report, out: TextIO) -> None:
         for key, value in counts.items():
             suite.set(key, str(value))
             totals[key] += value
+    return totals
+
+
+def write(root: ET.Element, totals: dict[str, int], out: TextIO) -> None:
     for key, value in totals.items():
         root.set(key, str(value))
     ET.indent(root)
     out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
     out.write(ET.tostring(root, encoding="unicode"))
     out.write("\n")
+
+
+def render(report: Report, out: TextIO) -> None:
+    root = ET.Element("testsuites", name="kfstor", tests="0", failures="0", errors="0", skipped="0")
+    write(root, add_suites(root, report), out)
