@@ -112,7 +112,9 @@ def connect(target: Target) -> _Connection:
         default_path = os.path.expanduser("~/.kube/config")
         have_file = bool(target.kubeconfig) or any(os.path.exists(p) for p in env_paths) or os.path.exists(default_path)
         if not have_file and os.environ.get("KUBERNETES_SERVICE_HOST"):
-            config.load_incluster_config(client_configuration=configuration)
+            from kfstor.collect import incluster
+
+            incluster.load(config, configuration)  # the pod's ServiceAccount
             context_name = "in-cluster"
         elif not have_file:
             raise ClusterError(
