@@ -121,7 +121,10 @@ def run_all(
             value = work(slot.member, checkpoint)
             checkpoint()  # a result that came in after the deadline does not count
         except BaseException as exc:  # every failure is this cluster's, never the fleet's
-            code, message = _failure(exc, timeout)
+            # A request cut short by the deadline (its timeout is the cluster's budget at most)
+            # is the deadline's doing: say so, not "no answer within --request-timeout".
+            late = slot.stop.is_set() or time.monotonic() - started >= timeout
+            code, message = _failure(Timeout() if late else exc, timeout)
             finish(slot, Outcome(slot.member, time.monotonic() - started, exit_code=code, error=message))
             return
         finish(slot, Outcome(slot.member, time.monotonic() - started, value=value))
