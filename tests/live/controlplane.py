@@ -447,6 +447,10 @@ KINDS: dict[str, KindInfo] = {
     "ClusterRoleBinding": KindInfo("clusterrolebindings", False),
     "CustomResourceDefinition": KindInfo("customresourcedefinitions", False),
     "CSIStorageCapacity": KindInfo("csistoragecapacities", True),
+    # What deploy/base (kfstor's in-cluster CronJob) applies.
+    "ServiceAccount": KindInfo("serviceaccounts", True),
+    "ConfigMap": KindInfo("configmaps", True),
+    "CronJob": KindInfo("cronjobs", True),
     # CRD kinds (see volume_snapshot_class_crd() and notebook_crd()).
     "VolumeSnapshotClass": KindInfo("volumesnapshotclasses", False),
     "Notebook": KindInfo("notebooks", True),
