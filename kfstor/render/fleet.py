@@ -12,6 +12,7 @@ import io
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TextIO
 
 from kfstor.model import Status
@@ -70,7 +71,10 @@ def render_table(fleet: FleetReport, out: TextIO) -> None:
         title = f"══ cluster {clean(run.context)}" + (f" ({clean(run.server)})" if run.server else "") + " ══"
         console.print(Text(title, style="bold"))
         if run.report is not None:
-            terminal.render(run.report, out)
+            # The kubeconfig's context name is printed in the report's header: one clean line.
+            source = run.report.source
+            tidy = replace(source, context=clean(source.context), description=clean(source.description))
+            terminal.render(replace(run.report, source=tidy), out)
         else:
             console.print(Text(f"{run.state.upper()}  {clean(run.error)}", style=STATE_STYLES[run.state]))
     console.print()
