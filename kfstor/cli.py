@@ -192,7 +192,7 @@ def audit(
     kubeconfig: KubeconfigOpt = None,
     context: ContextOpt = [],  # noqa: B006
     all_contexts: AllContextsOpt = False,
-    parallel: ParallelOpt = 4,
+    parallel: ParallelOpt = 10,
     cluster_timeout: ClusterTimeoutOpt = 300.0,
     request_timeout: TimeoutOpt = 30.0,
     namespace: Annotated[
@@ -362,7 +362,7 @@ def snapshot(
     kubeconfig: KubeconfigOpt = None,
     context: ContextOpt = [],  # noqa: B006
     all_contexts: AllContextsOpt = False,
-    parallel: ParallelOpt = 4,
+    parallel: ParallelOpt = 10,
     cluster_timeout: ClusterTimeoutOpt = 300.0,
     request_timeout: TimeoutOpt = 30.0,
     checks_dir: ChecksDirOpt = [],  # noqa: B006

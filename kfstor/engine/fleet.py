@@ -36,7 +36,9 @@ from kfstor.engine.config import Config, ConfigError
 from kfstor.model import EXIT_CLUSTER, EXIT_GATE_FAILED, EXIT_USAGE, Check, FailOn
 from kfstor.render.fleet_report import ClusterRun, FleetReport
 
-DEFAULT_PARALLEL = 4
+# Ten clusters at once: the time is almost all waiting on API servers, so ten overlap on a small
+# machine (benchmarks/fleet_bench.py); fleets larger than that queue.
+DEFAULT_PARALLEL = 10
 DEFAULT_CLUSTER_TIMEOUT = 300.0
 
 T = TypeVar("T")
