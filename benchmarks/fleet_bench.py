@@ -200,6 +200,8 @@ def main() -> None:
         "default_parallel": DEFAULT_PARALLEL,
         "ratio_fleet_vs_slowest": round(default / slowest, 3),
         "ratio_parallel_4_vs_slowest": round(four / slowest, 3),
+        # The slowest of ten medians leans high by chance; the typical cluster alone, for scale.
+        "ratio_fleet_vs_median_alone": round(default / statistics.median(medians.values()), 3),
         "sequential_estimate_s": round(sum(medians.values()), 3),
         "target": TARGET,
         "machine": f"{platform.system()} {platform.machine()}, Python {platform.python_version()}",
