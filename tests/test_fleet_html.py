@@ -11,7 +11,7 @@ import pytest
 
 from kfstor.render.fleet import rendered
 from kfstor.render.fleet_report import FleetReport
-from tests.test_fleet import fleet_report as fleet_report  # noqa: F401 - the shared fixture
+from tests.test_fleet import fleet_report as fleet_report
 
 CHROMIUM = Path(os.environ.get("KFSTOR_CHROMIUM", "/usr/bin/chromium"))
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
@@ -33,7 +33,7 @@ def browser_or_skip() -> None:
         pytest.skip(reason)
 
 
-def test_fleet_page_links_and_scoped_filters(fleet_report: FleetReport, tmp_path: Path) -> None:  # noqa: F811
+def test_fleet_page_links_and_scoped_filters(fleet_report: FleetReport, tmp_path: Path) -> None:
     browser_or_skip()
     from playwright.sync_api import sync_playwright
 
