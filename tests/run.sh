@@ -24,8 +24,8 @@ if [ -z "${KFSTOR_TESTCP:-}" ] && [ -z "${KUBEBUILDER_ASSETS:-}" ] && command -v
   export KFSTOR_TESTCP
 fi
 
-python3 -m ruff check kfstor checks tests benchmarks hatch_build.py
-python3 -m ruff format --check kfstor checks tests benchmarks hatch_build.py
+python3 -m ruff check kfstor checks tests benchmarks deploy hatch_build.py
+python3 -m ruff format --check kfstor checks tests benchmarks deploy hatch_build.py
 python3 -m mypy
 
 status=0
