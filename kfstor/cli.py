@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import os
 import signal
 import sys
+import time
 from collections.abc import Callable, Iterator
 from enum import Enum
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn, TextIO
 
 import typer
 
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
     from kfstor.collect.snapshot import Snapshot
     from kfstor.engine.config import Config
     from kfstor.model import Check
+    from kfstor.render.report import Report
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 gate passed; 1 gate failed (a check at or above --fail-on, or any check error); "
@@ -43,10 +46,20 @@ app = typer.Typer(
     help="Audit a Kubernetes cluster's storage for Kubeflow: default class, provisioners, Kubeflow's "
     "claims, replication, RWX, snapshots, capacity.\n\n" + EXIT_CODES_HELP,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish, PowerShell
+    context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
+# The name kfstor was invoked by: `kubectl kfstor` when kubectl runs it as the plugin executable
+# kubectl-kfstor, else `kfstor`. Help, usage hints and error lines use it (see main()).
+PROG = "kfstor"
+
+
+def prog_name(argv0: str) -> str:
+    base = os.path.basename(argv0)
+    return "kubectl kfstor" if base.startswith("kubectl-kfstor") else "kfstor"
 
 
 class OutputFormat(str, Enum):
@@ -55,6 +68,7 @@ class OutputFormat(str, Enum):
     junit = "junit"
     html = "html"
     markdown = "markdown"
+    prometheus = "prometheus"
 
 
 class SnapshotFormat(str, Enum):
@@ -64,12 +78,12 @@ class SnapshotFormat(str, Enum):
 
 def die(message: str, code: int) -> NoReturn:
     # Messages quote file contents and server answers: no control character reaches the terminal.
-    sys.stderr.write(f"kfstor: error: {_clean(message)}\n")
+    sys.stderr.write(f"{PROG}: error: {_clean(message)}\n")
     raise typer.Exit(code)
 
 
 def warn(message: str) -> None:
-    sys.stderr.write(f"kfstor: warning: {_clean(message)}\n")
+    sys.stderr.write(f"{PROG}: warning: {_clean(message)}\n")
 
 
 class Interrupted(BaseException):
@@ -126,7 +140,27 @@ KubeconfigOpt = Annotated[
     str | None,
     typer.Option("--kubeconfig", help="Kubeconfig file (default: KUBECONFIG, then ~/.kube/config, then in-cluster)."),
 ]
-ContextOpt = Annotated[str | None, typer.Option("--context", help="Kubeconfig context to use.")]
+ContextOpt = Annotated[
+    list[str],
+    typer.Option(
+        "--context",
+        help="Kubeconfig context to use. Repeat it to audit several clusters in one run (one combined result).",
+    ),
+]
+AllContextsOpt = Annotated[
+    bool, typer.Option("--all-contexts", help="Audit every context of the kubeconfig, concurrently.")
+]
+ParallelOpt = Annotated[
+    int, typer.Option("--parallel", min=1, max=64, help="With several contexts: clusters audited at once.")
+]
+ClusterTimeoutOpt = Annotated[
+    float,
+    typer.Option(
+        "--cluster-timeout",
+        min=1.0,
+        help="With several contexts: seconds each cluster may take before it is reported unreachable (exit 3).",
+    ),
+]
 TimeoutOpt = Annotated[float, typer.Option("--request-timeout", min=0.1, help="Seconds to wait for each API request.")]
 CheckOpt = Annotated[list[str], typer.Option("--check", help="Run only this check id. Repeatable.")]
 SkipOpt = Annotated[list[str], typer.Option("--skip", help="Do not run this check id. Repeatable.")]
@@ -201,7 +235,10 @@ def audit(
     from_: FromOpt = [],  # noqa: B006 - typer reads the default, never mutates it
     manifests: ManifestsOpt = [],  # noqa: B006
     kubeconfig: KubeconfigOpt = None,
-    context: ContextOpt = None,
+    context: ContextOpt = [],  # noqa: B006
+    all_contexts: AllContextsOpt = False,
+    parallel: ParallelOpt = 10,
+    cluster_timeout: ClusterTimeoutOpt = 300.0,
     request_timeout: TimeoutOpt = 30.0,
     namespace: Annotated[
         str | None,
@@ -214,7 +251,8 @@ def audit(
     skip: SkipOpt = [],  # noqa: B006
     checks_dir: ChecksDirOpt = [],  # noqa: B006
     fmt: Annotated[
-        OutputFormat | None, typer.Option("--format", "-f", help="Format written to stdout (default: table).")
+        OutputFormat | None,
+        typer.Option("--format", "-f", "-o", help="Format written to stdout (default: table)."),
     ] = None,
     html: Annotated[
         str | None, typer.Option("--html", metavar="FILE", help="Also write an HTML report to FILE (- for stdout).")
@@ -228,6 +266,14 @@ def audit(
     markdown: Annotated[
         str | None, typer.Option("--markdown", metavar="FILE", help="Also write Markdown to FILE (- for stdout).")
     ] = None,
+    prometheus: Annotated[
+        str | None,
+        typer.Option(
+            "--prometheus",
+            metavar="FILE",
+            help="Also write Prometheus text metrics to FILE (textfile collector, Pushgateway; - for stdout).",
+        ),
+    ] = None,
     fail_on: Annotated[
         FailOn, typer.Option("--fail-on", help="Lowest status that fails the gate (exit 1).")
     ] = FailOn.FAIL,
@@ -240,16 +286,26 @@ def audit(
         ),
     ] = False,
 ) -> None:
-    """Audit the live cluster (or snapshot files) and report pass/warn/fail per check."""
+    """Audit the live cluster (or snapshot files) and report pass/warn/fail per check.
+
+    Several --context (or --all-contexts) audit those clusters concurrently: one combined report,
+    exit code the worst of the clusters.
+    """
+    started = time.monotonic()
     from kfstor.collect.snapshot import InputError, from_files
     from kfstor.engine import config as config_mod
     from kfstor.engine import runner
-    from kfstor.render import renderer
     from kfstor.render.output import OutputError, check_stdout_use, outputs
 
     named = [
         (option, path)
-        for option, path in (("--html", html), ("--json", json_file), ("--junit", junit), ("--markdown", markdown))
+        for option, path in (
+            ("--html", html),
+            ("--json", json_file),
+            ("--junit", junit),
+            ("--markdown", markdown),
+            ("--prometheus", prometheus),
+        )
         if path is not None
     ]
     try:
@@ -263,6 +319,15 @@ def audit(
     checks, notes = _load(checks_dir, check, skip, settings)
     if "-" in manifests and "-" in from_:
         die("stdin (-) can feed --from or --manifests, not both", EXIT_USAGE)
+    # --- fleet: several contexts go to kfstor.engine.fleet; one --context is audited as before ---
+    contexts = list(dict.fromkeys(context))
+    if all_contexts or len(contexts) > 1:
+        if from_:
+            die("--from audits files: it cannot be combined with several --context or --all-contexts", EXIT_USAGE)
+        reports = tuple((Path(path), option.lstrip("-")) for option, path in named)
+        fleet_options = (parallel, cluster_timeout, request_timeout, settings, namespace, notes, fail_on)
+        _audit_fleet(checks, kubeconfig, contexts, all_contexts, fleet_options, reports, fmt or OutputFormat.table)
+    # --- end fleet ---
     planned = _read_manifests(manifests) if manifests else None
     if from_:
         try:
@@ -270,7 +335,12 @@ def audit(
         except InputError as exc:
             die(str(exc), EXIT_USAGE)
     else:
-        snap = _collect(sorted({k for c in checks for k in c.all_kinds}), kubeconfig, context, request_timeout)
+        snap = _collect(
+            sorted({k for c in checks for k in c.all_kinds}),
+            kubeconfig,
+            contexts[0] if contexts else None,
+            request_timeout,
+        )
     try:
         report = runner.run(
             checks,
@@ -284,29 +354,112 @@ def audit(
         )
     except config_mod.ConfigError as exc:
         die(str(exc), EXIT_USAGE)
-    formats = {"--html": "html", "--json": "json", "--junit": "junit", "--markdown": "markdown"}
+    formats = {
+        "--html": "html",
+        "--json": "json",
+        "--junit": "junit",
+        "--markdown": "markdown",
+        "--prometheus": "prometheus",
+    }
     # A report sent to stdout with - takes the place of the --format output.
     written = named if to_stdout else [*named, ("--format", "-")]
     try:
         with outputs([path for _, path in written]) as handles:
             for (option, _), handle in zip(written, handles, strict=True):
                 name = formats.get(option) or (fmt.value if fmt else "table")
-                renderer(name)(report, handle)
+                _render(name, report, handle, started)
     except OutputError as exc:
         die(str(exc), EXIT_USAGE)
     sys.stdout.flush()
     raise typer.Exit(report.exit_status)
 
 
+def _render(name: str, report: Report, out: TextIO, started: float) -> None:
+    """One format of a single-cluster report; Prometheus also gets the audit's duration."""
+    from kfstor.render import renderer
+
+    if name == "prometheus":
+        from kfstor.render import prometheus
+
+        prometheus.render_run(report, out, time.monotonic() - started)
+        return
+    renderer(name)(report, out)
+
+
+def _audit_fleet(
+    checks: list[Check],
+    kubeconfig: str | None,
+    contexts: list[str],
+    all_contexts: bool,
+    options: tuple[int, float, float, Config, str | None, list[str], FailOn],
+    reports: tuple[tuple[Path | None, str], ...],
+    fmt: OutputFormat,
+) -> NoReturn:
+    """Several clusters: audit them with kfstor.engine.fleet, write every format, exit with the worst."""
+    from kfstor.collect.cluster import KubeconfigError
+    from kfstor.collect.contexts import list_contexts, select
+    from kfstor.engine import fleet
+    from kfstor.render.fleet import render as render_fleet
+
+    parallel, cluster_timeout, request_timeout, settings, namespace, notes, fail_on = options
+    try:
+        members = select(list_contexts(kubeconfig), contexts, all_contexts)
+    except KubeconfigError as exc:
+        die(str(exc), EXIT_USAGE)
+    with _progress() as progress:
+        outcome = fleet.audit(
+            members,
+            checks,
+            kubeconfig,
+            request_timeout,
+            cluster_timeout=cluster_timeout,
+            parallel=parallel,
+            config=settings,
+            namespace=namespace,
+            notes=notes,
+            fail_on=fail_on,
+            progress=progress,
+        )
+    from kfstor.render.output import OutputError, output
+
+    for path, name in reports:
+        if path is None:
+            continue
+        try:
+            with output(path) as handle:
+                render_fleet(outcome.report, handle, name)
+        except OutputError as exc:
+            die(str(exc), EXIT_USAGE)
+    render_fleet(outcome.report, sys.stdout, fmt.value)
+    sys.stdout.flush()
+    code = outcome.report.exit_status
+    if outcome.abandoned:
+        # A cluster still busy past --cluster-timeout (a hung request or credential plugin) was
+        # reported as such; do not wait for its thread at interpreter exit.
+        sys.stderr.flush()
+        os._exit(code)
+    raise typer.Exit(code)
+
+
 @app.command()
 def snapshot(
-    output: Annotated[str, typer.Option("--output", "-o", help="File to write, or - for stdout.")],
+    output: Annotated[
+        str,
+        typer.Option(
+            "--output",
+            "-o",
+            help="File to write, or - for stdout. With several contexts: a directory, or a name with {context} in it.",
+        ),
+    ],
     fmt: Annotated[
         SnapshotFormat | None,
         typer.Option("--format", help="yaml or json (default: json for a FILE ending in .json, else yaml)."),
     ] = None,
     kubeconfig: KubeconfigOpt = None,
-    context: ContextOpt = None,
+    context: ContextOpt = [],  # noqa: B006
+    all_contexts: AllContextsOpt = False,
+    parallel: ParallelOpt = 10,
+    cluster_timeout: ClusterTimeoutOpt = 300.0,
     request_timeout: TimeoutOpt = 30.0,
     checks_dir: ChecksDirOpt = [],  # noqa: B006
 ) -> None:
@@ -314,6 +467,7 @@ def snapshot(
 
     The file is a kubectl-style List; it records when it was taken, the context and server version,
     and which kinds were read or forbidden, so auditing it gives the same report as the live audit.
+    Several --context (or --all-contexts) write one file per context.
     """
     from kfstor.collect.snapshot import write
     from kfstor.render.output import OutputError
@@ -321,7 +475,15 @@ def snapshot(
 
     out_format = fmt.value if fmt else ("json" if output.lower().endswith(".json") else "yaml")
     checks, _ = _load(checks_dir, [], [])
-    snap = _collect(sorted({k for c in checks for k in c.all_kinds}), kubeconfig, context, request_timeout)
+    kinds = sorted({k for c in checks for k in c.all_kinds})
+    # --- fleet: one file per context ---
+    contexts = list(dict.fromkeys(context))
+    if all_contexts or len(contexts) > 1:
+        _snapshot_fleet(
+            kinds, kubeconfig, contexts, all_contexts, output, fmt, parallel, cluster_timeout, request_timeout
+        )
+    # --- end fleet ---
+    snap = _collect(kinds, kubeconfig, contexts[0] if contexts else None, request_timeout)
     server = snap.source.description
     try:
         with open_output(output) as handle:
@@ -329,7 +491,67 @@ def snapshot(
     except OutputError as exc:
         die(str(exc), EXIT_USAGE)
     if output != "-":
-        sys.stderr.write(f"kfstor: wrote {snap.count()} objects to {_clean(output)}\n")
+        sys.stderr.write(f"{PROG}: wrote {snap.count()} objects to {_clean(output)}\n")
+
+
+def _snapshot_fleet(
+    kinds: list[str],
+    kubeconfig: str | None,
+    contexts: list[str],
+    all_contexts: bool,
+    output: str,
+    fmt: SnapshotFormat | None,
+    parallel: int,
+    cluster_timeout: float,
+    request_timeout: float,
+) -> NoReturn:
+    """Several contexts: collect them concurrently and write one snapshot file per context."""
+    from kfstor.collect.cluster import KubeconfigError
+    from kfstor.collect.contexts import list_contexts, select
+    from kfstor.collect.snapshot import write
+    from kfstor.engine import fleet
+    from kfstor.model import EXIT_OK, worst_exit
+    from kfstor.render.output import OutputError
+    from kfstor.render.output import output as open_output
+
+    try:
+        members = select(list_contexts(kubeconfig), contexts, all_contexts)
+        paths = fleet.snapshot_paths(output, [m.name for m in members], fmt.value if fmt else None)
+    except (KubeconfigError, ValueError) as exc:
+        die(str(exc), EXIT_USAGE)
+    with _progress() as progress:
+        outcomes, abandoned = fleet.snapshots(
+            members,
+            kinds,
+            kubeconfig,
+            request_timeout,
+            cluster_timeout=cluster_timeout,
+            parallel=parallel,
+            progress=progress,
+        )
+    codes = []
+    for outcome in outcomes:
+        path, out_format = paths[outcome.member.name]
+        if outcome.value is None:
+            sys.stderr.write(f"{PROG}: error: context {outcome.member.name}: {outcome.error}\n")
+            codes.append(outcome.exit_code)
+            continue
+        snap = outcome.value
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open_output(path) as handle:
+                write(snap, handle, out_format, server=snap.source.description)
+        except (OSError, OutputError) as exc:
+            sys.stderr.write(f"{PROG}: error: cannot write {path}: {getattr(exc, 'strerror', None) or exc}\n")
+            codes.append(EXIT_USAGE)
+            continue
+        sys.stderr.write(f"{PROG}: wrote {snap.count()} objects of context {outcome.member.name} to {path}\n")
+        codes.append(EXIT_OK)
+    code = worst_exit(codes)
+    if abandoned:
+        sys.stderr.flush()
+        os._exit(code)
+    raise typer.Exit(code)
 
 
 @app.command("checks")
@@ -382,13 +604,30 @@ def drivers(
 @app.command()
 def rbac(
     name: Annotated[str, typer.Option("--name", help="Name of the ClusterRole.")] = "kfstor-auditor",
+    service_account: Annotated[
+        str | None,
+        typer.Option("--service-account", metavar="NS/NAME", help="Bind the role to this ServiceAccount."),
+    ] = None,
     checks_dir: ChecksDirOpt = [],  # noqa: B006
 ) -> None:
-    """Print the minimal read-only ClusterRole for what the checks read, and a binding example."""
-    from kfstor.collect.rbac import cluster_role_yaml
+    """Print the minimal read-only ClusterRole for what the checks read, and its binding (to
+    --service-account NS/NAME, else an example to edit)."""
+    from kfstor.collect.rbac import cluster_role_yaml, parse_service_account
 
+    subject = None
+    if service_account is not None:
+        try:
+            subject = parse_service_account(service_account)
+        except ValueError as exc:
+            die(str(exc), EXIT_USAGE)
     checks, _ = _load(checks_dir, [], [])
-    typer.echo(cluster_role_yaml(sorted({k for c in checks for k in c.all_kinds}), name), nl=False)
+    typer.echo(cluster_role_yaml(sorted({k for c in checks for k in c.all_kinds}), name, subject), nl=False)
+
+
+@app.command("version")
+def version_command() -> None:
+    """Print kfstor's version (the same as --version)."""
+    typer.echo(f"kfstor {__version__}")
 
 
 def _click_exceptions() -> ModuleType:
@@ -417,13 +656,15 @@ def main() -> None:
     # Usage errors (bad flag or value) are one line like every other kfstor error, exit code 2;
     # everything else kfstor raises is mapped above. Ctrl-C ends with 130, SIGTERM with 143, after
     # the context managers on the way up removed temporary files and ended credential plugins.
+    global PROG
+    PROG = prog_name(sys.argv[0] if sys.argv else "kfstor")
     exceptions = _click_exceptions()
     no_args_help = getattr(exceptions, "NoArgsIsHelpError", None)
     _quiet_library_logging()
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
     try:
-        code = app(prog_name="kfstor", standalone_mode=False)
+        code = app(prog_name=PROG, standalone_mode=False)
     except Interrupted as exc:
         _interrupted(exc.code, exc.word)
     except (KeyboardInterrupt, typer.Abort):
@@ -435,7 +676,7 @@ def main() -> None:
         message = " ".join(exc.format_message().split()) + _choice_hint(exc)
         ctx = getattr(exc, "ctx", None)
         hint = f" (see '{ctx.command_path} --help')" if isinstance(exc, exceptions.UsageError) and ctx else ""
-        sys.stderr.write(f"kfstor: error: {_clean(message)}{hint}\n")
+        sys.stderr.write(f"{PROG}: error: {_clean(message)}{hint}\n")
         sys.exit(exc.exit_code)
     sys.exit(code if isinstance(code, int) else 0)
 
@@ -458,6 +699,6 @@ def _interrupted(code: int, word: str) -> NoReturn:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     with contextlib.suppress(OSError, ValueError):
-        sys.stderr.write(f"kfstor: {word}\n")
+        sys.stderr.write(f"{PROG}: {word}\n")
         sys.stderr.flush()
     sys.exit(code)

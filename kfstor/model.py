@@ -243,3 +243,17 @@ class AppliedConfig:
 
     path: str = ""  # "" when no kfstor.yaml was used
     waivers: tuple[Waiver, ...] = ()
+
+
+# How bad each exit code is when a fleet run (several clusters) combines its clusters' codes into
+# "the worst of the clusters": a failed gate is worse than a pass, a cluster that could not be read
+# is worse than a judged one, and a context whose kubeconfig entry is unusable (a configuration
+# error) is worst. Codes this table does not know rank just above a failed gate.
+EXIT_SEVERITY = (EXIT_OK, EXIT_GATE_FAILED, EXIT_CLUSTER, EXIT_USAGE)
+
+
+def worst_exit(codes: Iterable[int]) -> int:
+    def rank(code: int) -> float:
+        return EXIT_SEVERITY.index(code) if code in EXIT_SEVERITY else 1.5
+
+    return max(codes, key=rank, default=EXIT_OK)

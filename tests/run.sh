@@ -30,8 +30,8 @@ if [ -z "${KFSTOR_CLUSTER_BIN:-}" ] && command -v go >/dev/null 2>&1 && [ -x tes
   export KFSTOR_CLUSTER_BIN
 fi
 
-python3 -m ruff check kfstor checks tests benchmarks hatch_build.py
-python3 -m ruff format --check kfstor checks tests benchmarks hatch_build.py
+python3 -m ruff check kfstor checks tests benchmarks deploy hatch_build.py
+python3 -m ruff format --check kfstor checks tests benchmarks deploy hatch_build.py
 python3 -m mypy
 
 status=0

@@ -130,8 +130,10 @@ def connect(target: Target, warn: Callable[[str], None] | None = None) -> _Conne
                 "no cluster configured: no kubeconfig found (KUBECONFIG, ~/.kube/config) and not "
                 "running in a pod; use --kubeconfig, or --from to audit a snapshot file"
             )
+        from kfstor.collect import incluster
+
         try:
-            config.load_incluster_config(client_configuration=configuration)
+            incluster.load(config, configuration)  # the pod's ServiceAccount (KFSTOR_SERVICE_ACCOUNT_DIR: tests)
         except Exception as exc:
             raise ClusterError(f"cannot load the in-cluster service account: {one_line(exc)}") from None
         return _Connection(configuration, "in-cluster", target.request_timeout, _env_proxy(configuration.host))

@@ -20,6 +20,7 @@ FORMATS: dict[str, str] = {
     "junit": "kfstor.render.junit",
     "html": "kfstor.render.html",
     "markdown": "kfstor.render.markdown",
+    "prometheus": "kfstor.render.prometheus",
 }
 
 

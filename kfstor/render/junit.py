@@ -61,8 +61,10 @@ def _plan(root: ET.Element, report: Report, totals: dict[str, int]) -> None:
         totals[key] += value
 
 
-def render(report: Report, out: TextIO) -> None:
-    root = ET.Element("testsuites", name="kfstor", tests="0", failures="0", errors="0", skipped="0")
+def add_suites(root: ET.Element, report: Report, prefix: str = "") -> dict[str, int]:
+    """One testsuite per check of `report` under `root` (and the plan's, with --manifests); `prefix`
+    (a fleet's cluster) goes in front of suite and class names. Returns the totals the caller adds
+    to the root element."""
     # Run-level facts go on every suite: the common JUnit schemas allow properties only there.
     run = [("verdict", clean(report.verdict())), ("config", clean(report.config.path or "none"))]
     run += [("waiver", clean(f"{w.check} on {w.object}: {w.reason}")) for w in report.config.waivers]
@@ -70,7 +72,7 @@ def render(report: Report, out: TextIO) -> None:
         run.append(("tls", "not verified (insecure-skip-tls-verify)"))
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for result in report.results:
-        suite = ET.SubElement(root, "testsuite", name=result.id)
+        suite = ET.SubElement(root, "testsuite", name=f"{clean(prefix)}{result.id}")
         counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
         properties = ET.SubElement(suite, "properties")
         ET.SubElement(properties, "property", name="title", value=clean(result.check.title))
@@ -80,7 +82,8 @@ def render(report: Report, out: TextIO) -> None:
         if not cases:  # a skipped or crashed check has no findings: one testcase carries its reason
             cases = [("check", result.status, clean(result.reason), "")]
         for name, status, message, note in cases:
-            case = ET.SubElement(suite, "testcase", classname=f"kfstor.{clean(result.id)}", name=name)
+            classname = f"kfstor.{clean(prefix)}{clean(result.id)}"
+            case = ET.SubElement(suite, "testcase", classname=classname, name=name)
             counts["tests"] += 1
             text = f"{message} ({note})" if note else message
             if status is Status.FAIL:
@@ -106,9 +109,18 @@ def render(report: Report, out: TextIO) -> None:
             suite.set(key, str(value))
             totals[key] += value
     _plan(root, report, totals)
+    return totals
+
+
+def write(root: ET.Element, totals: dict[str, int], out: TextIO) -> None:
     for key, value in totals.items():
         root.set(key, str(value))
     ET.indent(root)
     out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
     out.write(ET.tostring(root, encoding="unicode"))
     out.write("\n")
+
+
+def render(report: Report, out: TextIO) -> None:
+    root = ET.Element("testsuites", name="kfstor", tests="0", failures="0", errors="0", skipped="0")
+    write(root, add_suites(root, report), out)

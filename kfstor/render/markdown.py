@@ -31,11 +31,12 @@ def _code(check_id: str) -> str:
     return f"`{check_id}`" if _CHECK_ID.fullmatch(check_id) else cell(check_id)
 
 
-def render(report: Report, out: TextIO) -> None:
+def render(report: Report, out: TextIO, level: int = 2) -> None:
+    """`level` is the heading level of the title: 3 inside a fleet summary, under its own heading."""
     counts = report.counts()
     source = report.source
     where = source.description + (f" (context {source.context})" if source.context else "")
-    out.write(f"## kfstor: {cell(report.verdict())}\n\n")
+    out.write(f"{'#' * level} kfstor: {cell(report.verdict())}\n\n")
     out.write(f"Cluster: {cell(where)}")
     if source.server_version:
         out.write(f", Kubernetes {cell(source.server_version)}")

@@ -18,6 +18,7 @@ import contextlib
 import os
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -31,8 +32,17 @@ from .controlplane import (
     find_binaries,
     start_control_plane,
 )
+from .scenarios import seed_scenario
 
-LIVE_FIXTURES = {"control_plane", "control_plane_binaries", "cluster_bin", "live_cluster"}
+# The clusters of the fleet tests: one control plane each, seeded with a scenario whose verdict
+# differs (healthy Portworx passes, no default class fails, Ceph passes with a warning).
+FLEET_SCENARIOS = {
+    "px-healthy": "portworx-kubeflow-1.10-healthy",
+    "no-default": "no-default-pending",
+    "ceph": "ceph-kubeflow-1.11",
+}
+
+LIVE_FIXTURES = {"control_plane", "control_plane_binaries", "cluster_bin", "live_cluster", "fleet_control_planes"}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -165,3 +175,35 @@ def live_cluster(
     cluster.stop(keep_workdir=failed)
     if failed:
         _announce(config, f"test cluster workdir kept: {cluster.workdir}")
+
+
+@pytest.fixture(scope="session")
+def fleet_control_planes(
+    request: pytest.FixtureRequest, control_plane_binaries: Binaries
+) -> Iterator[dict[str, ControlPlane]]:
+    """Three more control planes running at once (FLEET_SCENARIOS: name -> seeded plane), for
+    tests that audit several clusters in one run.
+
+    They start one after the other on this thread (each process is tied to the thread that
+    started it: PR_SET_PDEATHSIG), then are seeded concurrently."""
+    started = time.monotonic()
+    planes: dict[str, ControlPlane] = {}
+    try:
+        for name in FLEET_SCENARIOS:
+            planes[name] = start_control_plane(binaries=control_plane_binaries)
+        with ThreadPoolExecutor(max_workers=len(planes)) as pool:
+            for future in [pool.submit(seed_scenario, planes[n], s) for n, s in FLEET_SCENARIOS.items()]:
+                future.result()
+    except BaseException:
+        for plane in planes.values():
+            plane.stop(keep_workdir=True)
+        raise
+    _announce(
+        request.config,
+        f"{len(planes)} fleet control planes up and seeded in {time.monotonic() - started:.1f}s: "
+        + ", ".join(f"{name} {plane.url}" for name, plane in planes.items()),
+    )
+    yield planes
+    failed = request.session.testsfailed > 0 or os.environ.get("KFSTOR_KEEP_WORKDIR") == "1"
+    for plane in planes.values():
+        plane.stop(keep_workdir=failed)

@@ -452,6 +452,9 @@ KINDS: dict[str, KindInfo] = {
     "CSINode": KindInfo("csinodes", False),
     "VolumeAttachment": KindInfo("volumeattachments", False),
     "ServiceAccount": KindInfo("serviceaccounts", True),
+    # What deploy/base (kfstor's in-cluster CronJob) applies.
+    "ConfigMap": KindInfo("configmaps", True),
+    "CronJob": KindInfo("cronjobs", True),
     # CRD kinds (see volume_snapshot_class_crd() and notebook_crd()).
     "VolumeSnapshotClass": KindInfo("volumesnapshotclasses", False),
     "Notebook": KindInfo("notebooks", True),
