@@ -30,6 +30,8 @@ import pytest
 import referencing
 from prometheus_client.parser import text_string_to_metric_families
 
+from kfstor.render import sanitize
+
 from .controlplane import ControlPlane
 
 pytestmark = pytest.mark.live
@@ -143,7 +145,7 @@ def test_json_has_every_cluster_report_and_the_unreachable_one(fleet: Fleet, tmp
         ("passed", 0),
         ("unreachable", 3),
     ], [c.get("error") for c in doc["clusters"]]
-    assert doc["summary"] == {"passed": 2, "failed": 1, "unreachable": 1, "error": 0, "total": 4}
+    assert doc["summary"] == {"passed": 2, "failed": 1, "incomplete": 0, "unreachable": 1, "error": 0, "total": 4}
     assert doc["gate"] == {
         "fail_on": "fail",
         "passed": False,
@@ -207,13 +209,13 @@ def test_all_contexts_table_overview_then_each_cluster(fleet: Fleet, tmp_path: P
     lines = result.stdout.splitlines()
     assert lines[0].startswith("kfstor 1.0.0 · fleet of 3 clusters · ")
     header = lines[2].split()
-    assert header == ["CLUSTER", "SERVER", "RESULT", "ERROR", "FAIL", "WARN", "PASS", "SKIP", "TIME"]
+    assert header == ["CLUSTER", "SERVER", "RESULT", "ERROR", "FAIL", "NOT_EVALUATED", "WARN", "PASS", "SKIP", "TIME"]
     rows = [line.split() for line in lines[3:7]]
     # kubeconfig order; counts as each cluster's own report says
     alone = single(fleet, "no-default")
-    counts = [str(alone["summary"][s]) for s in ("error", "fail", "warn", "pass", "skip")]
-    assert rows[0][:8] == ["no-default", planes["no-default"].url, "failed", *counts]
-    assert rows[1][:8] == ["down", fleet.down_url, "unreachable", "-", "-", "-", "-", "-"]
+    counts = [str(alone["summary"][s]) for s in ("error", "fail", "not_evaluated", "warn", "pass", "skip")]
+    assert rows[0][:9] == ["no-default", planes["no-default"].url, "failed", *counts]
+    assert rows[1][:9] == ["down", fleet.down_url, "unreachable", "-", "-", "-", "-", "-", "-"]
     assert " ".join(rows[2]) == f"cannot reach the cluster at {fleet.down_url}: connection refused"
     assert rows[3][:3] == ["px-healthy", planes["px-healthy"].url, "passed"]
     titles = [line for line in lines if line.startswith("══ cluster ")]
@@ -304,13 +306,12 @@ def test_every_format_in_one_fleet_run(fleet: Fleet, tmp_path: Path) -> None:
         "## kfstor: Fleet storage readiness gate FAILED (3 clusters: 1 passed, 1 failed, 1 unreachable)\n"
     )
     px = doc["clusters"][0]["report"]["summary"]
-    numbers = " | ".join(str(px[s]) for s in ("error", "fail", "warn", "pass", "skip"))
-    assert f"| `px-healthy` | {fleet.planes['px-healthy'].url} | passed | {numbers} | " in md
-    assert f"| `down` | {fleet.down_url} | unreachable | — | — | — | — | — | " in md
-    assert (
-        f"### Cluster `down`\n\n**unreachable**: cannot reach the cluster at {fleet.down_url}: connection refused\n"
-        in md
-    )
+    numbers = " | ".join(str(px[s]) for s in ("error", "fail", "not_evaluated", "warn", "pass", "skip"))
+    # Markdown neutralizes links in cluster text (sanitize.markdown), URLs included.
+    px_url, down_url = (sanitize.markdown(url) for url in (fleet.planes["px-healthy"].url, fleet.down_url))
+    assert f"| `px-healthy` | {px_url} | passed | {numbers} | " in md
+    assert f"| `down` | {down_url} | unreachable | — | — | — | — | — | — | " in md
+    assert f"### Cluster `down`\n\n**unreachable**: cannot reach the cluster at {down_url}: connection refused\n" in md
     verdict = doc["clusters"][1]["report"]["gate"]["verdict"]
     assert f"### Cluster `no-default`\n\n#### kfstor: {verdict}" in md
 
