@@ -7,6 +7,7 @@ what `kfstor snapshot` writes: the same List, with kfstor's collection facts in 
 
 from __future__ import annotations
 
+import codecs
 import io
 import json
 import sys
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from kfstor.collect import fastyaml
 from kfstor.collect.kinds import FORBIDDEN_KINDS
 
 T = TypeVar("T")
@@ -268,7 +270,9 @@ def _yaml_loader() -> Any:
     return PyLoader
 
 
-def _documents(text: str, name: str) -> Iterator[Any]:
+def _documents(text: str, name: str, data: bytes = b"") -> Iterator[Any]:
+    """The documents of one file: JSON, or YAML (the fast reader first when `data`, the file's
+    UTF-8 bytes, is large and in its subset; else the PyYAML loader)."""
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
         try:
@@ -278,6 +282,11 @@ def _documents(text: str, name: str) -> Iterator[Any]:
         except RecursionError:
             raise InputError(f"{name}: JSON nested too deeply") from None
         return
+    if len(data) >= fastyaml.MIN_BYTES:
+        docs = fastyaml.load_all(data, text)
+        if docs is not None:
+            yield from docs
+            return
     import yaml
 
     try:
@@ -419,15 +428,17 @@ def expand_paths(paths: Sequence[str]) -> list[str]:
     return expanded
 
 
-def _read_text(name: str) -> str:
+def _read(name: str) -> tuple[bytes, str]:
+    """A file's UTF-8 bytes (without a byte order mark) and its text."""
     try:
         data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
     except OSError as exc:
         raise InputError(f"{name}: cannot read: {exc.strerror or exc}") from None
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"{name}: not UTF-8 text (invalid byte at offset {exc.start})") from None
+    return (data[len(codecs.BOM_UTF8) :] if data.startswith(codecs.BOM_UTF8) else data), text
 
 
 def from_files(paths: Sequence[str]) -> Snapshot:
@@ -436,7 +447,8 @@ def from_files(paths: Sequence[str]) -> Snapshot:
     names = expand_paths(paths)
     for name in names:
         label = "stdin" if name == "-" else name
-        for index, doc in enumerate(_documents(_read_text(name), label)):
+        data, text = _read(name)
+        for index, doc in enumerate(_documents(text, label, data)):
             _read_header(doc, header)
             try:
                 objects.extend(_flatten(doc, label, f"document {index + 1}"))
