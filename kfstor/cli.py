@@ -7,6 +7,8 @@ Exit codes: 0 gate passed · 1 gate failed (a status at or above --fail-on, or a
 from __future__ import annotations
 
 import contextlib
+import functools
+import gc
 import os
 import sys
 import tempfile
@@ -14,12 +16,14 @@ from collections.abc import Callable, Iterator
 from enum import Enum
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Annotated, NoReturn, TextIO
+from typing import TYPE_CHECKING, Annotated, NoReturn, ParamSpec, TextIO
 
 import typer
 
 from kfstor import __version__
 from kfstor.model import EXIT_CLUSTER, EXIT_USAGE, FailOn
+
+P = ParamSpec("P")
 
 if TYPE_CHECKING:
     from kfstor.collect.snapshot import Snapshot
@@ -73,6 +77,25 @@ def atomic_output(path: Path) -> Iterator[TextIO]:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _gc_paused_while(command: Callable[P, None]) -> Callable[P, None]:
+    """Run a command without CPython's cyclic garbage collector, restored after (tests run commands
+    in-process). An audit allocates millions of long-lived objects and makes no garbage cycles worth
+    collecting; the collector would rescan them over and over, which costs about half of
+    json.loads' time on a 10,000-claim snapshot."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            command(*args, **kwargs)
+        finally:
+            if enabled:
+                gc.enable()
+
+    return run
 
 
 def _version(value: bool) -> None:
@@ -152,6 +175,7 @@ def _collect(kinds: list[str], kubeconfig: str | None, context: str | None, time
 
 
 @app.command(epilog=EXIT_CODES_HELP)
+@_gc_paused_while
 def audit(
     from_: FromOpt = [],  # noqa: B006 - typer reads the default, never mutates it
     kubeconfig: KubeconfigOpt = None,
@@ -217,6 +241,7 @@ def audit(
 
 
 @app.command()
+@_gc_paused_while
 def snapshot(
     output: Annotated[str, typer.Option("--output", "-o", help="File to write, or - for stdout.")],
     fmt: Annotated[
@@ -324,4 +349,10 @@ def main() -> None:
         hint = f" (see '{ctx.command_path} --help')" if isinstance(exc, exceptions.UsageError) and ctx else ""
         sys.stderr.write(f"kfstor: error: {message}{hint}\n")
         sys.exit(exc.exit_code)
-    sys.exit(code if isinstance(code, int) else 0)
+    # Leave without freeing the heap object by object: an audit of a large cluster holds millions
+    # of objects and tearing them down costs a tenth of a second for nothing. Output is flushed
+    # first; kfstor registers no exit handlers (reports are already renamed into place).
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code if isinstance(code, int) else 0)

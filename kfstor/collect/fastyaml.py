@@ -9,7 +9,7 @@ two disagree on how a plain (unquoted) scalar is typed: PyYAML reads `yes`, `on`
 `1_000`, `2024-01-01` as bool, None, int or date, rapidyaml's JSON keeps them as strings, and it
 turns `1e3` into a number that PyYAML keeps as a string. kubectl and PyYAML's dumper quote every
 string that could be mistaken, so their output has no such scalar. The fast path is therefore only
-taken for files in a narrow, checked subset of YAML (`_SUBSET` below: block style, one construct per
+taken for files in a narrow, checked subset of YAML (`_LINE` below: block style, one construct per
 line, no anchors, aliases, tags, comments or flow collections, and only plain scalars whose type
 both libraries agree on); anything else returns None and is read by the PyYAML loader, which keeps
 its protections against alias bombs and deep nesting. The subset never nests deeper than its
@@ -22,6 +22,7 @@ that keep the two paths equal.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import re
@@ -48,7 +49,7 @@ _NANINF = rb"nan|\.nan|\.NaN|\.NAN|inf|\.inf|\.Inf|\.INF|infinity|-inf|-\.inf|-\
 _NUMERIC = rb"0-9eE_:.+\- TtZ"
 
 # A simple key: PyYAML allows at most 1024 characters on one line.
-_PLAIN_KEY = rb"(?!(?:" + _KEY_WORDS + rb"):)[A-Za-z_][A-Za-z0-9_./-]{0,1000}+"
+_PLAIN_KEY = rb"(?!(?=[yYnNtTfFoOi])(?:" + _KEY_WORDS + rb"):)[A-Za-z_][A-Za-z0-9_./-]{0,1000}+"
 _SQ_KEY = rb"'(?!(?:" + _NANINF + rb")')(?:[^'\n]|''){0,1000}+'"
 _DQ_KEY = rb'"(?!(?:' + _NANINF + rb')")[^"\\\n]{0,1000}+"'  # no escapes: the text is the key
 # Quoted values, on one line or folded over several; a document marker inside ends the document.
@@ -60,9 +61,9 @@ _DQ_ESCAPE = (
 )
 _DQ = rb'"(?:[^"\\\n]++|' + _DQ_ESCAPE + rb'|\\?\n(?!---|\.\.\.))*+"'
 # The rest of a plain scalar on its line: never ': ', ' #', a trailing ':' or trailing spaces.
-_PLAIN_REST = rb"(?:[^\n :#]++|:(?![ \n])|(?<![ ])\#|[ ]++(?=[^ \n#]))*+"
+_PLAIN_REST = rb"(?:[^\n :#]++|[ ]++(?=[^ \n#])|:(?![ \n])|(?<![ ])\#)*+"
 _PLAIN_WORD = (
-    rb"(?:(?!(?:" + _VALUE_WORDS + rb")\n)[A-Za-z_/$(^\\;\x80-\xff]"
+    rb"(?:(?!(?=[yYnNTFoOi])(?:" + _VALUE_WORDS + rb")\n)[A-Za-z_/$(^\\;\x80-\xff]"
     # --flag, -foo, .hidden: never a number for either (-inf, -nan, .inf, .nan excluded)
     rb"|-(?!(?:inf|infinity|nan)\n)[-A-Za-z_/]|\.(?!(?:inf|Inf|INF|nan|NaN|NAN)\n)[A-Za-z_/])" + _PLAIN_REST
 )
@@ -82,16 +83,18 @@ def _value(extra: bytes, group: bytes) -> bytes:
     """A value after `key: ` or `- ` on a line indented by group `i`. A plain scalar continues on
     the next lines indented by at least `extra` more columns than `i` (PyYAML's rule: deeper than
     the collection that holds it), which are read as its continuation, never as structure; a
-    literal block scalar's lines are indented alike."""
+    literal block scalar's lines are indented alike. After any other value, a line that deep is
+    an error for PyYAML (rapidyaml reads some of those anyway), so it is left to PyYAML."""
     more = rb"(?P=i)" + extra
     continuation = rb"(?:\n" + more + rb"[ ]*+[^ \n\#]" + _PLAIN_REST + rb")*+"
     block = (
         rb"\|[-+]?(?:\n" + more + rb"(?P<" + group + rb">[ ]*+)[^ \n][^\n]*+"
         rb"(?:\n(?:" + more + rb"(?P=" + group + rb")[^\n]*+|[ ]*+(?=\n)))*+)?"
     )
+    ends = rb"(?!\n" + more + rb")"
     return (
-        rb"(?>" + _PLAIN_WORD + continuation + rb"|" + _SQ + rb"|" + _DQ + rb"|" + _PLAIN_NUMBER + continuation
-        + rb"|\[\]|\{\}|" + block + rb")"
+        rb"(?>" + _PLAIN_WORD + continuation + rb"|" + _PLAIN_NUMBER + continuation
+        + rb"|(?:" + _SQ + rb"|" + _DQ + rb"|\[\]|\{\}|" + block + rb")" + ends + rb")"
     )  # fmt: skip
 
 
@@ -104,22 +107,28 @@ _LINE = (
     rb"|-[ ]" + _KEY + rb"(?:[ ]" + _value(rb"[ ]{3}", b"dk") + rb")?"
     rb"|-[ ]" + _value(rb"[ ]", b"d") + rb"|-)\n|---\n"
 )
-_SUBSET = re.compile(rb"(?>" + _LINE + rb")*+") if SUPPORTED else None
+_SUBSET_PATTERN = rb"(?>" + _LINE + rb")*+"
 # Characters PyYAML refuses or treats as line breaks (and tabs, BOMs), which rapidyaml reads otherwise.
 _ODD_CHARS = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
 _PRINTABLE_ASCII = bytes(range(0x20, 0x7F)) + b"\n"
 
 
+@functools.cache
+def _subset() -> re.Pattern[bytes]:
+    """Compiled on first use (15 ms): small files never need it."""
+    return re.compile(_SUBSET_PATTERN)
+
+
 def in_subset(data: bytes, text: str) -> bool:
     """True when `data` (the UTF-8 bytes of `text`) is in the subset both libraries read alike."""
-    if _SUBSET is None or not data.endswith(b"\n"):
+    if not SUPPORTED or not data.endswith(b"\n"):
         return False
     if text.isascii():
         if data.translate(None, _PRINTABLE_ASCII):
             return False
     elif _ODD_CHARS.search(text):
         return False
-    return _SUBSET.fullmatch(data) is not None
+    return _subset().fullmatch(data) is not None
 
 
 @contextlib.contextmanager

@@ -292,6 +292,8 @@ def _documents(text: str, name: str, data: bytes = b"") -> Iterator[Any]:
     try:
         yield from yaml.load_all(text, Loader=_yaml_loader())
     except yaml.YAMLError as exc:
+        if "maximum nesting depth" in str(exc):  # libyaml's own limit (PyYAML 6.0.4's wheels)
+            raise InputError(f"{name}: YAML nested too deeply") from None
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
