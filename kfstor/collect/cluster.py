@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from kfstor.collect.kinds import FORBIDDEN_KINDS, KINDS, KindInfo
-from kfstor.collect.snapshot import Snapshot, Source, build, slim
+from kfstor.collect.snapshot import Snapshot, Source, build, share_strings, slim
 from kfstor.model import one_line, utc_timestamp
 
 PAGE_SIZE = 500
@@ -229,11 +229,15 @@ def _list_path(info: KindInfo, version: str) -> str:
     return f"{prefix}/{info.plural}"
 
 
-def _list_all(conn: _Connection, info: KindInfo, version: str) -> list[dict[str, Any]]:
-    """Every object of one kind across all namespaces, following `continue` tokens."""
+def _list_all(
+    conn: _Connection, info: KindInfo, version: str, shared: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """Every object of one kind across all namespaces, following `continue` tokens. Repeated
+    string values become one object through `shared` (see snapshot.share_strings)."""
     api_version = version if not info.group else f"{info.group}/{version}"
     path = _list_path(info, version)
     items: list[dict[str, Any]] = []
+    shared = {} if shared is None else shared
     token = ""
     restarted = False
     while True:
@@ -252,6 +256,7 @@ def _list_all(conn: _Connection, info: KindInfo, version: str) -> list[dict[str,
             item["apiVersion"] = api_version
             item["kind"] = info.kind
             items.append(slim(item))  # page by page, so memory never holds the unneeded fields
+            share_strings(item, shared)
         token = (page.get("metadata") or {}).get("continue") or ""
         if not token:
             return items
@@ -287,7 +292,7 @@ def collect(
         info, version = entry
         say(f"listing {info.plural}")
         try:
-            return info, _list_all(conn, info, version)
+            return info, _list_all(conn, info, version, shared)
         except _Forbidden:
             return info, f"forbidden: list {info.plural}"
         except _NotFound:
@@ -295,6 +300,7 @@ def collect(
 
     objects: list[dict[str, Any]] = []
     collected: set[str] = set()
+    shared: dict[str, str] = {}  # across kinds: a claim and its volume repeat each other's names
     # A few lists in flight at once: the server does the work, so latency overlaps well.
     with ThreadPoolExecutor(max_workers=4) as pool:
         futures = [pool.submit(read, entry) for entry in plan]
