@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import string
 import sys
 from pathlib import Path
@@ -31,7 +32,8 @@ REPO = Path(__file__).resolve().parents[1]
 CORPUS = sorted((REPO / "tests" / "cases").rglob("*.yaml")) + sorted((REPO / "examples").glob("*.yaml"))
 
 pytestmark = pytest.mark.skipif(not fastyaml.SUPPORTED, reason="the fast YAML path needs Python 3.11+")
-ryml = pytest.importorskip("ryml")
+# CI installs kfstor's dependencies, rapidyaml included: there a missing rapidyaml fails instead of skipping.
+ryml = __import__("ryml") if os.environ.get("CI") else pytest.importorskip("ryml")
 
 FUZZ = settings(
     derandomize=True,
