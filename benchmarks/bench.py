@@ -71,23 +71,35 @@ class Timing:
         return f"{min(self.seconds):.3f}–{max(self.seconds):.3f}"
 
 
+# Each command runs under this small launcher: it forks and execs the command and reports the
+# command's wall time and peak RSS. A child forked straight from this (large) process would count
+# the pages it inherited at fork in its peak RSS, before exec replaced them.
+LAUNCHER = """
+import os, sys, time
+start = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as out:
+    out.write(f"{time.perf_counter() - start} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}")
+"""
+
+
 def run(
     cmd: list[str],
     stdout: Any = subprocess.DEVNULL,
     env: dict[str, str] | None = None,
     ok_codes: tuple[int, ...] = (0, 1),
 ) -> tuple[float, int]:
-    """Run a command; return (wall seconds, peak RSS in KiB of that child)."""
-    with tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=stdout, stderr=err, env=env)
-        _, status, usage = os.wait4(proc.pid, 0)
-        elapsed = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode not in ok_codes:
+    """Run a command; return (wall seconds, peak RSS in KiB of that command)."""
+    with tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile("r") as report:
+        subprocess.run([*PY, "-c", LAUNCHER, report.name, *cmd], stdout=stdout, stderr=err, env=env, check=True)
+        elapsed, rss, code = report.read().split()
+        if int(code) not in ok_codes:
             err.seek(0)
-            raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}: {err.read().decode()[-800:]}")
-    return elapsed, int(usage.ru_maxrss)
+            raise RuntimeError(f"{' '.join(cmd)} exited {code}: {err.read().decode()[-800:]}")
+    return float(elapsed), int(rss)
 
 
 def repeat(reps: int, cmd: list[str], **kwargs: Any) -> Timing:
