@@ -8,9 +8,10 @@ For each N: a fresh kube-apiserver + etcd (tests/live/controlplane.py) is seeded
 synthetic cluster of benchmarks/synth.py (N claims + N volumes, N/10 notebooks with their pods,
 events, Kubeflow's layout). Then, several repetitions each (median and spread reported):
 the floor (benchmarks/floor.py: plain paginated GETs + json.loads), kubectl get of the same kinds
-as JSON, kfstor audit live (table, html), kfstor audit --from its snapshot (yaml, json), a
-json.load of that JSON file, and each kfstor run's peak RSS; plus `kfstor --help` and
-`kfstor checks` start-up, and check evaluation alone in-process. Machines here are noisy, so the
+as JSON, kfstor audit live (table, html), kfstor audit --from its snapshot (yaml, json) and from
+`kubectl get -o yaml` of the same kinds, a json.load of the JSON snapshot, and each kfstor run's
+peak RSS; plus `kfstor --help` and `kfstor checks` start-up, and check evaluation and each report
+format's rendering alone in-process. Machines here are noisy, so the
 claims are ratios between commands timed side by side. The last line of output is one JSON object.
 """
 
@@ -40,10 +41,21 @@ from tests.live.controlplane import find_binaries, install_crds, start_control_p
 KFSTOR = [sys.executable, "-m", "kfstor"]
 PY = [sys.executable]
 
-# Generous limits for --quick in CI: far above what noise produces, far below what a quadratic
-# join or a request per object costs.
-# Measured here at N=5,000: live/floor 1.5, offline/parse 1.8, growth x2.7 (500 -> 5,000), help 0.13 s.
-GUARD = {"live_vs_floor": 4.0, "growth_10x": 16.0, "offline_json_vs_parse": 6.0, "help_s": 1.5}
+# Generous limits for --quick in CI: far above what noise produces, far below what a regression
+# costs (a quadratic join, a request per object, YAML read by PyYAML again: 25-45x parse).
+# Measured here at N=5,000 (see RESULTS.md): live/floor 1.1-1.5, offline json/parse 1.2-1.5,
+# offline yaml/parse 2.2-2.8, yaml RSS / json RSS 1.6-1.9, growth x2.7 (500 -> 5,000), help 0.13 s,
+# slowest renderer 0.02-0.05 s.
+GUARD = {
+    "live_vs_floor": 3.0,
+    "growth_10x": 16.0,
+    "offline_json_vs_parse": 3.0,
+    "offline_yaml_vs_parse": 6.0,
+    "offline_kubectl_yaml_vs_parse": 6.0,
+    "yaml_rss_vs_json_rss": 3.5,
+    "render_max_s": 1.0,
+    "help_s": 1.5,
+}
 
 
 @dataclass
@@ -59,23 +71,35 @@ class Timing:
         return f"{min(self.seconds):.3f}–{max(self.seconds):.3f}"
 
 
+# Each command runs under this small launcher: it forks and execs the command and reports the
+# command's wall time and peak RSS. A child forked straight from this (large) process would count
+# the pages it inherited at fork in its peak RSS, before exec replaced them.
+LAUNCHER = """
+import os, sys, time
+start = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as out:
+    out.write(f"{time.perf_counter() - start} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}")
+"""
+
+
 def run(
     cmd: list[str],
     stdout: Any = subprocess.DEVNULL,
     env: dict[str, str] | None = None,
     ok_codes: tuple[int, ...] = (0, 1),
 ) -> tuple[float, int]:
-    """Run a command; return (wall seconds, peak RSS in KiB of that child)."""
-    with tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=stdout, stderr=err, env=env)
-        _, status, usage = os.wait4(proc.pid, 0)
-        elapsed = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode not in ok_codes:
+    """Run a command; return (wall seconds, peak RSS in KiB of that command)."""
+    with tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile("r") as report:
+        subprocess.run([*PY, "-c", LAUNCHER, report.name, *cmd], stdout=stdout, stderr=err, env=env, check=True)
+        elapsed, rss, code = report.read().split()
+        if int(code) not in ok_codes:
             err.seek(0)
-            raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}: {err.read().decode()[-800:]}")
-    return elapsed, int(usage.ru_maxrss)
+            raise RuntimeError(f"{' '.join(cmd)} exited {code}: {err.read().decode()[-800:]}")
+    return float(elapsed), int(rss)
 
 
 def repeat(reps: int, cmd: list[str], **kwargs: Any) -> Timing:
@@ -121,7 +145,10 @@ def measure(n: int, reps: int, binaries: Any, work: Path) -> dict[str, Any]:
         seed_s = time.perf_counter() - start
         kubeconfig = str(cp.kubeconfig("admin"))
         paths, names = needed_paths()
-        env = {**os.environ, "NO_COLOR": "1"}
+        # As installed: bytecode cached (a PYTHONDONTWRITEBYTECODE shell would recompile kfstor every run).
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        env["NO_COLOR"] = "1"
+        run([*KFSTOR, "audit", "--from", str(REPO / "examples" / "portworx-kubeflow-1.10.yaml")], env=env)  # warm-up
 
         floor_out = subprocess.run(
             [*PY, str(REPO / "benchmarks" / "floor.py"), kubeconfig, *paths], capture_output=True, text=True, check=True
@@ -146,10 +173,17 @@ def measure(n: int, reps: int, binaries: Any, work: Path) -> dict[str, Any]:
         snap_yaml, snap_json = work / f"snap-{n}.yaml", work / f"snap-{n}.json"
         run([*KFSTOR, "snapshot", "--kubeconfig", kubeconfig, "-o", str(snap_yaml)], env=env)
         run([*KFSTOR, "snapshot", "--kubeconfig", kubeconfig, "-o", str(snap_json), "--format", "json"], env=env)
+        kubectl_yaml = work / f"kubectl-{n}.yaml"
+        if shutil.which("kubectl"):
+            with kubectl_yaml.open("w") as handle:
+                run(["kubectl", "--kubeconfig", kubeconfig, "get", ",".join(names), "-A", "-o", "yaml"], stdout=handle)
+        else:  # no kubectl: the snapshot in go-yaml's style is not available; kfstor's YAML stands in
+            shutil.copy(snap_yaml, kubectl_yaml)
         offline_yaml = repeat(reps, [*KFSTOR, "audit", "--from", str(snap_yaml)], env=env)
+        offline_kubectl_yaml = repeat(reps, [*KFSTOR, "audit", "--from", str(kubectl_yaml)], env=env)
         offline_json = repeat(reps, [*KFSTOR, "audit", "--from", str(snap_json)], env=env)
         parse_json = repeat(reps, [*PY, "-c", f"import json; json.load(open({str(snap_json)!r}))"])
-        eval_s = evaluation_seconds(snap_json)
+        eval_s, render_s = evaluation_seconds(snap_json)
         return {
             "n": n,
             "objects_seeded": created,
@@ -161,9 +195,11 @@ def measure(n: int, reps: int, binaries: Any, work: Path) -> dict[str, Any]:
             "live_table": live_table,
             "live_html": live_html,
             "offline_yaml": offline_yaml,
+            "offline_kubectl_yaml": offline_kubectl_yaml,
             "offline_json": offline_json,
             "parse_json": parse_json,
             "eval_s": eval_s,
+            "render_s": render_s,
             "kfstor_requests_per_run": requests_per_run,
             "kinds": len(paths),
             "snapshot_json_mb": round(snap_json.stat().st_size / 2**20, 2),
@@ -172,20 +208,34 @@ def measure(n: int, reps: int, binaries: Any, work: Path) -> dict[str, Any]:
         cp.stop()
 
 
-def evaluation_seconds(snapshot_file: Path) -> float:
-    """Check evaluation alone (all built-in checks plus the inventory), in-process, best of 3."""
+def evaluation_seconds(snapshot_file: Path) -> tuple[float, dict[str, float]]:
+    """Check evaluation alone (all built-in checks plus the inventory), in-process, best of 3; and
+    each format's rendering of that report (the inventory built once, as in a run), best of 3."""
+    import io
+
     from kfstor.collect.snapshot import from_files
     from kfstor.engine import runner
     from kfstor.engine.loader import load_checks
+    from kfstor.render import FORMATS, renderer
 
     snap = from_files([str(snapshot_file)])
     checks = load_checks(include_plugins=False).checks
     best = float("inf")
     for _ in range(3):
         start = time.perf_counter()
-        runner.run(checks, snap)
+        report = runner.run(checks, snap)
+        _ = report.inventory
         best = min(best, time.perf_counter() - start)
-    return round(best, 3)
+    render = {}
+    for fmt in FORMATS:
+        renderer(fmt)(report, io.StringIO())  # imports outside the timing
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            renderer(fmt)(report, io.StringIO())
+            times.append(time.perf_counter() - start)
+        render[fmt] = round(min(times), 3)
+    return round(best, 3), render
 
 
 def machine() -> str:
@@ -240,7 +290,16 @@ def main() -> int:
     print(header)
     print("-" * len(header))
     for r in results:
-        for label in ("floor", "kubectl", "live_table", "live_html", "offline_yaml", "offline_json", "parse_json"):
+        for label in (
+            "floor",
+            "kubectl",
+            "live_table",
+            "live_html",
+            "offline_yaml",
+            "offline_kubectl_yaml",
+            "offline_json",
+            "parse_json",
+        ):
             t: Timing | None = r[label]
             if t is None:
                 continue
@@ -251,19 +310,23 @@ def main() -> int:
             )
         rows.append(r)
     print(
-        f"\n{'N':>7} {'live/floor':>11} {'live/kubectl':>13} {'html/floor':>11} {'offline json/parse':>19} "
-        f"{'offline yaml/json':>18} {'eval s':>7} {'requests':>9} {'peak/raw':>9}"
+        f"\n{'N':>7} {'live/floor':>11} {'live/kubectl':>13} {'html/floor':>11} {'json/parse':>11} "
+        f"{'yaml/parse':>11} {'kubectl yaml/parse':>19} {'yaml/json RSS':>14} {'eval s':>7} {'requests':>9} "
+        f"{'peak/raw':>9}"
     )
     for r in rows:
         print(
             f"{r['n']:>7} {ratio(r['live_table'].median, r['floor'].median):>11} "
             f"{ratio(r['live_table'].median, r['kubectl'].median if r['kubectl'] else None)!s:>13} "
             f"{ratio(r['live_html'].median, r['floor'].median):>11} "
-            f"{ratio(r['offline_json'].median, r['parse_json'].median):>19} "
-            f"{ratio(r['offline_yaml'].median, r['offline_json'].median):>18} {r['eval_s']:>7} "
+            f"{ratio(r['offline_json'].median, r['parse_json'].median):>11} "
+            f"{ratio(r['offline_yaml'].median, r['parse_json'].median):>11} "
+            f"{ratio(r['offline_kubectl_yaml'].median, r['parse_json'].median):>19} "
+            f"{ratio(max(r['offline_yaml'].rss_kb), max(r['offline_json'].rss_kb)):>14} {r['eval_s']:>7} "
             f"{r['kfstor_requests_per_run']:>9.0f} "
             f"{max(r['live_table'].rss_kb) / 1024 / max(r['raw_json_mb'], 0.01):>9.2f}"
         )
+        print(f"{'':>7} render s: " + ", ".join(f"{fmt} {sec}" for fmt, sec in r["render_s"].items()))
     # Growth is judged over a tenfold step (1,000 -> 10,000 in every mode but --quick's 500 -> 5,000).
     big = rows[-1]
     small, tenfold = next((a, b) for a in rows for b in rows if b["n"] == 10 * a["n"])
@@ -281,6 +344,13 @@ def main() -> int:
         "live_vs_kubectl": ratio(big["live_table"].median, big["kubectl"].median) if big["kubectl"] else None,
         "growth_10x": growth,
         "offline_json_vs_parse": ratio(big["offline_json"].median, big["parse_json"].median),
+        "offline_yaml_vs_parse": ratio(big["offline_yaml"].median, big["parse_json"].median),
+        "offline_kubectl_yaml_vs_parse": ratio(big["offline_kubectl_yaml"].median, big["parse_json"].median),
+        "yaml_rss_vs_json_rss": ratio(
+            max(big["offline_yaml"].rss_kb + big["offline_kubectl_yaml"].rss_kb), max(big["offline_json"].rss_kb)
+        ),
+        "render_s": big["render_s"],
+        "render_max_s": max(big["render_s"].values()),
         "peak_rss_mb": round(max(big["live_table"].rss_kb + big["offline_json"].rss_kb) / 1024, 1),
         "raw_json_mb": big["raw_json_mb"],
         "rss_vs_raw_json": round(max(big["live_table"].rss_kb) / 1024 / max(big["raw_json_mb"], 0.01), 2),
@@ -299,7 +369,7 @@ def main() -> int:
         allowed = big["kinds"] * (1 + big["objects_listed"] // 500) + 4
         if big["kfstor_requests_per_run"] > allowed:
             failed.append(f"kfstor made {big['kfstor_requests_per_run']:.0f} requests per audit (allowed {allowed})")
-        for key in ("live_vs_floor", "growth_10x", "offline_json_vs_parse", "help_s"):
+        for key in GUARD:
             if summary[key] is not None and summary[key] > GUARD[key]:
                 failed.append(f"{key} = {summary[key]} exceeds the guard {GUARD[key]}")
         for message in failed:

@@ -9,6 +9,8 @@ could not be evaluated: a kind it needs was forbidden or unreadable; --allow-par
 from __future__ import annotations
 
 import contextlib
+import functools
+import gc
 import importlib
 import os
 import signal
@@ -18,13 +20,15 @@ from collections.abc import Callable, Iterator
 from enum import Enum
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Annotated, NoReturn, TextIO
+from typing import TYPE_CHECKING, Annotated, NoReturn, ParamSpec, TextIO
 
 import typer
 
 from kfstor import __version__
 from kfstor.model import EXIT_CLUSTER, EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_USAGE, FailOn
 from kfstor.render.sanitize import terminal as _clean
+
+P = ParamSpec("P")
 
 if TYPE_CHECKING:
     from kfstor.collect.manifests import Manifests
@@ -100,6 +104,25 @@ def _on_signal(signum: int, _frame: object) -> None:
     if signum == signal.SIGTERM:
         raise Interrupted(EXIT_TERMINATED, "terminated")
     raise Interrupted(EXIT_INTERRUPTED, "interrupted")
+
+
+def _gc_paused_while(command: Callable[P, None]) -> Callable[P, None]:
+    """Run a command without CPython's cyclic garbage collector, restored after (tests run commands
+    in-process). An audit allocates millions of long-lived objects and makes no garbage cycles worth
+    collecting; the collector would rescan them over and over, which costs about half of
+    json.loads' time on a 10,000-claim snapshot."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            command(*args, **kwargs)
+        finally:
+            if enabled:
+                gc.enable()
+
+    return run
 
 
 def _version(value: bool) -> None:
@@ -231,6 +254,7 @@ def _read_manifests(paths: list[str]) -> Manifests:
 
 
 @app.command(epilog=EXIT_CODES_HELP)
+@_gc_paused_while
 def audit(
     from_: FromOpt = [],  # noqa: B006 - typer reads the default, never mutates it
     manifests: ManifestsOpt = [],  # noqa: B006
@@ -442,6 +466,7 @@ def _audit_fleet(
 
 
 @app.command()
+@_gc_paused_while
 def snapshot(
     output: Annotated[
         str,
@@ -678,7 +703,13 @@ def main() -> None:
         hint = f" (see '{ctx.command_path} --help')" if isinstance(exc, exceptions.UsageError) and ctx else ""
         sys.stderr.write(f"{PROG}: error: {_clean(message)}{hint}\n")
         sys.exit(exc.exit_code)
-    sys.exit(code if isinstance(code, int) else 0)
+    # Leave without freeing the heap object by object: an audit of a large cluster holds millions
+    # of objects and tearing them down costs a tenth of a second for nothing. Output is flushed
+    # first; kfstor registers no exit handlers (reports are already renamed into place).
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code if isinstance(code, int) else 0)
 
 
 def _choice_hint(exc: BaseException) -> str:

@@ -198,3 +198,35 @@ def test_a_list_whose_metadata_is_not_a_mapping_is_read_not_crashed(tmp_path: Pa
     )
     snap = from_files([str(path)])
     assert [o["metadata"]["name"] for o in snap.of("StorageClass")] == ["std"]
+
+
+def test_share_strings_makes_repeated_values_one_object() -> None:
+    """Live pages repeat namespaces, phases and class names; after sharing, equal strings are one
+    object and the objects are otherwise unchanged."""
+    import copy
+
+    from kfstor.collect.snapshot import share_strings
+
+    def page() -> list[dict[str, object]]:
+        # built from pieces so the equal strings start out as distinct objects, as json.loads gives them
+        return [
+            {
+                "metadata": {"name": f"claim-{i}", "namespace": "".join(["team", "-a"])},
+                "spec": {"accessModes": ["".join(["ReadWrite", "Once"])], "storageClassName": "".join(["px", "-db"])},
+                "status": {"phase": "".join(["Bo", "und"]), "capacity": {"storage": 10}},
+            }
+            for i in range(3)
+        ]
+
+    items = page()
+    expected = copy.deepcopy(items)
+    shared: dict[str, str] = {}
+    for item in items:
+        share_strings(item, shared)
+    assert items == expected
+    namespaces = [item["metadata"]["namespace"] for item in items]  # type: ignore[index]
+    modes = [item["spec"]["accessModes"][0] for item in items]  # type: ignore[index]
+    assert namespaces[0] is namespaces[1] is namespaces[2]
+    assert modes[0] is modes[1] is modes[2]
+    assert items[0]["metadata"]["name"] is not items[1]["metadata"]["name"]  # type: ignore[index]
+    assert items[0]["status"]["capacity"]["storage"] == 10  # type: ignore[index]

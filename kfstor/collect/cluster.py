@@ -19,7 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 from kfstor.collect import kubeconfig_files, transport
 from kfstor.collect.kinds import FORBIDDEN_KINDS, KINDS, KindInfo
 from kfstor.collect.kubeconfig_files import KubeconfigError
-from kfstor.collect.snapshot import NOT_DISCOVERED, NOT_INSTALLED, Snapshot, Source, build, slim
+from kfstor.collect.snapshot import NOT_DISCOVERED, NOT_INSTALLED, Snapshot, Source, build, share_strings, slim
 from kfstor.collect.transport import Aborted, Proxy, Transport, TransportError, transport_message
 from kfstor.model import one_line, utc_timestamp
 
@@ -290,12 +290,16 @@ def _list_path(info: KindInfo, version: str) -> str:
     return f"{prefix}/{info.plural}"
 
 
-def _list_all(conn: _Connection, info: KindInfo, version: str) -> list[dict[str, Any]]:
+def _list_all(
+    conn: _Connection, info: KindInfo, version: str, shared: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
     """Every object of one kind across all namespaces, following `continue` tokens. An expired
-    continue token (410, etcd compacted meanwhile) restarts the list from its start."""
+    continue token (410, etcd compacted meanwhile) restarts the list from its start. Repeated
+    string values become one object through `shared` (see snapshot.share_strings)."""
     api_version = version if not info.group else f"{info.group}/{version}"
     path = _list_path(info, version)
     items: list[dict[str, Any]] = []
+    shared = {} if shared is None else shared
     token = ""
     restarts = 0
     while True:
@@ -323,6 +327,7 @@ def _list_all(conn: _Connection, info: KindInfo, version: str) -> list[dict[str,
             item["apiVersion"] = api_version
             item["kind"] = info.kind
             items.append(slim(item))  # page by page, so memory never holds the unneeded fields
+            share_strings(item, shared)
         metadata = page.get("metadata") if isinstance(page, dict) else None
         token = str((metadata if isinstance(metadata, dict) else {}).get("continue") or "")
         if not token:
@@ -374,7 +379,7 @@ def _collect(conn: _Connection, wanted: list[KindInfo], say: Callable[[str], Non
         info, version = entry
         say(f"listing {info.plural}")
         try:
-            return info, _list_all(conn, info, version)
+            return info, _list_all(conn, info, version, shared)
         except _Forbidden:
             return info, f"forbidden: list {info.plural}"
         except _NotFound:
@@ -382,6 +387,7 @@ def _collect(conn: _Connection, wanted: list[KindInfo], say: Callable[[str], Non
 
     objects: list[dict[str, Any]] = []
     collected: set[str] = set()
+    shared: dict[str, str] = {}  # across kinds: a claim and its volume repeat each other's names
     # A few lists in flight at once: the server does the work, so latency overlaps well.
     pool = ThreadPoolExecutor(max_workers=4)
     try:

