@@ -43,9 +43,9 @@ PY = [sys.executable]
 
 # Generous limits for --quick in CI: far above what noise produces, far below what a regression
 # costs (a quadratic join, a request per object, YAML read by PyYAML again: 25-45x parse).
-# Measured here at N=5,000 (see RESULTS.md): live/floor 1.1-1.5, offline json/parse 1.2-1.5,
-# offline yaml/parse 2.2-2.8, yaml RSS / json RSS 1.6-1.9, growth x2.7 (500 -> 5,000), help 0.13 s,
-# slowest renderer 0.02-0.05 s.
+# Measured here at N=5,000 (a loaded machine, see RESULTS.md): live/floor 1.35, offline json/parse 1.8,
+# offline yaml/parse 3.1 (kubectl's 3.3), yaml RSS / json RSS 1.7, growth x3.8 (500 -> 5,000),
+# help 0.2 s, slowest renderer 0.05 s. (At 10,000 the fixed start-up weighs less: 1.2, 2.4-2.5.)
 GUARD = {
     "live_vs_floor": 3.0,
     "growth_10x": 16.0,
