@@ -26,7 +26,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-MAX_ATTEMPTS = 5
+# A busy API server (max-in-flight, priority and fairness) answers 429 with Retry-After: 1 to many
+# parallel lists at once; eight attempts ride that out, and a server failing for good is still told
+# apart within about 20 s.
+MAX_ATTEMPTS = 8
 BACKOFF_S = (0.5, 1.0, 2.0, 4.0)
 MAX_RETRY_AFTER_S = 10.0
 RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})

@@ -487,9 +487,9 @@ def test_a_server_that_keeps_failing_gets_its_own_line(cp: ControlPlane, tmp_pat
     assert run.code == 3
     assert run.error == (
         f"the API server at {proxy.url} kept answering 503 Service Unavailable for /api/v1/persistentvolumes "
-        "(5 attempts): it is overloaded or failing; try again later"
+        "(8 attempts): it is overloaded or failing; try again later"
     )
-    assert len(attempts) == 5
+    assert len(attempts) == 8
     assert not (tmp_path / "r.html").exists()
 
 
