@@ -46,6 +46,39 @@ DELL_NFS_FSTYPE = Param(FSTYPE, ("nfs",))
 DELL_NFS_PROTOCOL = Param(("protocol",), ("nfs",))
 
 
+def _dell_array(
+    family: str, label: str, name: str, nfs: Param, nfs_why: str, note: str, source: str, notes: tuple[str, ...] = ()
+) -> Profile:
+    """A Dell unified array (PowerFlex, PowerStore, Unity, PowerMax): NFS file systems when `nfs`
+    holds, else block volumes that are RWX only as raw block; copies kept by the array."""
+    short = nfs_why.split(" NFS file system")[0]
+    return Profile(
+        family=family,
+        label=label,
+        names=(name,),
+        serves=ServesRule(cases=((nfs, Serves.FILE),), otherwise=Serves.BLOCK),
+        rwx_fs=Rule(
+            cases=(Case(nfs, True, nfs_why),),
+            otherwise=False,
+            otherwise_why=f"{short} block volumes are RWX only as volumeMode Block",
+        ),
+        rwx_block=Rule(
+            cases=(Case(nfs, False, f"{short} NFS serves file systems only"),),
+            otherwise=True,
+            otherwise_why=f"{short} raw block volume (volumeMode Block)",
+        ),
+        replication=Replication(R.INFRASTRUCTURE, note=note),
+        zonal=False,
+        node_local=False,
+        csi=True,
+        attach_required=True,
+        snapshots=True,
+        expansion=True,
+        source=source,
+        notes=notes,
+    )
+
+
 def _removed(family: str, label: str, name: str, removed: str, source: str) -> Profile:
     """A removed in-tree plugin: a class naming it provisions nothing any more."""
     return Profile(
@@ -1430,56 +1463,26 @@ PROFILES: tuple[Profile, ...] = (
             "purestorage/pso-csi README.md"
         ),
     ),
-    Profile(
-        family="dell-powerflex",
-        label="Dell PowerFlex",
-        names=("csi-vxflexos.dellemc.com",),
-        serves=ServesRule(cases=((DELL_NFS_FSTYPE, Serves.FILE),), otherwise=Serves.BLOCK),
-        rwx_fs=Rule(
-            cases=(Case(DELL_NFS_FSTYPE, True, "Dell PowerFlex NFS file system (fstype nfs)"),),
-            otherwise=False,
-            otherwise_why="Dell PowerFlex block volumes are RWX only as volumeMode Block",
-        ),
-        rwx_block=Rule(
-            cases=(Case(DELL_NFS_FSTYPE, False, "Dell PowerFlex NFS serves file systems only"),),
-            otherwise=True,
-            otherwise_why="Dell PowerFlex raw block volume (volumeMode Block)",
-        ),
-        replication=Replication(R.INFRASTRUCTURE, note="the PowerFlex system keeps the data off the nodes"),
-        zonal=False,
-        node_local=False,
-        csi=True,
-        attach_required=True,
-        snapshots=True,
-        expansion=True,
-        source=(
+    _dell_array(
+        "dell-powerflex",
+        "Dell PowerFlex",
+        "csi-vxflexos.dellemc.com",
+        DELL_NFS_FSTYPE,
+        "Dell PowerFlex NFS file system (fstype nfs)",
+        "the PowerFlex system keeps the data off the nodes",
+        (
             "dell/helm-charts charts/csi-vxflexos/templates/csidriver.yaml; dell/csi-powerflex controller "
             "capabilities; kubevirt CDI storagecapabilities.go (fstype nfs)"
         ),
     ),
-    Profile(
-        family="dell-powerstore",
-        label="Dell PowerStore",
-        names=("csi-powerstore.dellemc.com",),
-        serves=ServesRule(cases=((DELL_NFS_FSTYPE, Serves.FILE),), otherwise=Serves.BLOCK),
-        rwx_fs=Rule(
-            cases=(Case(DELL_NFS_FSTYPE, True, "Dell PowerStore NFS file system (fstype nfs)"),),
-            otherwise=False,
-            otherwise_why="Dell PowerStore block volumes are RWX only as volumeMode Block",
-        ),
-        rwx_block=Rule(
-            cases=(Case(DELL_NFS_FSTYPE, False, "Dell PowerStore NFS serves file systems only"),),
-            otherwise=True,
-            otherwise_why="Dell PowerStore raw block volume (volumeMode Block)",
-        ),
-        replication=Replication(R.INFRASTRUCTURE, note="the PowerStore array keeps the data off the nodes"),
-        zonal=False,
-        node_local=False,
-        csi=True,
-        attach_required=True,
-        snapshots=True,
-        expansion=True,
-        source=(
+    _dell_array(
+        "dell-powerstore",
+        "Dell PowerStore",
+        "csi-powerstore.dellemc.com",
+        DELL_NFS_FSTYPE,
+        "Dell PowerStore NFS file system (fstype nfs)",
+        "the PowerStore array keeps the data off the nodes",
+        (
             "dell/helm-charts charts/csi-powerstore/templates/csidriver.yaml (no attachRequired: default true); "
             "dell/csi-powerstore controller capabilities; kubevirt CDI storagecapabilities.go (fstype nfs)"
         ),
@@ -1503,60 +1506,30 @@ PROFILES: tuple[Profile, ...] = (
             "capabilities; kubevirt CDI storagecapabilities.go"
         ),
     ),
-    Profile(
-        family="dell-unity",
-        label="Dell Unity XT",
-        names=("csi-unity.dellemc.com",),
-        serves=ServesRule(cases=((DELL_NFS_PROTOCOL, Serves.FILE),), otherwise=Serves.BLOCK),
-        rwx_fs=Rule(
-            cases=(Case(DELL_NFS_PROTOCOL, True, "Dell Unity NFS file system (protocol NFS)"),),
-            otherwise=False,
-            otherwise_why="Dell Unity block volumes are RWX only as volumeMode Block",
-        ),
-        rwx_block=Rule(
-            cases=(Case(DELL_NFS_PROTOCOL, False, "Dell Unity NFS serves file systems only"),),
-            otherwise=True,
-            otherwise_why="Dell Unity raw block volume (volumeMode Block)",
-        ),
-        replication=Replication(R.INFRASTRUCTURE, note="the Unity array keeps the data off the nodes"),
-        zonal=False,
-        node_local=False,
-        csi=True,
-        attach_required=True,
-        snapshots=True,
-        expansion=True,
-        source=(
+    _dell_array(
+        "dell-unity",
+        "Dell Unity XT",
+        "csi-unity.dellemc.com",
+        DELL_NFS_PROTOCOL,
+        "Dell Unity NFS file system (protocol NFS)",
+        "the Unity array keeps the data off the nodes",
+        (
             "dell/helm-charts charts/csi-unity/templates/csidriver.yaml; dell/csi-unity controller capabilities; "
             "kubevirt CDI storagecapabilities.go (protocol nfs)"
         ),
     ),
-    Profile(
-        family="dell-powermax",
-        label="Dell PowerMax",
-        names=("csi-powermax.dellemc.com",),
-        serves=ServesRule(cases=((DELL_NFS_FSTYPE, Serves.FILE),), otherwise=Serves.BLOCK),
-        rwx_fs=Rule(
-            cases=(Case(DELL_NFS_FSTYPE, True, "Dell PowerMax NFS file system (fstype nfs)"),),
-            otherwise=False,
-            otherwise_why="Dell PowerMax block volumes are RWX only as volumeMode Block",
-        ),
-        rwx_block=Rule(
-            cases=(Case(DELL_NFS_FSTYPE, False, "Dell PowerMax NFS serves file systems only"),),
-            otherwise=True,
-            otherwise_why="Dell PowerMax raw block volume (volumeMode Block)",
-        ),
-        replication=Replication(R.INFRASTRUCTURE, note="the PowerMax array keeps the data off the nodes"),
-        zonal=False,
-        node_local=False,
-        csi=True,
-        attach_required=True,
-        snapshots=True,
-        expansion=True,
-        notes=("the Helm chart can prefix the driver name with its namespace (customDriverName)",),
-        source=(
+    _dell_array(
+        "dell-powermax",
+        "Dell PowerMax",
+        "csi-powermax.dellemc.com",
+        DELL_NFS_FSTYPE,
+        "Dell PowerMax NFS file system (fstype nfs)",
+        "the PowerMax array keeps the data off the nodes",
+        (
             "dell/helm-charts charts/csi-powermax/templates/csidriver.yaml; dell/csi-powermax controller "
             "capabilities; kubevirt CDI storagecapabilities.go (fstype nfs)"
         ),
+        notes=("the Helm chart can prefix the driver name with its namespace (customDriverName)",),
     ),
     Profile(
         family="hpe",
