@@ -30,6 +30,12 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         }
     if finding.note:
         data["note"] = finding.note
+    if finding.code:
+        data["code"] = finding.code
+    if finding.caused_by is not None:
+        data["caused_by"] = {"code": finding.caused_by.code, "object": str(finding.caused_by.ref)}
+    if finding.fix is not None:
+        data["fix"] = {"commands": list(finding.fix.commands), "docs": finding.fix.docs, "text": finding.fix.text}
     return data
 
 

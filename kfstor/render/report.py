@@ -7,12 +7,26 @@ once, so every format states the same verdict.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from kfstor.collect.snapshot import Source
 from kfstor.facts.view import Facts
-from kfstor.model import EXIT_GATE_FAILED, EXIT_OK, CheckResult, FailOn, Status
+from kfstor.model import EXIT_GATE_FAILED, EXIT_OK, CheckResult, FailOn, Status, Waiver
 from kfstor.render.inventory import Inventory, build_inventory
+from kfstor.render.review import Review
+
+# The four verdicts, as JSON's summary.verdict spells them, and as people read them.
+PASSED = "passed"
+PASSED_WITH_WARNINGS = "passed_with_warnings"
+FAILED = "failed"
+INCOMPLETE = "incomplete"
+VERDICT_LABELS = {
+    PASSED: "PASSED",
+    PASSED_WITH_WARNINGS: "PASSED WITH WARNINGS",
+    FAILED: "FAILED",
+    INCOMPLETE: "INCOMPLETE",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +39,9 @@ class Report:
     facts: Facts  # what the inventory tables show
     notes: tuple[str, ...] = ()  # run-level remarks (kinds absent from an offline input, ...)
     fail_on: FailOn = FailOn.FAIL  # the gate this run is judged by
+    config_path: str = ""  # the kfstor.yaml the run read ("" when none)
+    waivers: tuple[Waiver, ...] = ()  # every waiver the config declares, applied or not
+    review: Review | None = None  # the comparison with an earlier report (--baseline)
 
     @property
     def inventory(self) -> Inventory:
@@ -34,12 +51,54 @@ class Report:
     def exit_status(self) -> int:
         if any(r.status is Status.ERROR for r in self.results):
             return EXIT_GATE_FAILED
+        if self.review is not None:
+            # Against a baseline only what is new can fail the gate: known problems are reviewed.
+            return EXIT_GATE_FAILED if self.review.new_at_or_above(self.fail_on) else EXIT_OK
         if self.fail_on is FailOn.NEVER:
             return EXIT_OK
         threshold = Status.WARN if self.fail_on is FailOn.WARN else Status.FAIL
         if any(r.status.rank >= threshold.rank for r in self.results):
             return EXIT_GATE_FAILED
         return EXIT_OK
+
+    def _incomplete(self) -> bool:
+        """Hook for the "incomplete" verdict: true when something that decides the gate was not
+        evaluated. Nothing sets it yet (a crashed check fails the gate today)."""
+        return False
+
+    @property
+    def verdict_key(self) -> str:
+        """passed, passed_with_warnings, failed or incomplete (JSON summary.verdict)."""
+        if self._incomplete():
+            return INCOMPLETE
+        if self.exit_status:
+            return FAILED
+        if any(r.status in (Status.WARN, Status.FAIL) for r in self.results):
+            return PASSED_WITH_WARNINGS
+        return PASSED
+
+    @property
+    def collected_at(self) -> str:
+        """When the data was read from the cluster: the snapshot's own time, else (a live audit or
+        plain kubectl output) the report's time for a live audit and "" for a file."""
+        if self.source.collected_at:
+            return self.source.collected_at
+        return self.created if self.source.kind == "cluster" else ""
+
+    def data_age(self) -> str:
+        """How old the data was when the report was made ("2 h 5 min"), or "" when unknown."""
+        collected = _parse_time(self.collected_at)
+        created = _parse_time(self.created)
+        if collected is None or created is None:
+            return ""
+        seconds = int((created - collected).total_seconds())
+        if seconds < 60:
+            return "less than a minute" if seconds >= 0 else "collected after the report (clock skew)"
+        minutes, _ = divmod(seconds, 60)
+        hours, minutes = divmod(minutes, 60)
+        days, hours = divmod(hours, 24)
+        parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{minutes} min" if minutes else ""]
+        return " ".join(p for p in parts if p)
 
     def counts(self) -> dict[str, int]:
         counts = {s.value: 0 for s in Status}
@@ -54,5 +113,14 @@ class Report:
     def verdict(self) -> str:
         counts = self.counts()
         parts = ", ".join(f"{counts[s.value]} {s.value}" for s in reversed(Status) if counts[s.value])
-        gate = "FAILED" if self.exit_status else "PASSED"
-        return f"Storage readiness gate {gate} ({parts or 'no checks'})"
+        return f"Storage readiness gate {VERDICT_LABELS[self.verdict_key]} ({parts or 'no checks'})"
+
+
+def _parse_time(text: str) -> dt.datetime | None:
+    if not text:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.timezone.utc)
