@@ -23,7 +23,7 @@ CODES = (
     Code(
         NONE,
         "No default StorageClass",
-        "No StorageClass carries storageclass.kubernetes.io/is-default-class: \"true\" (or the beta annotation).",
+        'No StorageClass carries storageclass.kubernetes.io/is-default-class: "true" (or the beta annotation).',
         "Kubeflow's platform claims and every notebook workspace name no StorageClass: without a default they "
         "stay Pending, and the MySQL, object store and Katib pods never start.",
         "Mark one dynamic, block (ReadWriteOnce) class default; Kubernetes 1.26+ then assigns it to the claims "

@@ -28,9 +28,8 @@ The claim of an object store that is no longer installed (`minio-pvc` left behin
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
-
 from dataclasses import dataclass
+from typing import Any
 
 from kfstor.api import (
     CLUSTER,

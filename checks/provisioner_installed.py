@@ -204,9 +204,7 @@ def _judge(
     non_csi = storage.non_csi_label(prov)
     if non_csi:
         what = "not a CSI driver" if "/" in prov else "its deployment registers no CSIDriver object"
-        return [
-            Verdict(Status.PASS, f"{role} {sc_name} uses {prov} ({non_csi}): {what}, no CSIDriver object expected")
-        ]
+        return [Verdict(Status.PASS, f"{role} {sc_name} uses {prov} ({non_csi}): {what}, no CSIDriver object expected")]
     driver = storage.csi_name(prov)
     if driver == prov and "/" in prov:
         return [

@@ -62,9 +62,13 @@ def _evaluate(check: Check, facts: Facts, ctx: Context) -> CheckResult:
 
 def _override(finding: Finding, override: str | None, origin: str = "kfstor.yaml") -> Finding:
     if override == "warn" and finding.status is Status.FAIL:
-        return replace(finding, status=Status.WARN, original_status=Status.FAIL, note=f"fail lowered to warn by {origin}")
+        return replace(
+            finding, status=Status.WARN, original_status=Status.FAIL, note=f"fail lowered to warn by {origin}"
+        )
     if override == "fail" and finding.status is Status.WARN:
-        return replace(finding, status=Status.FAIL, original_status=Status.WARN, note=f"warn raised to fail by {origin}")
+        return replace(
+            finding, status=Status.FAIL, original_status=Status.WARN, note=f"warn raised to fail by {origin}"
+        )
     if override == "off" and finding.status in (Status.WARN, Status.FAIL):
         # Turned off by choice, not passed: the finding stays visible as a skip with what it was.
         return replace(finding, status=Status.SKIP, original_status=finding.status, note=f"turned off by {origin}")
@@ -79,9 +83,7 @@ def _code_or_check_override(finding: Finding, config: Config, check_status: str 
     return _override(finding, check_status)
 
 
-def _waive(
-    finding: Finding, check_id: str, waivers: Sequence[Waiver], today: dt.date, used: set[Waiver]
-) -> Finding:
+def _waive(finding: Finding, check_id: str, waivers: Sequence[Waiver], today: dt.date, used: set[Waiver]) -> Finding:
     if finding.status not in (Status.WARN, Status.FAIL):
         return finding
     # A waiver for this object and code outranks one for the whole code or the whole check.

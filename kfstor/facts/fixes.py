@@ -102,7 +102,7 @@ def snapshot_class(driver: str) -> str:
         "apiVersion: snapshot.storage.k8s.io/v1\n"
         "kind: VolumeSnapshotClass\n"
         f"metadata:\n  name: {name}\n"
-        f"  annotations:\n    {SNAPSHOT_DEFAULT_ANNOTATION}: \"true\"\n"
+        f'  annotations:\n    {SNAPSHOT_DEFAULT_ANNOTATION}: "true"\n'
         f"driver: {json.dumps(driver)}\n"
         "deletionPolicy: Retain\n"
         "EOF"

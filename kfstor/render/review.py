@@ -68,7 +68,5 @@ def compare(old: list[ReviewItem], new: list[ReviewItem], baseline: str, baselin
         if before is None:
             continue
         previous = before.status if before.status != item.status else ""
-        unchanged.append(
-            ReviewItem(item.check, item.code, item.object, item.status, item.message, previous=previous)
-        )
+        unchanged.append(ReviewItem(item.check, item.code, item.object, item.status, item.message, previous=previous))
     return Review(baseline, baseline_created, tuple(added), tuple(resolved), tuple(unchanged))
