@@ -156,7 +156,7 @@ def test_exit_1_when_a_check_fails(failing: Path) -> None:
 def test_fail_on_never_passes_a_failing_audit(failing: Path) -> None:
     result = kfstor("audit", "--from", failing, "--check", "default_storage_class", "--fail-on", "never")
     assert result.returncode == 0
-    assert result.stdout.splitlines()[-1] == "Storage readiness gate PASSED (1 fail)"
+    assert result.stdout.splitlines()[-1] == "Storage readiness gate PASSED WITH WARNINGS (1 fail)"
 
 
 @pytest.mark.parametrize(("fail_on", "code"), [(None, 0), ("fail", 0), ("warn", 1), ("never", 0)])

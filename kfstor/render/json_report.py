@@ -7,7 +7,9 @@ from dataclasses import asdict
 from typing import Any, TextIO
 
 from kfstor.model import CheckResult, Finding
+from kfstor.render import grouping
 from kfstor.render.report import Report
+from kfstor.render.review import Review, ReviewItem
 
 SCHEMA = "kfstor.report/v1"
 
@@ -55,8 +57,54 @@ def result_dict(result: CheckResult) -> dict[str, Any]:
     }
 
 
+def _item(item: ReviewItem) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "check": item.check,
+        "code": item.code,
+        "object": item.object,
+        "status": item.status,
+        "message": item.message,
+    }
+    if item.previous:
+        data["previous"] = item.previous
+    return data
+
+
+def review_dict(review: Review) -> dict[str, Any]:
+    return {
+        "baseline": review.baseline,
+        "baseline_created": review.baseline_created,
+        "new": [_item(i) for i in review.new],
+        "resolved": [_item(i) for i in review.resolved],
+        "unchanged": [_item(i) for i in review.unchanged],
+    }
+
+
 def report_dict(report: Report) -> dict[str, Any]:
     counts = report.counts()
+    groups = grouping.group(report)
+    roots = [
+        {
+            "check": r.root.check,
+            "code": r.root.finding.code,
+            "object": str(r.root.finding.ref),
+            "status": r.root.finding.status.value,
+            "message": r.root.finding.message,
+            "causes": [
+                {
+                    "check": c.check,
+                    "code": c.finding.code,
+                    "object": str(c.finding.ref),
+                    "status": c.finding.status.value,
+                }
+                for c in r.caused
+            ],
+        }
+        for r in groups.roots
+    ]
+    extra: dict[str, Any] = {}
+    if report.review is not None:
+        extra["since_last_review"] = review_dict(report.review)
     return {
         "schema": SCHEMA,
         "kfstor_version": report.version,
@@ -69,8 +117,29 @@ def report_dict(report: Report) -> dict[str, Any]:
             "exit_code": report.exit_status,
             "verdict": report.verdict(),
         },
-        "summary": {**counts, "total": len(report.results)},
+        "summary": {
+            **counts,
+            "total": len(report.results),
+            "verdict": report.verdict_key,
+            "root_causes": len(groups.roots),
+            "cleared_by_root_causes": groups.cleared,
+        },
         "notes": list(report.notes),
+        "root_causes": roots,
+        "config": {
+            "path": report.config_path,
+            "waivers": [
+                {
+                    "check": w.check,
+                    "code": w.code,
+                    "object": w.object,
+                    "reason": w.reason,
+                    "expires": w.expires.isoformat() if w.expires else None,
+                }
+                for w in report.waivers
+            ],
+        },
+        **extra,
         "checks": [result_dict(r) for r in report.results],
         "inventory": {
             "storage_classes": [
@@ -80,6 +149,10 @@ def report_dict(report: Report) -> dict[str, Any]:
                 {**asdict(row), "access_modes": list(row.access_modes), "mounted_by": list(row.mounted_by)}
                 for row in report.inventory.claims
             ],
+            "class_usage": [{**asdict(row), "phases": dict(row.phases)} for row in report.inventory.usage],
+            "csi_drivers": [asdict(row) for row in report.inventory.drivers],
+            "snapshot_classes": [asdict(row) for row in report.inventory.snapshot_classes],
+            "notebooks": [asdict(row) for row in report.inventory.notebooks],
         },
     }
 
