@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from kfstor.model import Check
 
 EXIT_CODES_HELP = (
-    "Exit codes: 0 gate passed; 1 gate failed (a check at or above --fail-on, or any check error); "
+    "Exit codes: 0 gate passed; 1 gate failed (a check at or above --fail-on, or any check error; with "
+    "--baseline, a new problem at or above --fail-on); "
     "2 usage or input error (bad flag, unreadable or malformed file or config); "
     "3 cluster unreachable or authentication failed."
 )
@@ -54,6 +55,26 @@ class OutputFormat(str, Enum):
 class SnapshotFormat(str, Enum):
     yaml = "yaml"
     json = "json"
+
+
+class DiffFormat(str, Enum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+class ColorMode(str, Enum):
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
+ColorOpt = Annotated[
+    ColorMode,
+    typer.Option(
+        "--color", help="Colour in the terminal: auto (a terminal; NO_COLOR and FORCE_COLOR honoured), always, never."
+    ),
+]
 
 
 def die(message: str, code: int) -> NoReturn:
@@ -107,13 +128,26 @@ KubeconfigOpt = Annotated[
 ContextOpt = Annotated[str | None, typer.Option("--context", help="Kubeconfig context to use.")]
 TimeoutOpt = Annotated[float, typer.Option("--request-timeout", min=0.1, help="Seconds to wait for each API request.")]
 CheckOpt = Annotated[list[str], typer.Option("--check", help="Run only this check id. Repeatable.")]
-SkipOpt = Annotated[list[str], typer.Option("--skip", help="Do not run this check id. Repeatable.")]
+SkipOpt = Annotated[
+    list[str],
+    typer.Option(
+        "--skip",
+        help="Do not run this check id, or turn off a problem code (KFS-...) everywhere or on one object "
+        "(KFS-CODE:Kind/namespace/name). Repeatable.",
+    ),
+]
 ChecksDirOpt = Annotated[
     list[Path], typer.Option("--checks-dir", help="Also load check modules from this directory. Repeatable.")
 ]
 
 
 def _load(checks_dirs: list[Path], only: list[str], skip: list[str]) -> tuple[list[Check], list[str]]:
+    chosen, notes, _ = _load_all(checks_dirs, only, skip)
+    return chosen, notes
+
+
+def _load_all(checks_dirs: list[Path], only: list[str], skip: list[str]) -> tuple[list[Check], list[str], list[Check]]:
+    """(the selected checks, notes on checks that failed to load, every loaded check)."""
     from kfstor.engine.loader import CheckLoadError, load_checks, select
 
     try:
@@ -124,7 +158,7 @@ def _load(checks_dirs: list[Path], only: list[str], skip: list[str]) -> tuple[li
     notes = [f"check not loaded: {p.origin}: {p.message}" for p in loaded.problems]
     for note in notes:
         sys.stderr.write(f"kfstor: warning: {note}\n")
-    return chosen, notes
+    return chosen, notes, list(loaded.checks)
 
 
 @contextlib.contextmanager
@@ -178,18 +212,41 @@ def audit(
     fail_on: Annotated[
         FailOn, typer.Option("--fail-on", help="Lowest status that fails the gate (exit 1).")
     ] = FailOn.FAIL,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            "--baseline",
+            help="An earlier JSON report: show what is new, resolved and unchanged, and fail only on new problems.",
+        ),
+    ] = None,
+    color: ColorOpt = ColorMode.auto,
 ) -> None:
     """Audit the live cluster (or snapshot files) and report pass/warn/fail per check."""
+    from dataclasses import replace
+
     from kfstor.collect.snapshot import InputError, from_files
     from kfstor.engine import config as config_mod
-    from kfstor.engine import runner
-    from kfstor.render import renderer
+    from kfstor.engine import diff, runner
+    from kfstor.render import renderer, terminal
 
     try:
         settings = config_mod.load(config)
     except config_mod.ConfigError as exc:
         die(str(exc), EXIT_USAGE)
-    checks, notes = _load(checks_dir, check, skip)
+    code_skips = [o for o in (config_mod.parse_code_target(s) for s in skip) if o is not None]
+    skip = [s for s in skip if config_mod.parse_code_target(s) is None]
+    checks, notes, loaded = _load_all(checks_dir, check, skip)
+    known = {code.id for c in loaded for code in c.codes}
+    for override in (*settings.overrides, *code_skips):
+        if override.code not in known:
+            die(f"{override.origin}: unknown problem code {override.code} (kfstor explain lists them)", EXIT_USAGE)
+    settings = replace(settings, overrides=(*code_skips, *settings.overrides))
+    old_report = None
+    if baseline is not None:
+        try:
+            old_report = diff.load(baseline)
+        except diff.DiffError as exc:
+            die(str(exc), EXIT_USAGE)
     if from_:
         try:
             snap = from_files(from_)
@@ -201,6 +258,8 @@ def audit(
         report = runner.run(checks, snap, config=settings, namespace=namespace, notes=notes, fail_on=fail_on)
     except config_mod.ConfigError as exc:
         die(str(exc), EXIT_USAGE)
+    if old_report is not None and baseline is not None:
+        report = replace(report, review=diff.against(report, old_report, str(baseline)))
     outputs = [
         (path, name)
         for path, name in ((html, "html"), (json_file, "json"), (junit, "junit"), (markdown, "markdown"))
@@ -212,9 +271,72 @@ def audit(
                 renderer(name)(report, handle)
         except OSError as exc:
             die(f"cannot write {path}: {exc.strerror or exc}", EXIT_USAGE)
-    renderer(fmt.value)(report, sys.stdout)
+    if fmt is OutputFormat.table:
+        terminal.render(report, sys.stdout, color=color.value)
+    else:
+        renderer(fmt.value)(report, sys.stdout)
     sys.stdout.flush()
     raise typer.Exit(report.exit_status)
+
+
+@app.command("diff", epilog="Exit codes: 0 no new problem at or above --fail-on; 1 new problems; 2 unreadable report.")
+def diff_reports(
+    old: Annotated[Path, typer.Argument(help="The earlier JSON report (kfstor audit --json).")],
+    new: Annotated[Path, typer.Argument(help="The newer JSON report.")],
+    fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help="Format written to stdout.")] = DiffFormat.table,
+    fail_on: Annotated[
+        FailOn, typer.Option("--fail-on", help="Lowest status of a new problem that fails (exit 1).")
+    ] = FailOn.FAIL,
+    color: ColorOpt = ColorMode.auto,
+) -> None:
+    """Show which problems are new, resolved and unchanged between two JSON reports (by check, code, object)."""
+    from kfstor.engine import diff
+    from kfstor.render import markdown, terminal
+    from kfstor.render.json_report import review_dict
+
+    try:
+        review = diff.between(diff.load(old), diff.load(new), str(old))
+    except diff.DiffError as exc:
+        die(str(exc), EXIT_USAGE)
+    if fmt is DiffFormat.json:
+        import json
+
+        json.dump(review_dict(review), sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    elif fmt is DiffFormat.markdown:
+        sys.stdout.write(markdown.review_section(review))
+    else:
+        terminal.render_review(review, sys.stdout, color=color.value)
+    sys.stdout.flush()
+    raise typer.Exit(1 if review.new_at_or_above(fail_on) else 0)
+
+
+@app.command()
+def explain(
+    code: Annotated[str | None, typer.Argument(help="A problem code such as KFS-DEFAULT-NONE.")] = None,
+    checks_dir: ChecksDirOpt = [],  # noqa: B006
+) -> None:
+    """Explain a problem code: what it means, why it matters for Kubeflow, how to fix it, links."""
+    checks, _ = _load(checks_dir, [], [])
+    entries = [(c, entry) for c in checks for entry in c.codes]
+    if code is None:
+        width = max(len(entry.id) for _, entry in entries)
+        for c, entry in sorted(entries, key=lambda ce: ce[1].id):
+            typer.echo(f"{entry.id:<{width}}  {entry.title}  [{c.id}]")
+        return
+    wanted = code.strip().upper()
+    found = next(((c, entry) for c, entry in entries if entry.id == wanted), None)
+    if found is None:
+        die(f"unknown problem code {code!r} (kfstor explain lists them)", EXIT_USAGE)
+    c, entry = found
+    typer.echo(f"{entry.id}: {entry.title} (check {c.id})\n")
+    typer.echo(f"What it means: {entry.meaning}\n")
+    typer.echo(f"Why it matters for Kubeflow: {entry.why}\n")
+    typer.echo(f"How to fix it: {entry.fix}")
+    if entry.links:
+        typer.echo("\nLinks:")
+        for link in entry.links:
+            typer.echo(f"  {link}")
 
 
 @app.command()

@@ -384,3 +384,12 @@ def render(report: Report, out: TextIO, color: str = "auto") -> None:
         p.line(Text(report.review.summary()[0].upper() + report.review.summary()[1:] + ".", style="bold"), "", 2)
     # The verdict is the last line, always: scripts read it with tail -n 1.
     p.line(Text(report.verdict(), style=VERDICT_STYLES.get(report.verdict_key, "bold yellow")), "", 2)
+
+
+def render_review(review: Review, out: TextIO, color: str = "auto") -> None:
+    """`kfstor diff`: the comparison alone, ending with a one-line summary."""
+    p = _Printer(_console(out, color))
+    _review(p, review)
+    new = len(review.new)
+    style = "bold red" if new else "bold green"
+    p.line(Text(f"{new} new, {len(review.resolved)} resolved, {len(review.unchanged)} unchanged", style=style))
