@@ -51,7 +51,7 @@ def test_found_in_working_directory(tmp_path: Path) -> None:
     ("text", "message"),
     [
         ("namespace: [a]\n", "namespace must be a non-empty string"),
-        ("nmespace: kubeflow\n", "unknown key(s): nmespace (expected namespace, checks, waivers)"),
+        ("nmespace: kubeflow\n", "unknown key(s): nmespace (expected namespace, checks, waivers, overrides)"),
         ("checks: [a]\n", "checks must be a mapping of check id to settings"),
         ("checks: {x: {status: loud}}\n", "checks.x.status must be one of off, warn, fail (got 'loud')"),
         ("checks: {x: {severity: warn}}\n", "checks.x: unknown key(s): severity (expected status, options)"),

@@ -118,11 +118,12 @@ def root_anchor(root: RootCause) -> str:
 def _view(report: Report, groups: Grouping, result: CheckResult) -> CheckView:
     located = [Located(result.id, i, f) for i, f in enumerate(result.findings)]
     problems = [it for it in located if it.finding.status in grouping.PROBLEMS or it.finding.waived]
-    own = [it for it in problems if groups.root_of(result.id, it.index) is None]
+    # A waived finding stays on its own row with its waiver, even when a root cause explains it.
+    own = [it for it in problems if groups.root_of(result.id, it.index) is None or it.finding.waived]
     caused: dict[tuple[str, int], CaughtBy] = {}
     for it in problems:
         root = groups.root_of(result.id, it.index)
-        if root is not None:
+        if root is not None and not it.finding.waived:
             caused.setdefault((root.root.check, root.root.index), CaughtBy(root)).items.append(it)
     return CheckView(
         result=result,

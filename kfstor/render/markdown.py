@@ -38,8 +38,10 @@ def cell(text: str) -> str:
 
 
 def code_span(text: str) -> str:
-    """Inline code that a backtick in cluster text cannot close early."""
-    clean = " ".join(text.split()).replace("`", "'")
+    """Inline code for a name; text that could carry markup (or close the span) is escaped instead."""
+    clean = " ".join(text.split())
+    if any(ch in clean for ch in "`<>&|\\"):
+        return cell(clean)
     return f"`{clean}`"
 
 
@@ -137,11 +139,11 @@ def _attention(report: Report, groups: Grouping, budget: _Budget) -> str:
             section += f"{cell(result.reason)}\n\n"
         located = [Located(result.id, i, f) for i, f in enumerate(result.findings)]
         problems = [it for it in located if it.finding.status in grouping.PROBLEMS or it.finding.waived]
-        own = [it for it in problems if groups.root_of(result.id, it.index) is None]
+        own = [it for it in problems if groups.root_of(result.id, it.index) is None or it.finding.waived]
         caused: dict[str, list[str]] = {}
         for it in problems:
             root = groups.root_of(result.id, it.index)
-            if root is not None:
+            if root is not None and not it.finding.waived:
                 label = f"`{root.root.finding.code}` on {code_span(str(root.root.finding.ref))}"
                 caused.setdefault(label, []).append(it.finding.ref.name or str(it.finding.ref))
         if len(own) > grouping.GROUP_AT:

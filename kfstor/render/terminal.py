@@ -36,6 +36,7 @@ DEFAULT_WIDTH = 100
 INDENT = 6  # findings sit under their check
 FINDING_INDENT = INDENT + 6  # a finding's text after its badge
 COLOR_MODES = ("auto", "always", "never")
+FIX_INDENT = 6
 
 
 def color_enabled(out: TextIO, mode: str = "auto") -> bool:
@@ -206,6 +207,8 @@ def _finding_body(located: Located, with_check: bool = False) -> Text:
 def _fix(p: _Printer, fix: Fix | None, indent: int) -> None:
     if fix is None:
         return
+    # A fix sits at a fixed small indent whatever the nesting, so long JSON patches fit the line.
+    indent = min(indent, FIX_INDENT)
     if fix.text:
         p.line(Text(" " * indent + "fix: ", style="italic"), Text(fix.text, style="italic"), indent + 5)
     elif fix.commands:
@@ -268,11 +271,12 @@ def _check(p: _Printer, report: Report, grouping_: Grouping, result: object) -> 
             return
         _skipped(p, grouping_, result.id, skipped)
         return
-    own = [it for it in problems if grouping_.root_of(result.id, it.index) is None]
+    # A waived finding stays on its own line with its waiver, even when a root cause explains it.
+    own = [it for it in problems if grouping_.root_of(result.id, it.index) is None or it.finding.waived]
     caused: dict[tuple[str, str], list[Located]] = {}
     for it in problems:
         root = grouping_.root_of(result.id, it.index)
-        if root is not None:
+        if root is not None and not it.finding.waived:
             caused.setdefault((root.root.finding.code, str(root.root.finding.ref)), []).append(it)
     if len(own) > grouping.GROUP_AT:
         for group in grouping.finding_groups(report, result, own):
