@@ -338,17 +338,18 @@ def _skipped(p: _Printer, grouping_: Grouping, check_id: str, skipped: list[Loca
 def _review(p: _Printer, review: Review) -> None:
     p.line(Text("SINCE THE LAST REVIEW", style="bold"), Text(f" — {review.summary()}"))
 
-    def rows(label: str, items: tuple[ReviewItem, ...], style: str) -> None:
+    def rows(label: str, items: tuple[ReviewItem, ...], style: str, with_message: bool = True) -> None:
         for item in items[:MAX_SHOWN]:
             was = f" (was {item.previous})" if item.previous else ""
-            head = Text(f"      {label:9}", style=style)
-            p.line(head, Text(f"{item.status.upper():5} {item.label}{was}: {item.message}"), 6 + 9)
+            head = Text(f"      {label:10}", style=style)
+            text = f"{item.status.upper():6}{item.label}{was}" + (f": {item.message}" if with_message else "")
+            p.line(head, Text(text), 6 + 10 + 6)
         if len(items) > MAX_SHOWN:
             p.line(Text(f"      … {len(items) - MAX_SHOWN} more {label}", style="dim"))
 
     rows("new", review.new, "bold red")
     rows("resolved", review.resolved, "green")
-    rows("unchanged", review.unchanged, "dim")
+    rows("unchanged", review.unchanged, "dim", with_message=False)
     p.console.print()
 
 
