@@ -12,6 +12,7 @@ everything but letters and digits.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -48,10 +49,11 @@ def css_string(value: object) -> Markup:
 
 
 def wbr(value: object) -> Markup:
-    """An object name that may break after its slashes and nowhere else: each part is unbreakable
-    (a browser would otherwise break `nfs-archive` at its hyphen in a narrow column)."""
-    parts = str(value).split("/")
-    return Markup("/<wbr>").join(Markup('<span class="nb">{}</span>').format(part) for part in parts)
+    """An object name that may break after its slashes, colons and dots and nowhere else: each part
+    is unbreakable (a browser would otherwise break `nfs-archive` at its hyphen in a narrow column)."""
+    parts = [p for p in re.split(r"(?<=[/:.])", str(value)) if p]
+    out = Markup("<wbr>").join(Markup('<span class="nb">{}</span>').format(part) for part in parts)
+    return out or Markup("")
 
 
 def names(values: object) -> Markup:
