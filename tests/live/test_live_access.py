@@ -550,6 +550,9 @@ def test_without_persistentvolumes_and_csidrivers_only_their_checks_skip(cp: Con
     assert report["summary"] == {
         **{s: statuses.count(s) for s in ("skip", "pass", "warn", "fail", "error")},
         "total": len(BUILTIN),
+        "verdict": "failed",
+        "root_causes": 0,
+        "cleared_by_root_causes": 0,
     }
     assert (statuses.count("fail"), statuses.count("warn"), statuses.count("error")) == (1, 0, 0)
 
