@@ -396,6 +396,8 @@ def list_checks(
                 + ", ".join(f"{k} (default {v!r})" for k, v in sorted(c.options.items()))
             )
         typer.echo(f"Remediation: {c.remediation}")
+        if c.codes:
+            typer.echo("Problem codes (kfstor explain CODE): " + ", ".join(code.id for code in c.codes))
         typer.echo(f"Source: {c.origin}")
         return
     width = max(len(c.id) for c in checks)

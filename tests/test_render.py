@@ -421,16 +421,20 @@ def test_junit_has_a_suite_per_check_and_a_case_per_finding(outputs: dict[str, s
     failure = claims.find("testcase/failure")
     assert failure is not None
     assert failure.get("message") == (
-        "claim kubeflow-user-example-com/shared-datasets is Pending: it asks gp3 for ReadWriteMany"
+        "KFS-GOLDEN-PENDING: claim kubeflow-user-example-com/shared-datasets is Pending: it asks gp3 for ReadWriteMany"
     )
-    assert failure.text is not None and failure.text.endswith(
+    assert failure.text == (
+        "KFS-GOLDEN-PENDING: claim kubeflow-user-example-com/shared-datasets is Pending: it asks gp3 for "
+        "ReadWriteMany\n"
+        "  $ kubectl -n kubeflow-user-example-com describe pvc shared-datasets\n"
+        f"Docs: {GOLDEN_DOCS}\n"
         "Remediation: Label each claim with app.kubernetes.io/part-of and fix Pending claims."
     )
     nb1 = "PersistentVolumeClaim/kubeflow-user-example-com/workspace-nb1"
     waived = claims.find(f"testcase[@name='{nb1}']/system-out")
     assert waived is not None
     assert waived.text == (
-        "pass: claim kubeflow-user-example-com/workspace-nb1 is Pending: it asks gp3 "
+        "pass: KFS-GOLDEN-PENDING: claim kubeflow-user-example-com/workspace-nb1 is Pending: it asks gp3 "
         "for ReadWriteOnce (waived (fail): notebook nb1 starts on demand (TICKET-42), "
         "until 2026-03-31)"
     )

@@ -26,6 +26,17 @@ def _remarks(finding: Finding) -> str:
     return "; ".join(parts)
 
 
+def _fix_text(finding: Finding) -> str:
+    fix = finding.fix
+    if fix is None:
+        return ""
+    lines = [f"Fix: {fix.text}"] if fix.text else []
+    lines += [f"  $ {command}" for command in fix.commands]
+    if fix.docs:
+        lines.append(f"Docs: {fix.docs}")
+    return "".join(line + "\n" for line in lines)
+
+
 def render(report: Report, out: TextIO) -> None:
     root = ET.Element("testsuites", name="kfstor", tests="0", failures="0", errors="0", skipped="0")
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
@@ -33,17 +44,21 @@ def render(report: Report, out: TextIO) -> None:
         suite = ET.SubElement(root, "testsuite", name=result.id)
         counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
         ET.SubElement(ET.SubElement(suite, "properties"), "property", name="title", value=result.check.title)
-        cases = [(str(f.ref), f.status, f.message, _remarks(f)) for f in result.findings]
+        # The problem code leads the message, as in every other format; the fix follows a failure.
+        cases = [
+            (str(f.ref), f.status, f"{f.code}: {f.message}" if f.code else f.message, _remarks(f), _fix_text(f))
+            for f in result.findings
+        ]
         if not cases:  # a skipped or crashed check has no findings: one testcase carries its reason
-            cases = [("check", result.status, result.reason, "")]
-        for name, status, message, note in cases:
+            cases = [("check", result.status, result.reason, "", "")]
+        for name, status, message, note, fix in cases:
             case = ET.SubElement(suite, "testcase", classname=f"kfstor.{result.id}", name=name)
             counts["tests"] += 1
             text = f"{message} ({note})" if note else message
             if status is Status.FAIL:
                 counts["failures"] += 1
                 failure = ET.SubElement(case, "failure", message=text, type="fail")
-                failure.text = f"{text}\nRemediation: {result.check.remediation}"
+                failure.text = f"{text}\n{fix}Remediation: {result.check.remediation}"
             elif status is Status.ERROR:
                 counts["errors"] += 1
                 ET.SubElement(case, "error", message=text, type="error").text = text
