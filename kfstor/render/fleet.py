@@ -185,7 +185,7 @@ def render_html(fleet: FleetReport, out: TextIO) -> None:
                 "prefix": f"c{index}-",
                 "counts": _counts(run),
                 "results": run.report.ordered() if run.report is not None else (),
-                "chart": html._chart(run.report) if run.report is not None else [],
+                "chart": html.bars(run.report) if run.report is not None else [],
             }
         )
     out.write(
