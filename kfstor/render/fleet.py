@@ -48,6 +48,7 @@ def render_table(fleet: FleetReport, out: TextIO) -> None:
     from rich.text import Text
 
     console = terminal._console(out)
+    console.soft_wrap = True  # the overview is a table: its rows are never wrapped
     console.print(Text(f"kfstor {fleet.version} · fleet of {len(fleet.runs)} clusters · {fleet.created}", style="bold"))
     console.print()
     header = ["CLUSTER", "SERVER", "RESULT", *(s.value.upper() for s in COUNTED), "TIME"]

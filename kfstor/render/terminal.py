@@ -1,12 +1,12 @@
 """Terminal report: root causes first, then the checks (worst first), one-line verdict at the end.
 
-Every line fits the terminal: text wraps with a hanging indent at the terminal's width (100
-columns when stdout is not a terminal, or $COLUMNS), and fix commands break at spaces with shell
-line continuations so they still paste. Colour follows --color auto|always|never; with auto, NO_COLOR
-turns it off and FORCE_COLOR on, else it is on for a terminal. Cluster text is printed as text,
-never parsed as rich markup.
-Every string passes through sanitize.terminal on its way out (in _Printer): no control character
-from the cluster or a file reaches the terminal.
+Every line but the last fits the terminal: text wraps with a hanging indent at the terminal's
+width (100 columns when stdout is not a terminal, or $COLUMNS), and fix commands break at spaces
+with shell line continuations so they still paste. The verdict is the last line, whole: scripts
+read it with `tail -n 1`. Colour follows --color auto|always|never; with auto, NO_COLOR turns it
+off and FORCE_COLOR on, else it is on for a terminal. Cluster text is printed as text, never
+parsed as rich markup, and every string passes through sanitize.terminal on its way out (in
+_Printer): no control character from the cluster or a file reaches the terminal.
 """
 
 from __future__ import annotations
@@ -102,6 +102,10 @@ class _Printer:
             row = Text(" " * pad) if n else Text()
             row.append_text(text[start:end])
             self.console.print(row, soft_wrap=True)
+
+    def whole(self, text: Text) -> None:
+        """One line, never wrapped, whatever its length: for lines scripts read."""
+        self.console.print(_clean_text(text), soft_wrap=True)
 
     def command(self, command: str, indent: int) -> None:
         """`$ command`, broken at spaces outside quotes with ` \\` so it pastes as one command."""
@@ -444,8 +448,9 @@ def render(report: Report, out: TextIO, color: str = "auto") -> None:
         p.line(Text(groups.headline()[0].upper() + groups.headline()[1:] + ".", style="bold"), "", 2)
     if report.review is not None:
         p.line(Text(report.review.summary()[0].upper() + report.review.summary()[1:] + ".", style="bold"), "", 2)
-    # The verdict is the last line, always: scripts read it with tail -n 1.
-    p.line(Text(report.verdict(), style=VERDICT_STYLES.get(report.verdict_key, "bold yellow")), "", 2)
+    # The verdict is the last line, always, and whole (the one line never wrapped): scripts read it
+    # with tail -n 1 and grep it.
+    p.whole(Text(report.verdict(), style=VERDICT_STYLES.get(report.verdict_key, "bold yellow")))
 
 
 INSECURE_TLS = "TLS verification is off (insecure-skip-tls-verify): the server's identity was not checked"
