@@ -49,6 +49,7 @@ from kfstor.api import (
     Fix,
     PlatformClaimFacts,
     Ref,
+    Status,
     fail,
     finding,
     fixes,
@@ -59,6 +60,7 @@ from kfstor.api import (
     storage,
     warn,
 )
+from kfstor.facts.plan import PlanEntry, Problem
 
 PROVISIONER_ACTIVITY = ("Provisioning", "ProvisioningSucceeded", "ProvisioningFailed")
 EVENTS_SHOWN = 3
@@ -84,6 +86,27 @@ VOLUME_NOT_READ = "KFS-PLATFORM-VOLUME-NOT-IN-INPUT"
 UNKNOWN_PHASE = "KFS-PLATFORM-UNKNOWN-PHASE"
 LEFTOVER = "KFS-PLATFORM-LEFTOVER-STORE"
 DOCS = fixes.DOCS_PV
+NO_DEFAULT_CAUSE = Cause("KFS-DEFAULT-NONE", CLUSTER)
+# Planned claims (--manifests) that will not bind, one code per reason the plan gives.
+PLAN_CODES = {
+    Problem.NONE: "KFS-PLAN-PENDING",
+    Problem.DANGLING: "KFS-PLAN-NOTHING-CREATES",
+    Problem.INVALID: "KFS-PLAN-INVALID-CLAIM",
+    Problem.NO_DEFAULT: "KFS-PLAN-NO-DEFAULT",
+    Problem.NO_STATIC_VOLUME: "KFS-PLAN-NO-STATIC-VOLUME",
+    Problem.CLASS_MISSING: "KFS-PLAN-CLASS-MISSING",
+    Problem.REMOVED_PLUGIN: "KFS-PLAN-REMOVED-PLUGIN",
+    Problem.DRIVER_MISSING: "KFS-PLAN-DRIVER-MISSING",
+    Problem.ACCESS_MODE: "KFS-PLAN-ACCESS-MODE",
+    Problem.ACCESS_UNKNOWN: "KFS-PLAN-ACCESS-UNKNOWN",
+    Problem.BLOCK_ON_FILE: "KFS-PLAN-BLOCK-ON-FILE",
+    Problem.QUOTA: "KFS-PLAN-QUOTA",
+    Problem.CAPACITY: "KFS-PLAN-CAPACITY",
+    Problem.EXISTING: "KFS-PLAN-EXISTING-NOT-BOUND",
+}
+_PLAN_WHY = (
+    "The install creates the claim and it never binds: the pod that mounts it stays Pending and the install hangs."
+)
 
 
 def _code(code_id: str, title: str, meaning: str, why: str, fix_text: str, *links: str) -> Code:
@@ -91,6 +114,115 @@ def _code(code_id: str, title: str, meaning: str, why: str, fix_text: str, *link
 
 
 CODES = (
+    _code(
+        PLAN_CODES[Problem.NONE],
+        "Planned claim will stay Pending",
+        "A claim the manifests create is predicted to stay Pending.",
+        _PLAN_WHY,
+        "Read the reason in the finding.",
+    ),
+    _code(
+        PLAN_CODES[Problem.DANGLING],
+        "Planned workload mounts a claim nothing creates",
+        "A workload of the manifests mounts a PersistentVolumeClaim that neither the manifests nor the cluster create.",
+        "The workload's pod stays Pending until the claim exists.",
+        "Add the claim to the manifests, or remove the volume from the workload.",
+    ),
+    _code(
+        PLAN_CODES[Problem.INVALID],
+        "Planned claim is invalid",
+        "A claim of the manifests has no storage size, a size that is not a quantity, or no access mode.",
+        "The API server rejects it, so the install fails at that object.",
+        "Correct the claim in the manifests.",
+    ),
+    _code(
+        PLAN_CODES[Problem.NO_DEFAULT],
+        "Planned claim needs a default class",
+        "A claim of the manifests names no StorageClass and the cluster has no default class.",
+        _PLAN_WHY,
+        "Mark one class default before installing (KFS-DEFAULT-NONE).",
+        fixes.DOCS_DEFAULT_CLASS,
+    ),
+    _code(
+        PLAN_CODES[Problem.NO_STATIC_VOLUME],
+        "Planned claim needs a static volume",
+        'A claim of the manifests asks for storageClassName "" or a no-provisioner class, and no Available '
+        "PersistentVolume matches it.",
+        _PLAN_WHY,
+        "Create a matching PersistentVolume by hand, or give the claim a dynamic class.",
+    ),
+    _code(
+        PLAN_CODES[Problem.CLASS_MISSING],
+        "Planned claim's class does not exist",
+        "A claim of the manifests names a StorageClass that neither the cluster nor the manifests create.",
+        _PLAN_WHY,
+        "Create the class, or give the claim an existing class in the manifests.",
+        fixes.DOCS_STORAGE_CLASSES,
+    ),
+    _code(
+        PLAN_CODES[Problem.REMOVED_PLUGIN],
+        "Planned claim's class uses a removed in-tree plugin",
+        "The class a planned claim gets names an in-tree volume plugin that Kubernetes removed.",
+        _PLAN_WHY,
+        "Use a class of the plugin's CSI driver.",
+        fixes.DOCS_CSI_MIGRATION,
+    ),
+    _code(
+        PLAN_CODES[Problem.DRIVER_MISSING],
+        "Planned claim's CSI driver is missing",
+        "The class a planned claim gets needs a CSI driver that is not registered.",
+        _PLAN_WHY,
+        "Install the driver before Kubeflow.",
+        fixes.DOCS_CSI_DRIVERS,
+    ),
+    _code(
+        PLAN_CODES[Problem.ACCESS_MODE],
+        "Planned claim's access mode cannot be served",
+        "A claim of the manifests asks for ReadWriteMany (or ReadOnlyMany) volumes its class cannot serve.",
+        _PLAN_WHY,
+        "Give the claim a class that serves shared volumes (NFS, CephFS, EFS, Azure Files, Portworx sharedv4, ...).",
+        fixes.DOCS_ACCESS_MODES,
+    ),
+    _code(
+        PLAN_CODES[Problem.ACCESS_UNKNOWN],
+        "Planned claim's access mode cannot be verified",
+        "A claim of the manifests asks for shared volumes and kfstor cannot tell whether its class serves them.",
+        "If the class cannot, the claim stays Pending and the install hangs.",
+        "Verify the driver serves ReadWriteMany, or use a class kfstor knows does.",
+        fixes.DOCS_ACCESS_MODES,
+    ),
+    _code(
+        PLAN_CODES[Problem.BLOCK_ON_FILE],
+        "Planned raw block claim on a file system class",
+        "A claim of the manifests asks for volumeMode: Block and its class serves file systems only.",
+        _PLAN_WHY,
+        "Give the claim a block-capable class.",
+        fixes.DOCS_ACCESS_MODES,
+    ),
+    _code(
+        PLAN_CODES[Problem.QUOTA],
+        "Planned claims exceed a ResourceQuota",
+        "Creating the planned claims of a namespace exceeds one of its storage quotas.",
+        "Claims past the limit are rejected, so the install fails at them.",
+        "Raise the quota's storage limits before installing.",
+        fixes.DOCS_QUOTA,
+    ),
+    _code(
+        PLAN_CODES[Problem.CAPACITY],
+        "Planned claims exceed published capacity",
+        "The class's CSIStorageCapacity cannot hold the planned volumes.",
+        _PLAN_WHY,
+        "Add capacity to the backend, or use another class.",
+        fixes.DOCS_CAPACITY,
+    ),
+    _code(
+        PLAN_CODES[Problem.EXISTING],
+        "Planned claim exists and is not Bound",
+        "A claim the manifests create already exists in the cluster and is not Bound; apply leaves it as it is.",
+        "The install reuses a claim that is stuck.",
+        "Fix the existing claim first (kubeflow_claims and claim_health say why).",
+        fixes.DOCS_PV_PHASE,
+    ),
     _code(
         NOT_INSTALLED,
         "Kubeflow is not installed",
@@ -450,14 +582,62 @@ def _pre_install(facts: Facts, ctx: Context) -> Finding:
     )
 
 
+def _plan_fix(entry: PlanEntry) -> Fix:
+    """What to do about a planned claim that will not bind, naming its namespace and class."""
+    claim, name = entry.claim, entry.class_name or ""
+    problem = entry.problem
+    if problem is Problem.NO_DEFAULT:
+        return fixes.fix(docs=fixes.DOCS_DEFAULT_CLASS, text="mark one StorageClass default before installing")
+    if problem is Problem.CLASS_MISSING:
+        return fixes.fix(
+            "kubectl get storageclass",
+            docs=fixes.DOCS_STORAGE_CLASSES,
+            text=f"create StorageClass {name}, or give the claim an existing class in the manifests",
+        )
+    if problem is Problem.DRIVER_MISSING:
+        return fixes.fix("kubectl get csidrivers", docs=fixes.DOCS_CSI_DRIVERS, text="install the class's CSI driver")
+    if problem is Problem.REMOVED_PLUGIN:
+        return fixes.fix(docs=fixes.DOCS_CSI_MIGRATION, text=f"give StorageClass {name} the plugin's CSI driver")
+    if problem in (Problem.ACCESS_MODE, Problem.ACCESS_UNKNOWN, Problem.BLOCK_ON_FILE):
+        return fixes.fix(
+            docs=fixes.DOCS_ACCESS_MODES,
+            text=f"give the claim a class that serves {'/'.join(claim.access_modes)} {claim.volume_mode} volumes",
+        )
+    if problem is Problem.QUOTA:
+        ns = claim.namespace if "{" not in claim.namespace else ""
+        return fixes.fix(
+            f"kubectl {fixes.ns_flag(ns)}describe resourcequota" if ns else "",
+            docs=fixes.DOCS_QUOTA,
+            text="raise the quota's storage limits before installing",
+        )
+    if problem is Problem.CAPACITY:
+        return fixes.fix(
+            "kubectl get csistoragecapacities -A", docs=fixes.DOCS_CAPACITY, text="add capacity or use another class"
+        )
+    if problem is Problem.NO_STATIC_VOLUME:
+        return fixes.fix(docs=fixes.DOCS_PV, text=f"create a matching PersistentVolume ({claim.size}) by hand")
+    if problem is Problem.EXISTING:
+        return fixes.fix(fixes.describe("pvc", claim.name, claim.namespace), docs=fixes.DOCS_PV_PHASE)
+    if problem is Problem.DANGLING:
+        return fixes.fix(
+            docs=fixes.DOCS_PV, text="add the claim to the manifests, or remove the volume from the workload"
+        )
+    return fixes.fix(docs=fixes.DOCS_PV, text="correct the claim in the manifests")
+
+
 def _planned(facts: Facts) -> Iterator[Finding]:
     """One finding per claim the install will create (--manifests), from its predicted outcome."""
     for entry in facts.platform.planned:
+        status = entry.outcome.status
+        problem = status in (Status.WARN, Status.FAIL)
         yield finding(
-            entry.outcome.status,
+            status,
             entry.ref,
             f"{entry.label}, StorageClass {entry.class_text}, from {entry.claim.source}: "
             f"{entry.outcome.label}: {entry.reason}",
+            code=PLAN_CODES[entry.problem] if problem else "",
+            fix=_plan_fix(entry) if problem else None,
+            caused_by=NO_DEFAULT_CAUSE if entry.problem is Problem.NO_DEFAULT else None,
         )
 
 

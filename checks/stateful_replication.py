@@ -248,7 +248,13 @@ def _planned(facts: Facts, minimum: int) -> Iterator[Finding]:
             )
             continue
         verdict = _judge(entry.storage_class, minimum, f"the {entry.claim.role} data")
-        yield finding(verdict.status, entry.ref, f"{entry.label} on StorageClass {entry.class_text}: {verdict.message}")
+        yield finding(
+            verdict.status,
+            entry.ref,
+            f"{entry.label} on StorageClass {entry.class_text}: {verdict.message}",
+            code=verdict.code,
+            fix=verdict.fix,
+        )
 
 
 def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:

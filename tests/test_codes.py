@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -30,7 +31,34 @@ def corpus_findings() -> list[tuple[str, str, object]]:
     return rows
 
 
-FINDINGS = corpus_findings()
+def plan_findings() -> list[tuple[str, str, object]]:
+    """Every check on clusters planned from Kubeflow's manifests (--manifests): planned claims that
+    will not bind carry codes as installed ones do."""
+    from kfstor.collect.manifests import read_manifests
+
+    cases = Path(__file__).parent / "cases"
+    manifests = Path(__file__).parent / "manifests"
+    clusters = [
+        cases / "kubeflow_claims" / "pre-install-eks.yaml",
+        cases / "claim_health" / "nothing.yaml",
+        cases / "claim_health" / "all-healthy.yaml",
+        cases / "volume_binding_mode" / "cinder-control-plane-zones.yaml",
+        cases / "stateful_replication" / "not-in-table.yaml",
+        manifests / "cluster-vendor.yaml",
+    ]
+    plans = [manifests / "kubeflow-26.03.yaml", manifests / "kubeflow-1.10.yaml", manifests / "vendor-postgres.yaml"]
+    rows = []
+    for cluster in clusters:
+        for plan in plans:
+            report = runner.run(
+                list(CHECKS.values()), from_files([str(cluster)]), manifests=read_manifests([str(plan)])
+            )
+            case = f"{cluster.name}+{plan.name}"
+            rows.extend((case, r.id, f) for r in report.results for f in r.findings)
+    return rows
+
+
+FINDINGS = corpus_findings() + plan_findings()
 
 
 def test_codes_are_unique_well_formed_and_documented() -> None:
