@@ -85,7 +85,7 @@ def test_an_override_for_a_code_and_one_object_outranks_the_code() -> None:
         "kfstor.yaml",
     )
     got = stateful(config)
-    assert got[(KATIB, "KFS-DB-RECLAIM-DELETE")] == ("skip", "turned off by kfstor.yaml: overrides[1]")
+    assert got[(KATIB, "KFS-DB-RECLAIM-DELETE")] == ("skip", "warn turned off by kfstor.yaml: overrides[1]")
     assert got[("PersistentVolumeClaim/kubeflow/minio-pvc", "KFS-DB-RECLAIM-DELETE")] == (
         "fail",
         "warn raised to fail by kfstor.yaml: overrides[0]",
@@ -114,8 +114,46 @@ def test_skip_a_code_on_one_object_from_the_command_line() -> None:
     assert result.returncode == 0, result.stderr  # stateful_storage warns, which passes --fail-on fail
     findings = json.loads(result.stdout)["checks"][0]["findings"]
     got = {(f["object"], f.get("code")): (f["status"], f.get("note", "")) for f in findings}
-    assert got[(KATIB, "KFS-DB-SHARED-FS")] == ("skip", f"turned off by --skip KFS-DB-SHARED-FS:{KATIB}")
+    assert got[(KATIB, "KFS-DB-SHARED-FS")] == ("skip", f"warn turned off by --skip KFS-DB-SHARED-FS:{KATIB}")
     assert got[("PersistentVolumeClaim/kubeflow/minio-pvc", "KFS-DB-SHARED-FS")] == ("warn", "")
+
+
+CEPH = REPO / "examples" / "ceph-kubeflow-1.11.yaml"
+SEAWEED = "PersistentVolumeClaim/kubeflow/seaweedfs-pvc"
+
+
+def test_a_finding_turned_off_stays_visible_in_every_human_format(tmp_path: Path) -> None:
+    """An override `off` or a --skip by code sets a problem aside; the reader still sees it, with
+    who turned it off, in the terminal, HTML and Markdown (it once vanished into "1 skipped")."""
+    (tmp_path / "kfstor.yaml").write_text(
+        f"overrides:\n  - {{code: KFS-DB-RECLAIM-DELETE, object: {SEAWEED}, status: off}}\n", encoding="utf-8"
+    )
+    args = ("audit", "--from", CEPH, "--skip", "KFS-REPL-UNVERIFIABLE:PersistentVolumeClaim/kubeflow/katib-mysql")
+    html, md = tmp_path / "r.html", tmp_path / "r.md"
+    result = kfstor(*args, "--html", html, "--markdown", md, cwd=tmp_path, env={"COLUMNS": "1000"})
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert (
+        f"      SKIP  KFS-DB-RECLAIM-DELETE {SEAWEED}: Pipelines artifact store (SeaweedFS) claim "
+        "kubeflow/seaweedfs-pvc on StorageClass rook-ceph-block: its PersistentVolume "
+        "pvc-ff4b01e8-f65b-5b07-98a9-95d6740204e1 has reclaim policy Delete: deleting the claim destroys the "
+        "Pipelines artifact store (SeaweedFS) data; patch the volume's persistentVolumeReclaimPolicy to Retain "
+        f"[warn turned off by {tmp_path / 'kfstor.yaml'}: overrides[0]]"
+    ) in lines
+    assert [line for line in lines if "SKIP  KFS-REPL-UNVERIFIABLE" in line] == [
+        "      SKIP  KFS-REPL-UNVERIFIABLE PersistentVolumeClaim/kubeflow/katib-mysql: Katib MySQL claim "
+        "kubeflow/katib-mysql on StorageClass rook-ceph-block: cannot verify replication from the class: Ceph RBD: "
+        "the Ceph pool's size (ceph osd pool get replicapool size) sets the copies [warn turned off by --skip "
+        "KFS-REPL-UNVERIFIABLE:PersistentVolumeClaim/kubeflow/katib-mysql]"
+    ]
+    page = html.read_text(encoding="utf-8")
+    attention = page[page.index('<section id="attention">') : page.index('<section id="quiet"')]
+    assert f'<div class="note">warn turned off by {tmp_path / "kfstor.yaml"}: overrides[0]</div>' in attention
+    assert '<div class="note">warn turned off by --skip KFS-REPL-UNVERIFIABLE:' in attention
+    text = md.read_text(encoding="utf-8")
+    needs = text[text.index("### Needs attention") : text.index("<details><summary>Passing and skipped")]
+    assert f"- ⏭️ `KFS-DB-RECLAIM-DELETE` `{SEAWEED}`: " in needs
+    assert "(warn turned off by --skip KFS-REPL-UNVERIFIABLE:PersistentVolumeClaim/kubeflow/katib-mysql)" in needs
 
 
 def test_skip_an_unknown_code_is_a_usage_error() -> None:

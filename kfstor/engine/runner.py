@@ -87,7 +87,8 @@ def _override(finding: Finding, override: str | None, origin: str = "kfstor.yaml
         )
     if override == "off" and finding.status in (Status.WARN, Status.FAIL):
         # Turned off by choice, not passed: the finding stays visible as a skip with what it was.
-        return replace(finding, status=Status.SKIP, original_status=finding.status, note=f"turned off by {origin}")
+        note = f"{finding.status.value} turned off by {origin}"
+        return replace(finding, status=Status.SKIP, original_status=finding.status, note=note)
     return finding
 
 

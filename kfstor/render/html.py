@@ -160,21 +160,22 @@ def root_anchor(root: RootCause) -> str:
 
 def _view(report: Report, groups: Grouping, result: CheckResult) -> CheckView:
     located = [Located(result.id, i, f) for i, f in enumerate(result.findings)]
-    problems = [it for it in located if it.finding.status in grouping.PROBLEMS or it.finding.waived]
-    # A waived finding stays on its own row with its waiver, even when a root cause explains it.
-    own = [it for it in problems if groups.root_of(result.id, it.index) is None or it.finding.waived]
+    aside = [grouping.set_aside(it.finding) for it in located]
+    problems = [it for it in located if it.finding.status in grouping.PROBLEMS or aside[it.index]]
+    # A finding set aside stays on its own row with its reason, even when a root cause explains it.
+    own = [it for it in problems if groups.root_of(result.id, it.index) is None or aside[it.index]]
     caused: dict[tuple[str, int], CaughtBy] = {}
     for it in problems:
         root = groups.root_of(result.id, it.index)
-        if root is not None and not it.finding.waived:
+        if root is not None and not aside[it.index]:
             caused.setdefault((root.root.check, root.root.index), CaughtBy(root)).items.append(it)
     return CheckView(
         result=result,
         own=own,
         groups=grouping.finding_groups(report, result, own) if len(own) > grouping.GROUP_AT else [],
         caused=list(caused.values()),
-        passing=[it for it in located if it.finding.status is Status.PASS and not it.finding.waived],
-        skipped=[it for it in located if it.finding.status is Status.SKIP and not it.finding.waived],
+        passing=[it for it in located if it.finding.status is Status.PASS and not aside[it.index]],
+        skipped=[it for it in located if it.finding.status is Status.SKIP and not aside[it.index]],
         roots={r.root.index: root_anchor(r) for r in groups.roots if r.root.check == result.id},
     )
 
@@ -186,7 +187,7 @@ def render(report: Report, out: TextIO) -> None:
         _view(report, groups, r)
         for r in ordered
         if r.status in (Status.WARN, Status.FAIL, Status.ERROR, Status.NOT_EVALUATED)
-        or any(f.waived for f in r.findings)
+        or any(grouping.set_aside(f) for f in r.findings)
     ]
     attention_ids = {v.result.id for v in attention}
     quiet = [_view(report, groups, r) for r in ordered if r.id not in attention_ids]

@@ -140,19 +140,20 @@ def _attention(report: Report, groups: Grouping, budget: _Budget) -> str:
     out = ""
     for result in grouping.ordered(report, groups):
         if result.status not in (Status.WARN, Status.FAIL, Status.ERROR, Status.NOT_EVALUATED) and not any(
-            f.waived for f in result.findings
+            grouping.set_aside(f) for f in result.findings
         ):
             continue
         section = f"#### {ICONS[result.status]} `{result.id}` — {cell(result.check.title)}\n\n"
         if not result.findings:
             section += f"{cell(result.reason)}\n\n"
         located = [Located(result.id, i, f) for i, f in enumerate(result.findings)]
-        problems = [it for it in located if it.finding.status in grouping.PROBLEMS or it.finding.waived]
-        own = [it for it in problems if groups.root_of(result.id, it.index) is None or it.finding.waived]
+        aside = [grouping.set_aside(it.finding) for it in located]
+        problems = [it for it in located if it.finding.status in grouping.PROBLEMS or aside[it.index]]
+        own = [it for it in problems if groups.root_of(result.id, it.index) is None or aside[it.index]]
         caused: dict[str, list[str]] = {}
         for it in problems:
             root = groups.root_of(result.id, it.index)
-            if root is not None and not it.finding.waived:
+            if root is not None and not aside[it.index]:
                 label = f"`{root.root.finding.code}` on {code_span(str(root.root.finding.ref))}"
                 caused.setdefault(label, []).append(it.finding.ref.name or str(it.finding.ref))
         if len(own) > grouping.GROUP_AT:
@@ -193,7 +194,7 @@ def _quiet(report: Report, groups: Grouping, budget: _Budget) -> str:
     quiet = [
         r
         for r in grouping.ordered(report, groups)
-        if r.status in (Status.PASS, Status.SKIP) and not any(f.waived for f in r.findings)
+        if r.status in (Status.PASS, Status.SKIP) and not any(grouping.set_aside(f) for f in r.findings)
     ]
     if not quiet:
         return ""

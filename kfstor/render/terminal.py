@@ -329,10 +329,11 @@ def _check(p: _Printer, report: Report, grouping_: Grouping, result: object) -> 
             p.line(Text(" " * INDENT + "fix: ", style="italic"), Text(NOT_EVALUATED_FIX, style="italic"), INDENT + 5)
         return
     located = [Located(result.id, i, f) for i, f in enumerate(result.findings)]
-    # Waived findings stay visible: an accepted risk is still a risk a reader should see.
-    problems = [it for it in located if it.finding.status not in (Status.PASS, Status.SKIP) or it.finding.waived]
-    passing = [it for it in located if it.finding.status is Status.PASS and not it.finding.waived]
-    skipped = [it for it in located if it.finding.status is Status.SKIP and not it.finding.waived]
+    # Waived and turned-off findings stay visible: an accepted risk is still a risk a reader should see.
+    aside = [grouping.set_aside(it.finding) for it in located]
+    problems = [it for it in located if it.finding.status not in (Status.PASS, Status.SKIP) or aside[it.index]]
+    passing = [it for it in located if it.finding.status is Status.PASS and not aside[it.index]]
+    skipped = [it for it in located if it.finding.status is Status.SKIP and not aside[it.index]]
     if result.status in (Status.PASS, Status.SKIP) and not problems:
         # Compact: a passing check is one line; a skipped one says why (its cause when one is known).
         if result.status is Status.PASS:
@@ -340,12 +341,12 @@ def _check(p: _Printer, report: Report, grouping_: Grouping, result: object) -> 
             return
         _skipped(p, grouping_, result.id, skipped)
         return
-    # A waived finding stays on its own line with its waiver, even when a root cause explains it.
-    own = [it for it in problems if grouping_.root_of(result.id, it.index) is None or it.finding.waived]
+    # A finding set aside stays on its own line with its reason, even when a root cause explains it.
+    own = [it for it in problems if grouping_.root_of(result.id, it.index) is None or aside[it.index]]
     caused: dict[tuple[str, str], list[Located]] = {}
     for it in problems:
         root = grouping_.root_of(result.id, it.index)
-        if root is not None and not it.finding.waived:
+        if root is not None and not aside[it.index]:
             caused.setdefault((root.root.finding.code, str(root.root.finding.ref)), []).append(it)
     if len(own) > grouping.GROUP_AT:
         for group in grouping.finding_groups(report, result, own):
