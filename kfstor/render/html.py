@@ -54,6 +54,8 @@ VERDICT_COLORS = {
     "failed": COLORS["fail"],
     "incomplete": COLORS["not_evaluated"],
 }
+# kubectl's short names for access modes (kubectl get pvc prints them), so the claims table fits a page.
+ACCESS_SHORT = {"ReadWriteOnce": "RWO", "ReadOnlyMany": "ROX", "ReadWriteMany": "RWX", "ReadWriteOncePod": "RWOP"}
 MAX_ROWS = 200  # findings listed per group before "… N more" (the JSON report has them all)
 
 
@@ -72,7 +74,7 @@ def css_string(value: object) -> Markup:
 def wbr(value: object) -> Markup:
     """An object name that may break after its slashes, colons and dots and nowhere else: each part
     is unbreakable (a browser would otherwise break `nfs-archive` at its hyphen in a narrow column)."""
-    parts = [p for p in re.split(r"(?<=[/:.])", str(value)) if p]
+    parts = [p for p in re.split(r"(?<=[/:.@])", str(value)) if p]
     out = Markup("<wbr>").join(Markup('<span class="nb">{}</span>').format(part) for part in parts)
     return out or Markup("")
 
@@ -209,5 +211,6 @@ def render(report: Report, out: TextIO) -> None:
             max_rows=MAX_ROWS,
             statuses=[s.value for s in reversed(Status)],
             not_evaluated_fix=NOT_EVALUATED_FIX,
+            access_short=ACCESS_SHORT,
         )
     )
