@@ -190,11 +190,21 @@ def test_every_example_fits_the_screen_and_the_printed_page(browser: Any, exampl
         " return Array.from(document.querySelectorAll('table')).filter(t => t.getBoundingClientRect().right > main + 1)"
         ".map(t => t.id || t.closest('section').id); }"
     )
+    # A name (each unbreakable part of it) on two lines: `rook-` / `ceph-block` in a message.
+    broken = (
+        "() => Array.from(document.querySelectorAll('.nb')).filter(el => { const r = document.createRange();"
+        " r.selectNodeContents(el); return new Set(Array.from(r.getClientRects()).filter(x => x.width > 0)"
+        ".map(x => Math.round(x.top))).size > 1; }).map(el => el.textContent)"
+    )
     for media, width in (("screen", 1280), ("screen", 390), ("print", PRINT_WIDTH)):
         context, page, seen = open_page(browser, path, width, 900)
         try:
             page.emulate_media(media=media)
             assert page.evaluate(overflow) == [], (media, width)
+            assert page.evaluate(broken) == [], (media, width)
+            assert page.locator(".msg .nb", has_text="rook-ceph-block").count() == (
+                5 if example.stem.startswith("ceph") else 0
+            )
             assert page.evaluate("document.documentElement.scrollWidth") <= width, (media, width)
             assert seen["errors"] == []
         finally:
@@ -213,3 +223,9 @@ def test_every_example_fits_the_screen_and_the_printed_page(browser: Any, exampl
     pods = [pod for row in report.inventory.claims for pod in row.mounted_by]
     names |= {part for pod in pods for part in pod.replace("@", "@ ").split()}
     assert names and names - words == set()
+    # Each problem's message is printed whole: pdftotext drops the hyphen of a word broken at one
+    # (`pvc-883be821-0504-5c2b-be51-` / `2d2a9a6a0041` came back as `...-be512d2a9a6a0041`).
+    flowing = " ".join(pdf_text(pdf, layout=False).split())
+    problems = [f for r in report.results for f in r.findings if f.status.value in ("warn", "fail")]
+    messages = [f.message for f in problems if f.caused_by is None]  # the caused ones print collapsed
+    assert [m for m in messages if m not in flowing] == []
