@@ -202,6 +202,9 @@ def test_every_example_fits_the_screen_and_the_printed_page(browser: Any, exampl
             page.emulate_media(media=media)
             assert page.evaluate(overflow) == [], (media, width)
             assert page.evaluate(broken) == [], (media, width)
+            if media == "print":  # badges keep their colour on paper (no backgrounds print by default)
+                adjust = "getComputedStyle(document.querySelector('.badge')).webkitPrintColorAdjust"
+                assert page.evaluate(adjust) == "exact"
             assert page.locator(".msg .nb", has_text="rook-ceph-block").count() == (
                 5 if example.stem.startswith("ceph") else 0
             )
