@@ -219,10 +219,12 @@ def test_diff_shows_new_resolved_and_unchanged_by_code_and_object(tmp_path: Path
     assert new_codes and all(i["status"] in ("warn", "fail") for i in doc["new"])
     assert result.returncode == (1 if any(i["status"] == "fail" for i in doc["new"]) else 0)
     table = kfstor("diff", old, new)
-    assert "SINCE THE LAST REVIEW" in table.stdout
+    created = json.loads(old.read_text(encoding="utf-8"))["created"]
+    lines = table.stdout.splitlines()
+    assert lines[0].startswith(f"SINCE THE LAST REVIEW — compared with the report of {created}: ")
     assert "resolved  FAIL  KFS-DEFAULT-NONE on cluster" in table.stdout
     markdown = kfstor("diff", old, new, "-f", "markdown")
-    assert markdown.stdout.startswith("### Since the last review\n")
+    assert markdown.stdout.startswith(f"### Since the last review\n\nCompared with the report of {created}: ")
     assert "**Resolved**" in markdown.stdout
 
 
@@ -233,6 +235,9 @@ def test_diff_of_a_report_with_itself_has_nothing_new(tmp_path: Path) -> None:
     doc = json.loads(result.stdout)
     assert doc["new"] == [] and doc["resolved"] == []
     assert len(doc["unchanged"]) == 7  # 6 fails under the root cause, and the root cause
+    markdown = kfstor("diff", old, old, "-f", "markdown").stdout
+    unchanged = markdown[markdown.index("<details><summary>Unchanged (7)</summary>") :]
+    assert unchanged.split("\n")[2].startswith("- fail `KFS-")  # the list, not its heading again
 
 
 def test_audit_with_a_baseline_fails_only_on_new_problems(tmp_path: Path) -> None:

@@ -87,12 +87,13 @@ def _finding_line(item: Located, with_check: bool = False) -> str:
 
 
 def review_section(review: Review) -> str:
-    out = f"### Since the last review\n\n{cell(review.summary())}\n\n"
+    counts = review.counts()
+    out = f"### Since the last review\n\n{cell(counts[0].upper() + counts[1:])}\n\n"
 
-    def rows(label: str, items: tuple[ReviewItem, ...]) -> str:
+    def rows(label: str, items: tuple[ReviewItem, ...], heading: bool = True) -> str:
         if not items:
             return ""
-        text = f"**{label}** ({len(items)})\n\n"
+        text = f"**{label}** ({len(items)})\n\n" if heading else ""
         for item in items[:50]:
             was = f" (was {item.previous})" if item.previous else ""
             text += f"- {item.status}{was} `{item.code or item.check}` {code_span(item.object)}: {cell(item.message)}\n"
@@ -103,7 +104,7 @@ def review_section(review: Review) -> str:
     out += rows("New", review.new) + rows("Resolved", review.resolved)
     if review.unchanged:
         out += f"<details><summary>Unchanged ({len(review.unchanged)})</summary>\n\n"
-        out += rows("Unchanged", review.unchanged) + "</details>\n\n"
+        out += rows("Unchanged", review.unchanged, heading=False) + "</details>\n\n"
     return out
 
 

@@ -406,7 +406,7 @@ def _skipped(p: _Printer, grouping_: Grouping, check_id: str, skipped: list[Loca
 
 
 def _review(p: _Printer, review: Review) -> None:
-    p.line(Text("SINCE THE LAST REVIEW", style="bold"), Text(f" — {review.summary()}"))
+    p.line(Text("SINCE THE LAST REVIEW", style="bold"), Text(f" — {review.counts()}"))
 
     def rows(label: str, items: tuple[ReviewItem, ...], style: str, with_message: bool = True) -> None:
         for item in items[:MAX_SHOWN]:
