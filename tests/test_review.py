@@ -221,10 +221,10 @@ def test_diff_shows_new_resolved_and_unchanged_by_code_and_object(tmp_path: Path
     table = kfstor("diff", old, new)
     created = json.loads(old.read_text(encoding="utf-8"))["created"]
     lines = table.stdout.splitlines()
-    assert lines[0].startswith(f"SINCE THE LAST REVIEW — compared with the report of {created}: ")
+    assert lines[0].startswith(f"SINCE THE LAST REVIEW — baseline {created}: ")
     assert "resolved  FAIL  KFS-DEFAULT-NONE on cluster" in table.stdout
     markdown = kfstor("diff", old, new, "-f", "markdown")
-    assert markdown.stdout.startswith(f"### Since the last review\n\nCompared with the report of {created}: ")
+    assert markdown.stdout.startswith(f"### Since the last review\n\nBaseline {created}: ")
     assert "**Resolved**" in markdown.stdout
 
 

@@ -53,7 +53,7 @@ class Review:
     def counts(self) -> str:
         """For under a "Since the last review" heading, which must not say it again."""
         return (
-            f"compared with the report of {self.baseline_created or self.baseline}: {len(self.new)} new, "
+            f"baseline {self.baseline_created or self.baseline}: {len(self.new)} new, "
             f"{len(self.resolved)} resolved, {len(self.unchanged)} unchanged"
         )
 
