@@ -164,6 +164,25 @@ def test_skip_an_unknown_code_is_a_usage_error() -> None:
     )
 
 
+def test_skip_a_code_typed_in_lower_case_or_misspelt() -> None:
+    lower = kfstor("audit", "--from", NFS, "--check", "stateful_storage", "-f", "json", "--skip", "kfs-db-shared-fs")
+    assert lower.returncode == 0, lower.stderr
+    findings = json.loads(lower.stdout)["checks"][0]["findings"]
+    assert {f["status"] for f in findings if f.get("code") == "KFS-DB-SHARED-FS"} == {"skip"}
+    typo = kfstor("audit", "--from", NFS, "--skip", "KFS-DB-SHARED-F")
+    assert (typo.returncode, typo.stderr) == (
+        2,
+        "kfstor: error: --skip KFS-DB-SHARED-F: unknown problem code KFS-DB-SHARED-F "
+        "(did you mean KFS-DB-SHARED-FS?) (kfstor explain lists them)\n",
+    )
+    explain = kfstor("explain", "KFS-DEFAULT-NON")
+    assert (explain.returncode, explain.stderr) == (
+        2,
+        "kfstor: error: unknown problem code 'KFS-DEFAULT-NON' (did you mean KFS-DEFAULT-NONE?) "
+        "(kfstor explain lists them)\n",
+    )
+
+
 # --- kfstor explain -----------------------------------------------------------------------------
 
 
