@@ -13,8 +13,10 @@ import functools
 import gc
 import importlib
 import os
+import shutil
 import signal
 import sys
+import textwrap
 import time
 from collections.abc import Callable, Iterator
 from enum import Enum
@@ -588,10 +590,17 @@ def explain(
         hint = config_mod.did_you_mean_code(wanted, [entry.id for _, entry in entries])
         die(f"unknown problem code {code!r}{hint} (kfstor explain lists them)", EXIT_USAGE)
     c, entry = found
-    typer.echo(f"{entry.id}: {entry.title} (check {c.id})\n")
-    typer.echo(f"What it means: {entry.meaning}\n")
-    typer.echo(f"Why it matters for Kubeflow: {entry.why}\n")
-    typer.echo(f"How to fix it: {entry.fix}")
+    # Wrapped at the terminal's width (or $COLUMNS, else 100) at spaces only: a name or a kubectl
+    # command in the text is never cut, nor wrapped mid-word by the terminal.
+    width = max(40, shutil.get_terminal_size((100, 24)).columns)
+
+    def para(text: str) -> str:
+        return textwrap.fill(text, width, subsequent_indent="  ", break_long_words=False, break_on_hyphens=False)
+
+    typer.echo(para(f"{entry.id}: {entry.title} (check {c.id})") + "\n")
+    typer.echo(para(f"What it means: {entry.meaning}") + "\n")
+    typer.echo(para(f"Why it matters for Kubeflow: {entry.why}") + "\n")
+    typer.echo(para(f"How to fix it: {entry.fix}"))
     if entry.links:
         typer.echo("\nLinks:")
         for link in entry.links:

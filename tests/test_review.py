@@ -195,6 +195,20 @@ def test_explain_a_code() -> None:
     assert "  https://kubernetes.io/docs/tasks/administer-cluster/change-default-storage-class/" in lines
 
 
+def test_explain_wraps_at_the_terminal_width_between_words() -> None:
+    entry = next(code for c in CHECKS.values() for code in c.codes if code.id == "KFS-DB-RECLAIM-DELETE")
+    result = kfstor("explain", "KFS-DB-RECLAIM-DELETE", env={"COLUMNS": "60"})
+    paragraphs = [" ".join(p.split()) for p in result.stdout.split("\n\n")]
+    assert paragraphs[1:4] == [
+        f"What it means: {entry.meaning}",
+        f"Why it matters for Kubeflow: {entry.why}",
+        f"How to fix it: {entry.fix}",
+    ]
+    # Only a link, which cannot be cut, may run past the width.
+    assert [line for line in result.stdout.splitlines() if len(line) > 60 and len(line.split()) > 1] == []
+    assert "  before install, use a class with reclaimPolicy: Retain." in result.stdout.splitlines()
+
+
 def test_explain_lists_every_code_and_rejects_unknown_ones() -> None:
     listing = kfstor("explain")
     assert listing.returncode == 0
