@@ -438,3 +438,14 @@ def test_many_broken_claims_are_grouped_with_counts() -> None:
     assert "… 48 more" in text
     html = render(report, "html")
     assert "<strong>×51</strong>" in html and "namespace: team-a 30, team-b 21" in html
+
+
+def test_markdown_states_one_fix_once_for_the_objects_it_applies_to() -> None:
+    report = runner.run(list(CHECKS.values()), from_files([str(CEPH)]))
+    text = render(report, "markdown")
+    claims = ("katib-mysql", "mysql-pv-claim", "seaweedfs-pvc")
+    refs = ", ".join(f"`PersistentVolumeClaim/kubeflow/{n}`" for n in claims)
+    assert text.count("Fix: confirm the copies where the message says") == 1
+    assert f"{refs}:\n\nFix: confirm the copies where the message says\n" in text
+    # Commands differ per object (each names its volume): each keeps its own block.
+    assert text.count("```sh\nkubectl patch pv pvc-") == 2

@@ -175,9 +175,14 @@ def _attention(report: Report, groups: Grouping, budget: _Budget) -> str:
             if len(own) > MAX_FINDINGS:
                 section += f"- … {len(own) - MAX_FINDINGS} more\n"
             section += "\n"
+            # One fix said once, under every object it applies to (advice with no object in it
+            # repeated per claim read as noise).
+            fixes: dict[Fix, list[str]] = {}
             for it in own[:MAX_FINDINGS]:
                 if not groups.is_root(result.id, it.index) and it.finding.fix is not None:
-                    section += f"{code_span(str(it.finding.ref))}:\n\n" + _fix(it.finding.fix)
+                    fixes.setdefault(it.finding.fix, []).append(code_span(str(it.finding.ref)))
+            for fix, refs in fixes.items():
+                section += f"{', '.join(refs)}:\n\n" + _fix(fix)
         for label, names in caused.items():
             shown = ", ".join(cell(n) for n in names[:MAX_FINDINGS])
             more = f" and {len(names) - MAX_FINDINGS} more" if len(names) > MAX_FINDINGS else ""
