@@ -449,3 +449,22 @@ def test_markdown_states_one_fix_once_for_the_objects_it_applies_to() -> None:
     assert f"{refs}:\n\nFix: confirm the copies where the message says\n" in text
     # Commands differ per object (each names its volume): each keeps its own block.
     assert text.count("```sh\nkubectl patch pv pvc-") == 2
+
+
+def test_an_override_or_skip_that_changes_nothing_is_noted(tmp_path: Path) -> None:
+    """A misspelt object or a problem since fixed: the report says the line can go."""
+    (tmp_path / "kfstor.yaml").write_text(
+        "overrides:\n"
+        "  - {code: KFS-DB-RECLAIM-DELETE, object: PersistentVolumeClaim/kubeflow/katib-mysq, status: off}\n"
+        "  - {code: KFS-DB-RECLAIM-DELETE, object: PersistentVolumeClaim/kubeflow/katib-mysql, status: off}\n",
+        encoding="utf-8",
+    )
+    stale = "KFS-DB-SHARED-FS:PersistentVolumeClaim/kubeflow/katib-mysql"  # the Ceph claims are on block storage
+    result = kfstor("audit", "--from", CEPH, "-f", "json", "--skip", stale, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    notes = json.loads(result.stdout)["notes"]
+    assert [n for n in notes if "changed no finding" in n] == [
+        f"--skip {stale} changed no finding",
+        f"{tmp_path / 'kfstor.yaml'}: overrides[0] (KFS-DB-RECLAIM-DELETE on "
+        "PersistentVolumeClaim/kubeflow/katib-mysq: off) changed no finding",
+    ]
