@@ -13,8 +13,10 @@ import functools
 import gc
 import importlib
 import os
+import shutil
 import signal
 import sys
+import textwrap
 import time
 from collections.abc import Callable, Iterator
 from enum import Enum
@@ -392,7 +394,9 @@ def audit(
     known = {code.id for c in loaded for code in c.codes}
     for override in code_skips:  # kfstor.yaml's codes were validated with the file
         if override.code not in known:
-            die(f"{override.origin}: unknown problem code {override.code} (kfstor explain lists them)", EXIT_USAGE)
+            hint = config_mod.did_you_mean_code(override.code, sorted(known))
+            message = f"{override.origin}: unknown problem code {override.code}{hint} (kfstor explain lists them)"
+            die(message, EXIT_USAGE)
     settings = replace(settings, overrides=(*code_skips, *settings.overrides))
     if "-" in manifests and "-" in from_:
         die("stdin (-) can feed --from or --manifests, not both", EXIT_USAGE)
@@ -581,12 +585,22 @@ def explain(
     wanted = code.strip().upper()
     found = next(((c, entry) for c, entry in entries if entry.id == wanted), None)
     if found is None:
-        die(f"unknown problem code {code!r} (kfstor explain lists them)", EXIT_USAGE)
+        from kfstor.engine import config as config_mod
+
+        hint = config_mod.did_you_mean_code(wanted, [entry.id for _, entry in entries])
+        die(f"unknown problem code {code!r}{hint} (kfstor explain lists them)", EXIT_USAGE)
     c, entry = found
-    typer.echo(f"{entry.id}: {entry.title} (check {c.id})\n")
-    typer.echo(f"What it means: {entry.meaning}\n")
-    typer.echo(f"Why it matters for Kubeflow: {entry.why}\n")
-    typer.echo(f"How to fix it: {entry.fix}")
+    # Wrapped at the terminal's width (or $COLUMNS, else 100) at spaces only: a name or a kubectl
+    # command in the text is never cut, nor wrapped mid-word by the terminal.
+    width = max(40, shutil.get_terminal_size((100, 24)).columns)
+
+    def para(text: str) -> str:
+        return textwrap.fill(text, width, subsequent_indent="  ", break_long_words=False, break_on_hyphens=False)
+
+    typer.echo(para(f"{entry.id}: {entry.title} (check {c.id})") + "\n")
+    typer.echo(para(f"What it means: {entry.meaning}") + "\n")
+    typer.echo(para(f"Why it matters for Kubeflow: {entry.why}") + "\n")
+    typer.echo(para(f"How to fix it: {entry.fix}"))
     if entry.links:
         typer.echo("\nLinks:")
         for link in entry.links:

@@ -83,7 +83,7 @@ CHECKS = load_checks(include_plugins=False).checks
 TEMPLATE_TAGS = {
     "html", "head", "meta", "title", "style", "body", "header", "h1", "dl", "dt", "dd", "main", "div", "svg",
     "text", "rect", "ul", "li", "button", "section", "h2", "span", "code", "table", "thead", "tr", "th", "tbody",
-    "td", "p", "strong", "h3", "footer", "script", "br", "nav", "ol", "a", "details", "summary", "pre", "wbr",
+    "td", "p", "strong", "h3", "footer", "script", "br", "nav", "ol", "a", "details", "summary", "pre", "wbr", "abbr",
 }  # fmt: skip
 TEMPLATE_ATTRIBUTES = {
     "lang", "charset", "name", "content", "http-equiv", "class", "id", "width", "height", "role", "aria-label",

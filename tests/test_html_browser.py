@@ -135,8 +135,8 @@ def test_the_report_in_chromium(browser: Any, report_file: Path, name: str, widt
         context.close()
 
 
-def pdf_text(pdf: Path, page: int | None = None) -> str:
-    args = ["pdftotext", "-layout"]
+def pdf_text(pdf: Path, page: int | None = None, layout: bool = True) -> str:
+    args = ["pdftotext", "-layout"] if layout else ["pdftotext"]
     if page is not None:
         args += ["-f", str(page), "-l", str(page)]
     return subprocess.run([*args, str(pdf), "-"], capture_output=True, text=True, check=True, timeout=60).stdout
@@ -162,7 +162,73 @@ def test_the_report_printed_to_pdf(browser: Any, report_file: Path) -> None:
     # Names are never broken inside a word (they were: "PersistentVolumeClai / m", "(no defaul t)").
     for name in ("nfs-archive", "(no default)", "longhorn", "mysql-pv-claim", "driver.longhorn.io", FIX):
         assert name in text, name
-    # Compact pass/skip: a passing check's findings are not printed, only its line.
-    assert "Every StorageClass's provisioner is installed" in text
+    # Compact pass/skip: a passing check's findings are not printed, only its line (its title may wrap
+    # inside its cell).
+    assert "Every StorageClass's provisioner is installed" in " ".join(pdf_text(pdf, layout=False).split())
     assert "CSI driver driver.longhorn.io is registered" not in text
     assert seen["errors"] == []
+
+
+EXAMPLES = sorted((REPO / "examples").glob("*.yaml"))
+# The page's content width when printed: A4's 210 mm less the @page margins (11 mm each side), in CSS px.
+PRINT_WIDTH = round((210 - 2 * 11) / 25.4 * 96)
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_every_example_fits_the_screen_and_the_printed_page(browser: Any, example: Path, tmp_path: Path) -> None:
+    """No table wider than the page: on screen the page would scroll sideways, and printed, Chromium
+    shrinks every page to fit and still cuts the table at the paper's edge (the Ceph example lost
+    its pods' nodes: `katib-mysql-6sz5zzjf2p-8srmn@ceph-kf-node-c` printed as `katib-mysql-6sz5zzjf2p`)."""
+    checks = list(load_checks(include_plugins=False).checks)
+    report = runner.run(checks, from_files([str(example)]), now="2026-01-01T00:00:00Z")
+    out = io.StringIO()
+    renderer("html")(report, out)
+    path = tmp_path / f"{example.stem}.html"
+    path.write_text(out.getvalue(), encoding="utf-8")
+    overflow = (
+        "() => { const main = document.querySelector('main').getBoundingClientRect().right;"
+        " return Array.from(document.querySelectorAll('table')).filter(t => t.getBoundingClientRect().right > main + 1)"
+        ".map(t => t.id || t.closest('section').id); }"
+    )
+    # A name (each unbreakable part of it) on two lines: `rook-` / `ceph-block` in a message.
+    broken = (
+        "() => Array.from(document.querySelectorAll('.nb')).filter(el => { const r = document.createRange();"
+        " r.selectNodeContents(el); return new Set(Array.from(r.getClientRects()).filter(x => x.width > 0)"
+        ".map(x => Math.round(x.top))).size > 1; }).map(el => el.textContent)"
+    )
+    for media, width in (("screen", 1280), ("screen", 390), ("print", PRINT_WIDTH)):
+        context, page, seen = open_page(browser, path, width, 900)
+        try:
+            page.emulate_media(media=media)
+            assert page.evaluate(overflow) == [], (media, width)
+            assert page.evaluate(broken) == [], (media, width)
+            if media == "print":  # badges keep their colour on paper (no backgrounds print by default)
+                adjust = "getComputedStyle(document.querySelector('.badge')).webkitPrintColorAdjust"
+                assert page.evaluate(adjust) == "exact"
+            assert page.locator(".msg .nb", has_text="rook-ceph-block").count() == (
+                5 if example.stem.startswith("ceph") else 0
+            )
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, (media, width)
+            assert seen["errors"] == []
+        finally:
+            context.close()
+    if shutil.which("pdftotext") is None:
+        unavailable("no pdftotext (apt-get install poppler-utils)")
+    context, page, _ = open_page(browser, path, 1280, 900)
+    pdf = artifacts_dir() / f"report-{example.stem}.pdf"
+    try:
+        page.pdf(path=str(pdf), format="A4", prefer_css_page_size=True)
+    finally:
+        context.close()
+    words = set(pdf_text(pdf).replace("@", "@ ").split())
+    # Every claim's volume and every pod and node that mounts it is on paper, whole.
+    names = {row.volume for row in report.inventory.claims if row.volume}
+    pods = [pod for row in report.inventory.claims for pod in row.mounted_by]
+    names |= {part for pod in pods for part in pod.replace("@", "@ ").split()}
+    assert names and names - words == set()
+    # Each problem's message is printed whole: pdftotext drops the hyphen of a word broken at one
+    # (`pvc-883be821-0504-5c2b-be51-` / `2d2a9a6a0041` came back as `...-be512d2a9a6a0041`).
+    flowing = " ".join(pdf_text(pdf, layout=False).split())
+    problems = [f for r in report.results for f in r.findings if f.status.value in ("warn", "fail")]
+    messages = [f.message for f in problems if f.caused_by is None]  # the caused ones print collapsed
+    assert [m for m in messages if m not in flowing] == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -84,7 +85,7 @@ def test_an_override_for_a_code_and_one_object_outranks_the_code() -> None:
         "kfstor.yaml",
     )
     got = stateful(config)
-    assert got[(KATIB, "KFS-DB-RECLAIM-DELETE")] == ("skip", "turned off by kfstor.yaml: overrides[1]")
+    assert got[(KATIB, "KFS-DB-RECLAIM-DELETE")] == ("skip", "warn turned off by kfstor.yaml: overrides[1]")
     assert got[("PersistentVolumeClaim/kubeflow/minio-pvc", "KFS-DB-RECLAIM-DELETE")] == (
         "fail",
         "warn raised to fail by kfstor.yaml: overrides[0]",
@@ -113,8 +114,46 @@ def test_skip_a_code_on_one_object_from_the_command_line() -> None:
     assert result.returncode == 0, result.stderr  # stateful_storage warns, which passes --fail-on fail
     findings = json.loads(result.stdout)["checks"][0]["findings"]
     got = {(f["object"], f.get("code")): (f["status"], f.get("note", "")) for f in findings}
-    assert got[(KATIB, "KFS-DB-SHARED-FS")] == ("skip", f"turned off by --skip KFS-DB-SHARED-FS:{KATIB}")
+    assert got[(KATIB, "KFS-DB-SHARED-FS")] == ("skip", f"warn turned off by --skip KFS-DB-SHARED-FS:{KATIB}")
     assert got[("PersistentVolumeClaim/kubeflow/minio-pvc", "KFS-DB-SHARED-FS")] == ("warn", "")
+
+
+CEPH = REPO / "examples" / "ceph-kubeflow-1.11.yaml"
+SEAWEED = "PersistentVolumeClaim/kubeflow/seaweedfs-pvc"
+
+
+def test_a_finding_turned_off_stays_visible_in_every_human_format(tmp_path: Path) -> None:
+    """An override `off` or a --skip by code sets a problem aside; the reader still sees it, with
+    who turned it off, in the terminal, HTML and Markdown (it once vanished into "1 skipped")."""
+    (tmp_path / "kfstor.yaml").write_text(
+        f"overrides:\n  - {{code: KFS-DB-RECLAIM-DELETE, object: {SEAWEED}, status: off}}\n", encoding="utf-8"
+    )
+    args = ("audit", "--from", CEPH, "--skip", "KFS-REPL-UNVERIFIABLE:PersistentVolumeClaim/kubeflow/katib-mysql")
+    html, md = tmp_path / "r.html", tmp_path / "r.md"
+    result = kfstor(*args, "--html", html, "--markdown", md, cwd=tmp_path, env={"COLUMNS": "1000"})
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert (
+        f"      SKIP  KFS-DB-RECLAIM-DELETE {SEAWEED}: Pipelines artifact store (SeaweedFS) claim "
+        "kubeflow/seaweedfs-pvc on StorageClass rook-ceph-block: its PersistentVolume "
+        "pvc-ff4b01e8-f65b-5b07-98a9-95d6740204e1 has reclaim policy Delete: deleting the claim destroys the "
+        "Pipelines artifact store (SeaweedFS) data; patch the volume's persistentVolumeReclaimPolicy to Retain "
+        f"[warn turned off by {tmp_path / 'kfstor.yaml'}: overrides[0]]"
+    ) in lines
+    assert [line for line in lines if "SKIP  KFS-REPL-UNVERIFIABLE" in line] == [
+        "      SKIP  KFS-REPL-UNVERIFIABLE PersistentVolumeClaim/kubeflow/katib-mysql: Katib MySQL claim "
+        "kubeflow/katib-mysql on StorageClass rook-ceph-block: cannot verify replication from the class: Ceph RBD: "
+        "the Ceph pool's size (ceph osd pool get replicapool size) sets the copies [warn turned off by --skip "
+        "KFS-REPL-UNVERIFIABLE:PersistentVolumeClaim/kubeflow/katib-mysql]"
+    ]
+    page = html.read_text(encoding="utf-8")
+    attention = page[page.index('<section id="attention">') : page.index('<section id="quiet"')]
+    assert f'<div class="note">warn turned off by {tmp_path / "kfstor.yaml"}: overrides[0]</div>' in attention
+    assert '<div class="note">warn turned off by --skip KFS-REPL-UNVERIFIABLE:' in attention
+    text = md.read_text(encoding="utf-8")
+    needs = text[text.index("### Needs attention") : text.index("<details><summary>Passing and skipped")]
+    assert f"- ⏭️ `KFS-DB-RECLAIM-DELETE` `{SEAWEED}`: " in needs
+    assert "(warn turned off by --skip KFS-REPL-UNVERIFIABLE:PersistentVolumeClaim/kubeflow/katib-mysql)" in needs
 
 
 def test_skip_an_unknown_code_is_a_usage_error() -> None:
@@ -122,6 +161,25 @@ def test_skip_an_unknown_code_is_a_usage_error() -> None:
     assert result.returncode == 2
     assert result.stderr == (
         "kfstor: error: --skip KFS-NO-SUCH-THING: unknown problem code KFS-NO-SUCH-THING (kfstor explain lists them)\n"
+    )
+
+
+def test_skip_a_code_typed_in_lower_case_or_misspelt() -> None:
+    lower = kfstor("audit", "--from", NFS, "--check", "stateful_storage", "-f", "json", "--skip", "kfs-db-shared-fs")
+    assert lower.returncode == 0, lower.stderr
+    findings = json.loads(lower.stdout)["checks"][0]["findings"]
+    assert {f["status"] for f in findings if f.get("code") == "KFS-DB-SHARED-FS"} == {"skip"}
+    typo = kfstor("audit", "--from", NFS, "--skip", "KFS-DB-SHARED-F")
+    assert (typo.returncode, typo.stderr) == (
+        2,
+        "kfstor: error: --skip KFS-DB-SHARED-F: unknown problem code KFS-DB-SHARED-F "
+        "(did you mean KFS-DB-SHARED-FS?) (kfstor explain lists them)\n",
+    )
+    explain = kfstor("explain", "KFS-DEFAULT-NON")
+    assert (explain.returncode, explain.stderr) == (
+        2,
+        "kfstor: error: unknown problem code 'KFS-DEFAULT-NON' (did you mean KFS-DEFAULT-NONE?) "
+        "(kfstor explain lists them)\n",
     )
 
 
@@ -135,6 +193,20 @@ def test_explain_a_code() -> None:
     assert lines[0] == "KFS-DEFAULT-NONE: No default StorageClass (check default_storage_class)"
     assert any(line.startswith("Why it matters for Kubeflow: Kubeflow's platform claims") for line in lines)
     assert "  https://kubernetes.io/docs/tasks/administer-cluster/change-default-storage-class/" in lines
+
+
+def test_explain_wraps_at_the_terminal_width_between_words() -> None:
+    entry = next(code for c in CHECKS.values() for code in c.codes if code.id == "KFS-DB-RECLAIM-DELETE")
+    result = kfstor("explain", "KFS-DB-RECLAIM-DELETE", env={"COLUMNS": "60"})
+    paragraphs = [" ".join(p.split()) for p in result.stdout.split("\n\n")]
+    assert paragraphs[1:4] == [
+        f"What it means: {entry.meaning}",
+        f"Why it matters for Kubeflow: {entry.why}",
+        f"How to fix it: {entry.fix}",
+    ]
+    # Only a link, which cannot be cut, may run past the width.
+    assert [line for line in result.stdout.splitlines() if len(line) > 60 and len(line.split()) > 1] == []
+    assert "  before install, use a class with reclaimPolicy: Retain." in result.stdout.splitlines()
 
 
 def test_explain_lists_every_code_and_rejects_unknown_ones() -> None:
@@ -180,10 +252,12 @@ def test_diff_shows_new_resolved_and_unchanged_by_code_and_object(tmp_path: Path
     assert new_codes and all(i["status"] in ("warn", "fail") for i in doc["new"])
     assert result.returncode == (1 if any(i["status"] == "fail" for i in doc["new"]) else 0)
     table = kfstor("diff", old, new)
-    assert "SINCE THE LAST REVIEW" in table.stdout
+    created = json.loads(old.read_text(encoding="utf-8"))["created"]
+    lines = table.stdout.splitlines()
+    assert lines[0].startswith(f"SINCE THE LAST REVIEW — baseline {created}: ")
     assert "resolved  FAIL  KFS-DEFAULT-NONE on cluster" in table.stdout
     markdown = kfstor("diff", old, new, "-f", "markdown")
-    assert markdown.stdout.startswith("### Since the last review\n")
+    assert markdown.stdout.startswith(f"### Since the last review\n\nBaseline {created}: ")
     assert "**Resolved**" in markdown.stdout
 
 
@@ -194,6 +268,9 @@ def test_diff_of_a_report_with_itself_has_nothing_new(tmp_path: Path) -> None:
     doc = json.loads(result.stdout)
     assert doc["new"] == [] and doc["resolved"] == []
     assert len(doc["unchanged"]) == 7  # 6 fails under the root cause, and the root cause
+    markdown = kfstor("diff", old, old, "-f", "markdown").stdout
+    unchanged = markdown[markdown.index("<details><summary>Unchanged (7)</summary>") :]
+    assert unchanged.split("\n")[2].startswith("- fail `KFS-")  # the list, not its heading again
 
 
 def test_audit_with_a_baseline_fails_only_on_new_problems(tmp_path: Path) -> None:
@@ -260,12 +337,48 @@ def test_color_flag_and_environment(args: tuple[str, ...], env: dict[str, str], 
 def test_no_line_is_longer_than_the_terminal(columns: int) -> None:
     result = kfstor("audit", "--from", NO_DEFAULT, env={"COLUMNS": str(columns)})
     lines = result.stdout.splitlines()
-    assert max(len(line) for line in lines) <= columns
+    # Only a word that cannot be cut (a quoted JSON patch, a URL) may stand alone past the width.
+    assert [line for line in lines[:-1] if len(line) > columns and len(line.rstrip(" \\").split()) > 1] == []
+    if columns >= 100:
+        assert max(len(line) for line in lines[:-1]) <= columns
     # Hanging indent: a wrapped finding continues under its text, never at column 0.
     for before, line in itertools.pairwise(lines):
         if before.startswith("      FAIL  ") and line and not line.startswith(("      ", "FAIL", "PASS", "SKIP")):
             pytest.fail(f"continuation at column 0: {line!r}")
     assert lines[-1] == "Storage readiness gate FAILED (3 fail, 3 pass, 7 skip)"
+
+
+def pasted(text: str) -> list[str]:
+    """The `$ ` commands of a terminal report as one pastes them: the line and its ` \\` continuations."""
+    lines = text.splitlines()
+    commands = []
+    for i, line in enumerate(lines):
+        if line.lstrip().startswith("$ "):
+            block = [line.lstrip()[2:]]
+            while block[-1].endswith("\\"):
+                block.append(lines[i + len(block)])
+            commands.append("\n".join(block))
+    return commands
+
+
+@pytest.mark.parametrize("columns", [40, 60, 80, 100, 132])
+@pytest.mark.parametrize("example", ["no-default-pending", "ceph-kubeflow-1.11"])
+def test_fix_commands_paste_as_the_same_command_at_any_width(example: str, columns: int) -> None:
+    """A fix pasted from the terminal into bash runs exactly the command of the JSON report: the
+    report breaks it only at spaces with ` \\`, never inside a quoted argument or a URL."""
+    path = REPO / "examples" / f"{example}.yaml"
+    result = kfstor("audit", "--from", path, env={"COLUMNS": str(columns)})
+    report = json.loads(kfstor("audit", "--from", path, "-f", "json").stdout)
+    fixes = [f["fix"] for check in report["checks"] for f in check["findings"] if f.get("fix")]
+    expected = [command for fix in fixes for command in fix["commands"]]
+    got = []
+    for command in pasted(result.stdout):
+        shell = subprocess.run(["bash", "-c", "printf '%s\\0' " + command], capture_output=True, text=True, check=True)
+        got.append(" ".join(shlex.quote(word) for word in shell.stdout.split("\0")[:-1]))
+    assert got and sorted(set(got)) == sorted({" ".join(shlex.quote(w) for w in shlex.split(c)) for c in expected})
+    docs = {fix["docs"] for fix in fixes}
+    shown = {word for line in result.stdout.splitlines() for word in line.split() if word.startswith("https://")}
+    assert docs and docs <= shown
 
 
 # --- root causes and groups ---------------------------------------------------------------------
@@ -325,3 +438,33 @@ def test_many_broken_claims_are_grouped_with_counts() -> None:
     assert "… 48 more" in text
     html = render(report, "html")
     assert "<strong>×51</strong>" in html and "namespace: team-a 30, team-b 21" in html
+
+
+def test_markdown_states_one_fix_once_for_the_objects_it_applies_to() -> None:
+    report = runner.run(list(CHECKS.values()), from_files([str(CEPH)]))
+    text = render(report, "markdown")
+    claims = ("katib-mysql", "mysql-pv-claim", "seaweedfs-pvc")
+    refs = ", ".join(f"`PersistentVolumeClaim/kubeflow/{n}`" for n in claims)
+    assert text.count("Fix: confirm the copies where the message says") == 1
+    assert f"{refs}:\n\nFix: confirm the copies where the message says\n" in text
+    # Commands differ per object (each names its volume): each keeps its own block.
+    assert text.count("```sh\nkubectl patch pv pvc-") == 2
+
+
+def test_an_override_or_skip_that_changes_nothing_is_noted(tmp_path: Path) -> None:
+    """A misspelt object or a problem since fixed: the report says the line can go."""
+    (tmp_path / "kfstor.yaml").write_text(
+        "overrides:\n"
+        "  - {code: KFS-DB-RECLAIM-DELETE, object: PersistentVolumeClaim/kubeflow/katib-mysq, status: off}\n"
+        "  - {code: KFS-DB-RECLAIM-DELETE, object: PersistentVolumeClaim/kubeflow/katib-mysql, status: off}\n",
+        encoding="utf-8",
+    )
+    stale = "KFS-DB-SHARED-FS:PersistentVolumeClaim/kubeflow/katib-mysql"  # the Ceph claims are on block storage
+    result = kfstor("audit", "--from", CEPH, "-f", "json", "--skip", stale, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    notes = json.loads(result.stdout)["notes"]
+    assert [n for n in notes if "changed no finding" in n] == [
+        f"--skip {stale} changed no finding",
+        f"{tmp_path / 'kfstor.yaml'}: overrides[0] (KFS-DB-RECLAIM-DELETE on "
+        "PersistentVolumeClaim/kubeflow/katib-mysq: off) changed no finding",
+    ]

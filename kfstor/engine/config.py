@@ -79,9 +79,17 @@ def parse_code_target(text: str) -> CodeOverride | None:
     """`--skip KFS-CODE` or `--skip KFS-CODE:Kind/namespace/name`: a code (and object) to turn off;
     None when `text` is not a code (then it is a check id)."""
     code, _, obj = text.partition(":")
+    code = code.upper()  # as `kfstor explain` takes it: kfs-db-no-expansion is no check id either
     if not re.match(CODE_PATTERN, code):
         return None
     return CodeOverride(code=code, status="off", object=obj, origin=f"--skip {text}")
+
+
+def did_you_mean_code(code: str, known: Sequence[str]) -> str:
+    """` (did you mean KFS-X?)` for the closest known code, or "": compared without the `KFS-` every
+    code shares, which would make any two codes look alike (KFS-NOPE is not KFS-RWX-NONE)."""
+    hint = _did_you_mean(code.removeprefix("KFS-"), [k.removeprefix("KFS-") for k in known])
+    return hint.replace("did you mean ", "did you mean KFS-") if hint else ""
 
 
 def _fail(path: str, message: str) -> ConfigError:
@@ -273,7 +281,7 @@ def validate(config: Config, checks: Sequence[Check]) -> None:
             hint = _did_you_mean(waiver.check, list(by_id))
             raise _fail(path, f"waivers[{index}].check: unknown check id {waiver.check!r}{hint} (see `kfstor checks`)")
         if waiver.code and waiver.code not in codes:
-            hint = _did_you_mean(waiver.code, list(codes))
+            hint = did_you_mean_code(waiver.code, list(codes))
             raise _fail(path, f"waivers[{index}].code: unknown problem code {waiver.code}{hint} (see `kfstor explain`)")
         if waiver.check and waiver.code and codes[waiver.code] != waiver.check:
             raise _fail(
@@ -281,7 +289,7 @@ def validate(config: Config, checks: Sequence[Check]) -> None:
             )
     for index, override in enumerate(config.overrides):
         if override.code not in codes:
-            hint = _did_you_mean(override.code, list(codes))
+            hint = did_you_mean_code(override.code, list(codes))
             raise _fail(
                 path, f"overrides[{index}].code: unknown problem code {override.code}{hint} (see `kfstor explain`)"
             )

@@ -87,7 +87,8 @@ def _override(finding: Finding, override: str | None, origin: str = "kfstor.yaml
         )
     if override == "off" and finding.status in (Status.WARN, Status.FAIL):
         # Turned off by choice, not passed: the finding stays visible as a skip with what it was.
-        return replace(finding, status=Status.SKIP, original_status=finding.status, note=f"turned off by {origin}")
+        note = f"{finding.status.value} turned off by {origin}"
+        return replace(finding, status=Status.SKIP, original_status=finding.status, note=note)
     return finding
 
 
@@ -167,6 +168,14 @@ def run(
         applies = waiver.check in selected if waiver.check else waiver.code in selected_codes
         if waiver not in used and applies:
             run_notes.append(f"waiver for {waiver.target} matched no warn or fail finding")
+    # Likewise an override or --skip by code that changed nothing: a misspelt object, or a problem
+    # since fixed, so the line in kfstor.yaml or the CI job can go.
+    changed_by = {f.note.rpartition(" by ")[2] for r in results for f in r.findings if f.note}
+    for override in config.overrides:
+        if override.code in selected_codes and override.origin not in changed_by:
+            what = f"{override.code}{f' on {override.object}' if override.object else ''}: {override.status}"
+            named = override.origin if override.origin.startswith("--skip") else f"{override.origin} ({what})"
+            run_notes.append(f"{named} changed no finding")
     run_notes.extend(_absent_kind_notes(checks, snap))
     created = now or utc_timestamp()
     return Report(

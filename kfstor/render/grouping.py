@@ -25,6 +25,13 @@ PROBLEMS = (Status.WARN, Status.FAIL)
 GROUP_AT = 6  # a check with more problem findings than this shows them grouped
 
 
+def set_aside(finding: Finding) -> bool:
+    """A problem someone set aside: waived, or turned off (an override `off`, `--skip CODE`). It
+    stays on its own line with the reason in every format: an accepted risk is still a risk a
+    reader should see, and an unnoticed override would hide it from the review."""
+    return finding.waived is not None or (finding.status is Status.SKIP and finding.original_status is not None)
+
+
 @dataclass(frozen=True, slots=True)
 class Located:
     """A finding and where it is: its check and its index among the check's findings."""

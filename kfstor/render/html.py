@@ -54,6 +54,8 @@ VERDICT_COLORS = {
     "failed": COLORS["fail"],
     "incomplete": COLORS["not_evaluated"],
 }
+# kubectl's short names for access modes (kubectl get pvc prints them), so the claims table fits a page.
+ACCESS_SHORT = {"ReadWriteOnce": "RWO", "ReadOnlyMany": "ROX", "ReadWriteMany": "RWX", "ReadWriteOncePod": "RWOP"}
 MAX_ROWS = 200  # findings listed per group before "… N more" (the JSON report has them all)
 
 
@@ -72,9 +74,19 @@ def css_string(value: object) -> Markup:
 def wbr(value: object) -> Markup:
     """An object name that may break after its slashes, colons and dots and nowhere else: each part
     is unbreakable (a browser would otherwise break `nfs-archive` at its hyphen in a narrow column)."""
-    parts = [p for p in re.split(r"(?<=[/:.])", str(value)) if p]
+    parts = [p for p in re.split(r"(?<=[/:.@])", str(value)) if p]
     out = Markup("<wbr>").join(Markup('<span class="nb">{}</span>').format(part) for part in parts)
     return out or Markup("")
+
+
+def prose(value: object) -> Markup:
+    """A message with the names in it kept whole: a word with a hyphen (`rook-ceph-block`, a volume
+    `pvc-883be821-...`) breaks only where `wbr` lets a name break, never at its hyphens, which a
+    browser would otherwise take as break points (`rook-` / `ceph-block` at 390 px, in print)."""
+    return Markup("").join(
+        wbr(piece) if "-" in piece and not piece.isspace() else Markup.escape(piece)
+        for piece in re.split(r"(\s+)", str(value))
+    )
 
 
 def names(values: object) -> Markup:
@@ -95,6 +107,7 @@ def _environment() -> Environment:
     env.filters["css_string"] = css_string
     env.filters["wbr"] = wbr
     env.filters["names"] = names
+    env.filters["prose"] = prose
     return env
 
 
@@ -160,21 +173,22 @@ def root_anchor(root: RootCause) -> str:
 
 def _view(report: Report, groups: Grouping, result: CheckResult) -> CheckView:
     located = [Located(result.id, i, f) for i, f in enumerate(result.findings)]
-    problems = [it for it in located if it.finding.status in grouping.PROBLEMS or it.finding.waived]
-    # A waived finding stays on its own row with its waiver, even when a root cause explains it.
-    own = [it for it in problems if groups.root_of(result.id, it.index) is None or it.finding.waived]
+    aside = [grouping.set_aside(it.finding) for it in located]
+    problems = [it for it in located if it.finding.status in grouping.PROBLEMS or aside[it.index]]
+    # A finding set aside stays on its own row with its reason, even when a root cause explains it.
+    own = [it for it in problems if groups.root_of(result.id, it.index) is None or aside[it.index]]
     caused: dict[tuple[str, int], CaughtBy] = {}
     for it in problems:
         root = groups.root_of(result.id, it.index)
-        if root is not None and not it.finding.waived:
+        if root is not None and not aside[it.index]:
             caused.setdefault((root.root.check, root.root.index), CaughtBy(root)).items.append(it)
     return CheckView(
         result=result,
         own=own,
         groups=grouping.finding_groups(report, result, own) if len(own) > grouping.GROUP_AT else [],
         caused=list(caused.values()),
-        passing=[it for it in located if it.finding.status is Status.PASS and not it.finding.waived],
-        skipped=[it for it in located if it.finding.status is Status.SKIP and not it.finding.waived],
+        passing=[it for it in located if it.finding.status is Status.PASS and not aside[it.index]],
+        skipped=[it for it in located if it.finding.status is Status.SKIP and not aside[it.index]],
         roots={r.root.index: root_anchor(r) for r in groups.roots if r.root.check == result.id},
     )
 
@@ -186,7 +200,7 @@ def render(report: Report, out: TextIO) -> None:
         _view(report, groups, r)
         for r in ordered
         if r.status in (Status.WARN, Status.FAIL, Status.ERROR, Status.NOT_EVALUATED)
-        or any(f.waived for f in r.findings)
+        or any(grouping.set_aside(f) for f in r.findings)
     ]
     attention_ids = {v.result.id for v in attention}
     quiet = [_view(report, groups, r) for r in ordered if r.id not in attention_ids]
@@ -208,5 +222,6 @@ def render(report: Report, out: TextIO) -> None:
             max_rows=MAX_ROWS,
             statuses=[s.value for s in reversed(Status)],
             not_evaluated_fix=NOT_EVALUATED_FIX,
+            access_short=ACCESS_SHORT,
         )
     )

@@ -87,12 +87,13 @@ def _finding_line(item: Located, with_check: bool = False) -> str:
 
 
 def review_section(review: Review) -> str:
-    out = f"### Since the last review\n\n{cell(review.summary())}\n\n"
+    counts = review.counts()
+    out = f"### Since the last review\n\n{cell(counts[0].upper() + counts[1:])}\n\n"
 
-    def rows(label: str, items: tuple[ReviewItem, ...]) -> str:
+    def rows(label: str, items: tuple[ReviewItem, ...], heading: bool = True) -> str:
         if not items:
             return ""
-        text = f"**{label}** ({len(items)})\n\n"
+        text = f"**{label}** ({len(items)})\n\n" if heading else ""
         for item in items[:50]:
             was = f" (was {item.previous})" if item.previous else ""
             text += f"- {item.status}{was} `{item.code or item.check}` {code_span(item.object)}: {cell(item.message)}\n"
@@ -103,7 +104,7 @@ def review_section(review: Review) -> str:
     out += rows("New", review.new) + rows("Resolved", review.resolved)
     if review.unchanged:
         out += f"<details><summary>Unchanged ({len(review.unchanged)})</summary>\n\n"
-        out += rows("Unchanged", review.unchanged) + "</details>\n\n"
+        out += rows("Unchanged", review.unchanged, heading=False) + "</details>\n\n"
     return out
 
 
@@ -140,19 +141,20 @@ def _attention(report: Report, groups: Grouping, budget: _Budget) -> str:
     out = ""
     for result in grouping.ordered(report, groups):
         if result.status not in (Status.WARN, Status.FAIL, Status.ERROR, Status.NOT_EVALUATED) and not any(
-            f.waived for f in result.findings
+            grouping.set_aside(f) for f in result.findings
         ):
             continue
         section = f"#### {ICONS[result.status]} `{result.id}` — {cell(result.check.title)}\n\n"
         if not result.findings:
             section += f"{cell(result.reason)}\n\n"
         located = [Located(result.id, i, f) for i, f in enumerate(result.findings)]
-        problems = [it for it in located if it.finding.status in grouping.PROBLEMS or it.finding.waived]
-        own = [it for it in problems if groups.root_of(result.id, it.index) is None or it.finding.waived]
+        aside = [grouping.set_aside(it.finding) for it in located]
+        problems = [it for it in located if it.finding.status in grouping.PROBLEMS or aside[it.index]]
+        own = [it for it in problems if groups.root_of(result.id, it.index) is None or aside[it.index]]
         caused: dict[str, list[str]] = {}
         for it in problems:
             root = groups.root_of(result.id, it.index)
-            if root is not None and not it.finding.waived:
+            if root is not None and not aside[it.index]:
                 label = f"`{root.root.finding.code}` on {code_span(str(root.root.finding.ref))}"
                 caused.setdefault(label, []).append(it.finding.ref.name or str(it.finding.ref))
         if len(own) > grouping.GROUP_AT:
@@ -173,9 +175,14 @@ def _attention(report: Report, groups: Grouping, budget: _Budget) -> str:
             if len(own) > MAX_FINDINGS:
                 section += f"- … {len(own) - MAX_FINDINGS} more\n"
             section += "\n"
+            # One fix said once, under every object it applies to (advice with no object in it
+            # repeated per claim read as noise).
+            fixes: dict[Fix, list[str]] = {}
             for it in own[:MAX_FINDINGS]:
                 if not groups.is_root(result.id, it.index) and it.finding.fix is not None:
-                    section += f"{code_span(str(it.finding.ref))}:\n\n" + _fix(it.finding.fix)
+                    fixes.setdefault(it.finding.fix, []).append(code_span(str(it.finding.ref)))
+            for fix, refs in fixes.items():
+                section += f"{', '.join(refs)}:\n\n" + _fix(fix)
         for label, names in caused.items():
             shown = ", ".join(cell(n) for n in names[:MAX_FINDINGS])
             more = f" and {len(names) - MAX_FINDINGS} more" if len(names) > MAX_FINDINGS else ""
@@ -193,7 +200,7 @@ def _quiet(report: Report, groups: Grouping, budget: _Budget) -> str:
     quiet = [
         r
         for r in grouping.ordered(report, groups)
-        if r.status in (Status.PASS, Status.SKIP) and not any(f.waived for f in r.findings)
+        if r.status in (Status.PASS, Status.SKIP) and not any(grouping.set_aside(f) for f in r.findings)
     ]
     if not quiet:
         return ""

@@ -50,6 +50,13 @@ class Review:
         threshold = Status.WARN if fail_on is FailOn.WARN else Status.FAIL
         return tuple(i for i in self.new if Status(i.status).rank >= threshold.rank)
 
+    def counts(self) -> str:
+        """For under a "Since the last review" heading, which must not say it again."""
+        return (
+            f"baseline {self.baseline_created or self.baseline}: {len(self.new)} new, "
+            f"{len(self.resolved)} resolved, {len(self.unchanged)} unchanged"
+        )
+
     def summary(self) -> str:
         return (
             f"since the last review ({self.baseline_created or self.baseline}): {len(self.new)} new, "

@@ -2,11 +2,13 @@
 
 Every line but the last fits the terminal: text wraps with a hanging indent at the terminal's
 width (100 columns when stdout is not a terminal, or $COLUMNS), and fix commands break at spaces
-with shell line continuations so they still paste. The verdict is the last line, whole: scripts
-read it with `tail -n 1`. Colour follows --color auto|always|never; with auto, NO_COLOR turns it
-off and FORCE_COLOR on, else it is on for a terminal. Cluster text is printed as text, never
-parsed as rich markup, and every string passes through sanitize.terminal on its way out (in
-_Printer): no control character from the cluster or a file reaches the terminal.
+with shell line continuations so they still paste; a word that cannot be cut without changing
+what it says (a quoted argument, a URL) stands whole on its own line, past the width if need be.
+The verdict is the last line, whole: scripts read it with `tail -n 1`. Colour follows --color
+auto|always|never; with auto, NO_COLOR turns it off and FORCE_COLOR on, else it is on for a
+terminal. Cluster text is printed as text, never parsed as rich markup, and every string passes
+through sanitize.terminal on its way out (in _Printer): no control character from the cluster or
+a file reaches the terminal.
 """
 
 from __future__ import annotations
@@ -108,15 +110,27 @@ class _Printer:
         self.console.print(_clean_text(text), soft_wrap=True)
 
     def command(self, command: str, indent: int) -> None:
-        """`$ command`, broken at spaces outside quotes with ` \\` so it pastes as one command."""
-        room = self.width - indent - 2
+        """`$ command`, broken at spaces outside quotes with ` \\` so it pastes as one command.
+
+        A word longer than the line (a JSON patch at 80 columns) is printed whole, past the width:
+        a newline inside a quoted argument would change the command, while the terminal's own soft
+        wrap does not (copying a soft-wrapped line gives it back as one line)."""
+        room = self.width - indent - 4  # continuation lines sit 4 columns in
         for n, physical in enumerate(clean(line) for line in command.split("\n")):
             lead = "$ " if n == 0 else "  "
             for i, piece in enumerate(_shell_lines(physical, room)):
                 prefix = " " * indent + (lead if i == 0 else "    ")
-                for chunk in _chunks(piece, self.width - len(prefix)):
-                    self.console.print(Text(prefix + chunk, style="cyan"), soft_wrap=True)
-                    prefix = " " * len(prefix)
+                self.console.print(Text(prefix + piece, style="cyan"), soft_wrap=True)
+
+    def link(self, label: Text, url: str, indent: int) -> None:
+        """`label url` on one line when it fits, else the URL alone on the next line, whole: a URL
+        cut in two is neither clickable nor copyable."""
+        url = clean(url)
+        if len(label.plain) + len(url) <= self.width:
+            self.line(label, Text(url, style=label.style))
+            return
+        self.line(Text(label.plain.rstrip(), style=label.style))
+        self.console.print(Text(" " * indent + url, style=label.style), soft_wrap=True)
 
 
 def _clean_text(text: Text) -> Text:
@@ -164,11 +178,6 @@ def _breaks(plain: str, width: int, pad: int) -> list[tuple[int, int]]:
         lines.append((start, cut))
         start = cut + 1
     return lines or [(0, 0)]
-
-
-def _chunks(text: str, room: int) -> list[str]:
-    room = max(room, 10)
-    return [text[i : i + room] for i in range(0, len(text), room)] or [""]
 
 
 def _shell_words(command: str) -> list[str]:
@@ -274,7 +283,7 @@ def _fix(p: _Printer, fix: Fix | None, indent: int) -> None:
     for command in fix.commands:
         p.command(command, indent + 2)
     if fix.docs:
-        p.line(Text(" " * indent + "docs: ", style="dim"), Text(fix.docs, style="dim"), indent + 6)
+        p.link(Text(" " * indent + "docs: ", style="dim"), fix.docs, indent + 2)
 
 
 def _finding(p: _Printer, located: Located, indent: int = INDENT, with_fix: bool = True) -> None:
@@ -320,10 +329,11 @@ def _check(p: _Printer, report: Report, grouping_: Grouping, result: object) -> 
             p.line(Text(" " * INDENT + "fix: ", style="italic"), Text(NOT_EVALUATED_FIX, style="italic"), INDENT + 5)
         return
     located = [Located(result.id, i, f) for i, f in enumerate(result.findings)]
-    # Waived findings stay visible: an accepted risk is still a risk a reader should see.
-    problems = [it for it in located if it.finding.status not in (Status.PASS, Status.SKIP) or it.finding.waived]
-    passing = [it for it in located if it.finding.status is Status.PASS and not it.finding.waived]
-    skipped = [it for it in located if it.finding.status is Status.SKIP and not it.finding.waived]
+    # Waived and turned-off findings stay visible: an accepted risk is still a risk a reader should see.
+    aside = [grouping.set_aside(it.finding) for it in located]
+    problems = [it for it in located if it.finding.status not in (Status.PASS, Status.SKIP) or aside[it.index]]
+    passing = [it for it in located if it.finding.status is Status.PASS and not aside[it.index]]
+    skipped = [it for it in located if it.finding.status is Status.SKIP and not aside[it.index]]
     if result.status in (Status.PASS, Status.SKIP) and not problems:
         # Compact: a passing check is one line; a skipped one says why (its cause when one is known).
         if result.status is Status.PASS:
@@ -331,12 +341,12 @@ def _check(p: _Printer, report: Report, grouping_: Grouping, result: object) -> 
             return
         _skipped(p, grouping_, result.id, skipped)
         return
-    # A waived finding stays on its own line with its waiver, even when a root cause explains it.
-    own = [it for it in problems if grouping_.root_of(result.id, it.index) is None or it.finding.waived]
+    # A finding set aside stays on its own line with its reason, even when a root cause explains it.
+    own = [it for it in problems if grouping_.root_of(result.id, it.index) is None or aside[it.index]]
     caused: dict[tuple[str, str], list[Located]] = {}
     for it in problems:
         root = grouping_.root_of(result.id, it.index)
-        if root is not None and not it.finding.waived:
+        if root is not None and not aside[it.index]:
             caused.setdefault((root.root.finding.code, str(root.root.finding.ref)), []).append(it)
     if len(own) > grouping.GROUP_AT:
         for group in grouping.finding_groups(report, result, own):
@@ -396,7 +406,7 @@ def _skipped(p: _Printer, grouping_: Grouping, check_id: str, skipped: list[Loca
 
 
 def _review(p: _Printer, review: Review) -> None:
-    p.line(Text("SINCE THE LAST REVIEW", style="bold"), Text(f" — {review.summary()}"))
+    p.line(Text("SINCE THE LAST REVIEW", style="bold"), Text(f" — {review.counts()}"))
 
     def rows(label: str, items: tuple[ReviewItem, ...], style: str, with_message: bool = True) -> None:
         for item in items[:MAX_SHOWN]:
