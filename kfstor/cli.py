@@ -120,9 +120,24 @@ def _gc_paused_while(command: Callable[P, None]) -> Callable[P, None]:
             command(*args, **kwargs)
         finally:
             if enabled:
+                # Everything allocated meanwhile is still in the youngest generation: the first
+                # collection after enable() would walk all of it (0.16 s at 10,000 claims). Moving
+                # it to the oldest generation first costs nothing (freeze and unfreeze splice lists).
+                gc.freeze()
+                gc.unfreeze()
                 gc.enable()
 
     return run
+
+
+# The last command's result, kept alive until main() leaves with os._exit: when the command's
+# frame unwinds, its snapshot (millions of objects at 10,000 claims) would otherwise be freed object
+# by object, 0.08 s for nothing. One at a time, so commands run in-process (tests) hold no more.
+_KEPT: list[object] = []
+
+
+def _keep_until_exit(value: object) -> None:
+    _KEPT[:] = [value]
 
 
 def _version(value: bool) -> None:
@@ -395,6 +410,7 @@ def audit(
     except OutputError as exc:
         die(str(exc), EXIT_USAGE)
     sys.stdout.flush()
+    _keep_until_exit(report)
     raise typer.Exit(report.exit_status)
 
 
@@ -517,6 +533,7 @@ def snapshot(
         die(str(exc), EXIT_USAGE)
     if output != "-":
         sys.stderr.write(f"{PROG}: wrote {snap.count()} objects to {_clean(output)}\n")
+    _keep_until_exit(snap)
 
 
 def _snapshot_fleet(
