@@ -243,12 +243,19 @@ def _progress() -> Iterator[Callable[[str], None]]:
         yield lambda message: status.update(f"reading the cluster: {message}")
 
 
-def _collect(kinds: list[str], kubeconfig: str | None, context: str | None, timeout: float) -> Snapshot:
+def _collect(
+    kinds: list[str],
+    kubeconfig: str | None,
+    context: str | None,
+    timeout: float,
+    meanwhile: Callable[[], None] | None = None,
+) -> Snapshot:
     from kfstor.collect.cluster import ClusterError, KubeconfigError, Target, collect
 
     try:
         with _progress() as progress:
-            snap = collect(kinds, Target(kubeconfig, context, timeout), progress=progress, warn=warn)
+            target = Target(kubeconfig, context, timeout)
+            snap = collect(kinds, target, progress=progress, warn=warn, meanwhile=meanwhile)
     except KubeconfigError as exc:
         die(str(exc), EXIT_USAGE)
     except ClusterError as exc:
@@ -368,6 +375,16 @@ def audit(
         _audit_fleet(checks, kubeconfig, contexts, all_contexts, fleet_options, reports, fmt or OutputFormat.table)
     # --- end fleet ---
     planned = _read_manifests(manifests) if manifests else None
+    formats = {
+        "--html": "html",
+        "--json": "json",
+        "--junit": "junit",
+        "--markdown": "markdown",
+        "--prometheus": "prometheus",
+    }
+    # A report sent to stdout with - takes the place of the --format output.
+    written = named if to_stdout else [*named, ("--format", "-")]
+    renderers = [formats.get(option) or (fmt.value if fmt else "table") for option, _ in written]
     if from_:
         try:
             snap = from_files(from_)
@@ -379,6 +396,8 @@ def audit(
             kubeconfig,
             contexts[0] if contexts else None,
             request_timeout,
+            # While the lists are on the way: the renderers' modules (rich, Jinja2) load.
+            meanwhile=lambda: _import_renderers(renderers),
         )
     try:
         report = runner.run(
@@ -393,25 +412,22 @@ def audit(
         )
     except config_mod.ConfigError as exc:
         die(str(exc), EXIT_USAGE)
-    formats = {
-        "--html": "html",
-        "--json": "json",
-        "--junit": "junit",
-        "--markdown": "markdown",
-        "--prometheus": "prometheus",
-    }
-    # A report sent to stdout with - takes the place of the --format output.
-    written = named if to_stdout else [*named, ("--format", "-")]
     try:
         with outputs([path for _, path in written]) as handles:
-            for (option, _), handle in zip(written, handles, strict=True):
-                name = formats.get(option) or (fmt.value if fmt else "table")
+            for name, handle in zip(renderers, handles, strict=True):
                 _render(name, report, handle, started)
     except OutputError as exc:
         die(str(exc), EXIT_USAGE)
     sys.stdout.flush()
     _keep_until_exit(report)
     raise typer.Exit(report.exit_status)
+
+
+def _import_renderers(names: list[str]) -> None:
+    from kfstor.render import FORMATS
+
+    for name in dict.fromkeys(names):
+        importlib.import_module(FORMATS[name])
 
 
 def _render(name: str, report: Report, out: TextIO, started: float) -> None:
