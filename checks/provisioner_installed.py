@@ -19,8 +19,9 @@ by `pxd.portworx.com`, ...) and looks for a `CSIDriver` object of that name:
 - any other name containing "/" cannot be a CSI driver name, so no CSIDriver object can prove it
   runs: warn "cannot verify".
 
-One finding per StorageClass; its status is the worst of the problems above. When the input has
-no CSIDriver objects at all, the message says so (a kubectl dump made without `csidrivers`).
+One finding per StorageClass and problem: an in-tree name whose migrated driver is missing gets
+two (KFS-PROVISIONER-MISSING and KFS-PROVISIONER-IN-TREE). When the input has no CSIDriver
+objects at all, the message says so (a kubectl dump made without `csidrivers`).
 """
 
 from __future__ import annotations
@@ -28,9 +29,105 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from kfstor.api import CLUSTER, Check, Context, Facts, Finding, Status, Verdict, judged, k8s, skip, storage
+from kfstor.api import (
+    CLUSTER,
+    Cause,
+    Check,
+    Code,
+    Context,
+    Facts,
+    Finding,
+    Status,
+    Verdict,
+    fixes,
+    judged,
+    k8s,
+    skip,
+    storage,
+)
 
 PERSISTENT = "Persistent"
+NONE = "KFS-PROVISIONER-NONE"
+REMOVED = "KFS-PROVISIONER-REMOVED"
+MISSING = "KFS-PROVISIONER-MISSING"
+INLINE_ONLY = "KFS-PROVISIONER-INLINE-ONLY"
+IN_TREE = "KFS-PROVISIONER-IN-TREE"
+UNVERIFIABLE = "KFS-PROVISIONER-UNVERIFIABLE"
+NOT_A_VOLUME = "KFS-PROVISIONER-NOT-A-VOLUME"
+STATIC = "KFS-PROVISIONER-STATIC"
+NO_CLASSES = "KFS-PROVISIONER-NO-CLASSES"
+CODES = (
+    Code(
+        NONE,
+        "Class names no provisioner",
+        "The StorageClass has an empty provisioner.",
+        "No volume can be created for its claims.",
+        "Recreate the class with a provisioner.",
+        (fixes.DOCS_STORAGE_CLASSES,),
+    ),
+    Code(
+        REMOVED,
+        "Class uses a removed in-tree plugin",
+        "The class names an in-tree plugin Kubernetes removed with no CSI migration (glusterfs, rbd, cephfs, ...).",
+        "Nothing can provision its volumes: every claim on it stays Pending.",
+        "Recreate the class on a CSI driver (ceph-csi, ...) and move the claims to it.",
+        (fixes.DOCS_CSI_MIGRATION,),
+    ),
+    Code(
+        MISSING,
+        "CSI driver not installed",
+        "No CSIDriver object is registered for the class's provisioner (in-tree names translated).",
+        "Claims on the class stay Pending; on the default class that is every Kubeflow claim.",
+        "Install the CSI driver (its CSIDriver object must exist), or delete the class.",
+        (fixes.DOCS_CSI_DRIVERS, fixes.DOCS_CSIDRIVER_OBJECT),
+    ),
+    Code(
+        INLINE_ONLY,
+        "CSI driver serves inline volumes only",
+        "The CSIDriver's volumeLifecycleModes lacks Persistent.",
+        "It cannot back PersistentVolumeClaims.",
+        "Delete the class, or use a driver that provisions persistent volumes.",
+        (fixes.DOCS_CSIDRIVER_OBJECT,),
+    ),
+    Code(
+        IN_TREE,
+        "Deprecated in-tree provisioner name",
+        "The class names an in-tree provisioner that CSI migration hands to a CSI driver.",
+        "It works through migration, but new features and future Kubernetes versions need the CSI name.",
+        "Create a class with the CSI provisioner and move new claims to it.",
+        (fixes.DOCS_CSI_MIGRATION,),
+    ),
+    Code(
+        UNVERIFIABLE,
+        "Provisioner cannot be verified",
+        "An external provisioner that is not a CSI driver and not in kfstor's table: no object proves it runs.",
+        "If it is not running, claims on the class stay Pending.",
+        "Check the provisioner's controller pod.",
+        (fixes.DOCS_STORAGE_CLASSES,),
+    ),
+    Code(
+        NOT_A_VOLUME,
+        "Class is not a volume class",
+        "The class creates object buckets or helps another tool; it backs no claims.",
+        "Nothing to verify.",
+        "Nothing to fix.",
+    ),
+    Code(
+        STATIC,
+        "Static class",
+        "The class uses kubernetes.io/no-provisioner (static volumes by design).",
+        "There is no driver to install.",
+        "Nothing to fix here; default_storage_class judges whether it may be the default.",
+    ),
+    Code(
+        NO_CLASSES,
+        "No StorageClasses",
+        "The cluster has no StorageClass.",
+        "No provisioner to verify; nothing can provision Kubeflow's claims.",
+        "Install a CSI driver and create a default class.",
+        (fixes.DOCS_STORAGE_CLASSES,),
+    ),
+)
 
 
 def _driver_problem(driver: str, drivers: Mapping[str, Mapping[str, Any]], no_drivers_note: str) -> str | None:
@@ -54,63 +151,105 @@ def _driver_problem(driver: str, drivers: Mapping[str, Mapping[str, Any]], no_dr
 
 def _judge(
     sc: Mapping[str, Any], is_default: bool, drivers: Mapping[str, Mapping[str, Any]], no_drivers_note: str
-) -> Verdict:
+) -> list[Verdict]:
+    """One verdict per problem of the class (one code each), or one pass or skip."""
     sc_name = k8s.name(sc)
     prov = k8s.provisioner(sc)
     role = "the default StorageClass" if is_default else "StorageClass"
     missing_status = Status.FAIL if is_default else Status.WARN
+    show = fixes.fix(fixes.get_yaml("storageclass", sc_name), docs=fixes.DOCS_STORAGE_CLASSES)
     if not prov:
-        return Verdict(missing_status, f"{role} {sc_name} names no provisioner; recreate it with a provisioner")
+        return [
+            Verdict(
+                missing_status,
+                f"{role} {sc_name} names no provisioner; recreate it with a provisioner",
+                code=NONE,
+                fix=show,
+            )
+        ]
     if prov in storage.REMOVED_IN_TREE:
-        return Verdict(
-            Status.FAIL,
-            f"{role} {sc_name} uses {prov}, an in-tree plugin removed with no migration "
-            f"({storage.REMOVED_IN_TREE[prov]}); nothing can provision its volumes, "
-            "recreate the class with a CSI driver",
-        )
+        return [
+            Verdict(
+                Status.FAIL,
+                f"{role} {sc_name} uses {prov}, an in-tree plugin removed with no migration "
+                f"({storage.REMOVED_IN_TREE[prov]}); nothing can provision its volumes, "
+                "recreate the class with a CSI driver",
+                code=REMOVED,
+                fix=fixes.fix(
+                    f"kubectl get pvc -A -o wide | grep -w {fixes.q(sc_name)}",
+                    docs=fixes.DOCS_CSI_MIGRATION,
+                    text="recreate the class on a CSI driver and move the claims listed to it",
+                ),
+            )
+        ]
     if not storage.is_volume_class(sc):
-        return Verdict(
-            Status.SKIP,
-            f"StorageClass {sc_name}: {storage.not_a_volume_text(sc)}; it backs no PersistentVolumeClaims, so "
-            "there is no volume driver to verify",
-        )
+        return [
+            Verdict(
+                Status.SKIP,
+                f"StorageClass {sc_name}: {storage.not_a_volume_text(sc)}; it backs no PersistentVolumeClaims, so "
+                "there is no volume driver to verify",
+                code=NOT_A_VOLUME,
+            )
+        ]
     if prov == k8s.NO_PROVISIONER:
-        return Verdict(
-            Status.SKIP,
-            f"{role} {sc_name} uses {prov}: it provisions nothing by design (static "
-            "PersistentVolumes only), so there is no driver to install; "
-            "default_storage_class judges whether it may be the default",
-        )
+        return [
+            Verdict(
+                Status.SKIP,
+                f"{role} {sc_name} uses {prov}: it provisions nothing by design (static "
+                "PersistentVolumes only), so there is no driver to install; "
+                "default_storage_class judges whether it may be the default",
+                code=STATIC,
+            )
+        ]
     non_csi = storage.non_csi_label(prov)
     if non_csi:
         what = "not a CSI driver" if "/" in prov else "its deployment registers no CSIDriver object"
-        return Verdict(Status.PASS, f"{role} {sc_name} uses {prov} ({non_csi}): {what}, no CSIDriver object expected")
+        return [Verdict(Status.PASS, f"{role} {sc_name} uses {prov} ({non_csi}): {what}, no CSIDriver object expected")]
     driver = storage.csi_name(prov)
     if driver == prov and "/" in prov:
-        return Verdict(
-            Status.WARN,
-            f"{role} {sc_name} uses {prov}, an external provisioner that is not a CSI "
-            "driver and unknown to kfstor: cannot verify it is running; check its "
-            "controller pod",
-        )
-    problem = _driver_problem(driver, drivers, no_drivers_note)
-    if driver != prov:
-        if problem:
-            return Verdict(
-                missing_status,
-                f"{role} {sc_name} uses the deprecated in-tree name {prov}, which CSI "
-                f"migration hands to {driver}, but {problem} (and create classes with "
-                f"provisioner {driver} instead of the in-tree name)",
+        return [
+            Verdict(
+                Status.WARN,
+                f"{role} {sc_name} uses {prov}, an external provisioner that is not a CSI "
+                "driver and unknown to kfstor: cannot verify it is running; check its "
+                "controller pod",
+                code=UNVERIFIABLE,
+                fix=fixes.fix("kubectl get pods -A -o wide | grep -i provisioner", docs=fixes.DOCS_STORAGE_CLASSES),
             )
-        return Verdict(
-            Status.WARN,
-            f"{role} {sc_name} uses the deprecated in-tree name {prov}; create a class with "
-            f"provisioner {driver} instead (CSI migration serves it through the registered "
-            f"{driver} driver)",
-        )
+        ]
+    problem = _driver_problem(driver, drivers, no_drivers_note)
+    problem_code = INLINE_ONLY if driver in drivers else MISSING
+    driver_fix = fixes.fix(
+        f"kubectl get csidriver {fixes.q(driver)}",
+        docs=fixes.DOCS_CSI_DRIVERS,
+        text=f"install the {driver} CSI driver (its Helm chart or manifests) or delete StorageClass {sc_name}",
+    )
+    verdicts = []
     if problem:
-        return Verdict(missing_status, f"{role} {sc_name} uses {prov} but {problem}")
-    return Verdict(Status.PASS, f"{role} {sc_name}: CSI driver {prov} is registered")
+        via = f"the in-tree name {prov}, which CSI migration hands to {driver}," if driver != prov else prov
+        verdicts.append(
+            Verdict(missing_status, f"{role} {sc_name} uses {via} but {problem}", code=problem_code, fix=driver_fix)
+        )
+    if driver != prov:
+        served = (
+            f"(CSI migration serves it through the registered {driver} driver)"
+            if not problem
+            else f"(CSI migration needs the {driver} driver)"
+        )
+        verdicts.append(
+            Verdict(
+                Status.WARN,
+                f"{role} {sc_name} uses the deprecated in-tree name {prov}; create a class with "
+                f"provisioner {driver} instead {served}",
+                code=IN_TREE,
+                fix=fixes.fix(
+                    fixes.copy_class(sc_name, f"{sc_name}-csi", f'.provisioner = "{driver}"'),
+                    docs=fixes.DOCS_CSI_MIGRATION,
+                    text=f"create new claims on {sc_name}-csi; existing volumes keep working through migration",
+                ),
+            )
+        )
+    return verdicts or [Verdict(Status.PASS, f"{role} {sc_name}: CSI driver {prov} is registered")]
 
 
 def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
@@ -119,6 +258,8 @@ def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
             CLUSTER,
             "no StorageClasses exist, so there is no provisioner to verify "
             "(default_storage_class reports the missing default)",
+            code=NO_CLASSES,
+            caused_by=Cause("KFS-DEFAULT-NONE", CLUSTER),
         )
         return
     drivers = facts.csi_drivers
@@ -129,7 +270,8 @@ def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
     )
     effective = facts.default.effective
     for sc in facts.of("StorageClass"):
-        yield judged(sc, _judge(sc, sc is effective, drivers or {}, no_drivers_note))
+        for verdict in _judge(sc, sc is effective, drivers or {}, no_drivers_note):
+            yield judged(sc, verdict)
 
 
 CHECK = Check(
@@ -138,6 +280,7 @@ CHECK = Check(
     kinds=("StorageClass", "CSIDriver"),
     evaluate=evaluate,
     description=__doc__ or "",
+    codes=CODES,
     remediation=(
         "Install the CSI driver the class names (its CSIDriver object must exist: kubectl get csidrivers), "
         "or delete the class. Replace in-tree provisioner names with their CSI drivers "

@@ -19,7 +19,50 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kfstor.api import CLUSTER, Check, Context, Facts, Finding, fail, k8s, ok, storage, warn
+from kfstor.api import CLUSTER, Cause, Check, Code, Context, Facts, Finding, fail, fixes, k8s, ok, storage, warn
+
+NONE = "KFS-RWX-NONE"
+UNVERIFIABLE = "KFS-RWX-UNVERIFIABLE"
+NO_CLASSES = "KFS-RWX-NO-CLASSES"
+_WHY = (
+    "Notebooks cannot share datasets across nodes, and Katib PBT experiments (a 5Gi ReadWriteMany claim each) "
+    "stay Pending."
+)
+_FIX = (
+    "Install a driver that serves ReadWriteMany file systems (NFS, CephFS, EFS, Azure Files, Filestore, Portworx "
+    "sharedv4) and create a class for it; point Katib's PBT claims and shared notebook volumes at it."
+)
+CODES = (
+    Code(
+        NONE,
+        "No ReadWriteMany class",
+        "No StorageClass can serve ReadWriteMany file systems.",
+        _WHY,
+        _FIX,
+        (fixes.DOCS_ACCESS_MODES, fixes.DOCS_CSI_DRIVERS),
+    ),
+    Code(
+        UNVERIFIABLE,
+        "ReadWriteMany support cannot be verified",
+        "No known class serves RWX and some classes use provisioners kfstor does not know.",
+        _WHY,
+        "Test with a ReadWriteMany probe claim; " + _FIX,
+        (fixes.DOCS_ACCESS_MODES,),
+    ),
+    Code(
+        NO_CLASSES,
+        "No StorageClass at all",
+        "The cluster has no StorageClass.",
+        _WHY,
+        _FIX,
+        (fixes.DOCS_STORAGE_CLASSES,),
+    ),
+)
+PROBE = (
+    "kubectl apply -f - <<'EOF'\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: kfstor-rwx-probe\n"
+    "spec:\n  accessModes: [ReadWriteMany]\n  storageClassName: {cls}\n  resources: {{requests: {{storage: 1Gi}}}}\n"
+    "EOF"
+)
 
 
 def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
@@ -66,6 +109,12 @@ def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
             f"cannot verify ReadWriteMany support: no class is known to serve RWX filesystem "
             f"volumes and these use provisioners kfstor does not know: {', '.join(unknown)}; "
             f"test with a ReadWriteMany probe claim, otherwise {consequence}{not_counted}",
+            code=UNVERIFIABLE,
+            fix=fixes.fix(
+                *(PROBE.format(cls=fixes.q(u.split(" (")[0])) for u in unknown[:1]),
+                docs=fixes.DOCS_ACCESS_MODES,
+                text="delete the probe claim after it binds (or does not)",
+            ),
         )
         return
     if not classes:
@@ -75,6 +124,9 @@ def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
                 f"no StorageClass exists, so nothing can serve ReadWriteMany volumes: {consequence}; install an "
                 "RWX-capable driver (NFS, CephFS, EFS, Azure Files, Filestore, ...)"
             ),
+            code=NO_CLASSES,
+            caused_by=Cause("KFS-DEFAULT-NONE", CLUSTER),
+            fix=fixes.fix(docs=fixes.DOCS_CSI_DRIVERS, text="install an RWX-capable driver and create a class for it"),
         )
         return
     detail = "; ".join(others + unregistered)
@@ -84,6 +136,8 @@ def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
             f"no StorageClass can serve ReadWriteMany filesystem volumes ({detail}): {consequence}; add an "
             "RWX-capable class (NFS, CephFS, EFS, Azure Files, Filestore, Portworx sharedv4, ...)"
         ),
+        code=NONE,
+        fix=fixes.fix(docs=fixes.DOCS_CSI_DRIVERS, text="install an RWX-capable driver and create a class for it"),
     )
 
 
@@ -94,6 +148,7 @@ CHECK = Check(
     optional_kinds=("CSIDriver",),
     evaluate=evaluate,
     description=__doc__ or "",
+    codes=CODES,
     remediation=(
         "Install a driver that serves ReadWriteMany file systems and create a class for it: NFS "
         "(nfs.csi.k8s.io or nfs-subdir-external-provisioner), CephFS (cephfs.csi.ceph.com), AWS EFS "

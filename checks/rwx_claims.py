@@ -33,7 +33,23 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from kfstor.api import CLUSTER, Check, Context, Facts, Finding, fail, k8s, ok, skip, storage, warn
+from kfstor.api import (
+    CLUSTER,
+    Cause,
+    Check,
+    Code,
+    Context,
+    Facts,
+    Finding,
+    Ref,
+    fail,
+    fixes,
+    k8s,
+    ok,
+    skip,
+    storage,
+    warn,
+)
 from kfstor.facts.plan import PLANNED_ANNOTATION
 
 RWX = "ReadWriteMany"
@@ -41,6 +57,100 @@ RWOP = "ReadWriteOncePod"
 NON_ATTACHED_SOURCES = ("nfs", "cephfs", "glusterfs")
 NODE_LOCAL_SOURCES = ("hostPath", "local")
 MAX_LISTED = 4
+
+NOT_GRANTED = "KFS-RWX-CLAIM-NOT-GRANTED"
+PREBOUND_MISSING = "KFS-RWX-CLAIM-PREBOUND-MISSING"
+PREBOUND_UNVERIFIABLE = "KFS-RWX-CLAIM-PREBOUND-UNVERIFIABLE"
+PREBOUND_NOT_RWX = "KFS-RWX-CLAIM-PREBOUND-NOT-RWX"
+NO_DEFAULT = "KFS-RWX-CLAIM-NO-DEFAULT"
+NO_STATIC = "KFS-RWX-CLAIM-NO-STATIC-VOLUME"
+CLASS_MISSING = "KFS-RWX-CLAIM-CLASS-MISSING"
+REFUSED = "KFS-RWX-CLAIM-REFUSED"
+DRIVER_MISSING = "KFS-RWX-CLAIM-DRIVER-MISSING"
+UNVERIFIABLE = "KFS-RWX-CLAIM-UNVERIFIABLE"
+UNSUPPORTED = "KFS-RWX-CLAIM-UNSUPPORTED"
+RWOP_SHARED = "KFS-RWOP-SHARED"
+NODE_LOCAL_SHARED = "KFS-RWO-NODE-LOCAL-SHARED"
+UNATTACHED_SHARED = "KFS-RWO-UNATTACHED-SHARED"
+MULTI_ATTACH = "KFS-RWO-MULTI-ATTACH"
+RWO_SHARED = "KFS-RWO-SHARED"
+_NEVER_BINDS = "The claim never binds, so the pods that mount it never start."
+_RWX_FIX = "Recreate the claim on an RWX-capable class (see rwx_available) and copy the data."
+
+
+def _code(code_id: str, title: str, meaning: str, why: str = _NEVER_BINDS, fix_text: str = _RWX_FIX) -> Code:
+    return Code(code_id, title, meaning, why, fix_text, (fixes.DOCS_ACCESS_MODES,))
+
+
+CODES = (
+    _code(
+        NOT_GRANTED,
+        "RWX claim bound without ReadWriteMany",
+        "The claim asks for ReadWriteMany but its volume grants only single-node modes.",
+        "Pods on different nodes fail with Multi-Attach.",
+    ),
+    _code(PREBOUND_MISSING, "RWX claim pre-bound to a missing volume", "spec.volumeName names no existing volume."),
+    _code(
+        PREBOUND_UNVERIFIABLE,
+        "RWX claim pre-bound, volumes not read",
+        "spec.volumeName is set and PersistentVolumes could not be read.",
+        "Whether it can bind is unknown.",
+        "Grant list on persistentvolumes (kfstor rbac).",
+    ),
+    _code(PREBOUND_NOT_RWX, "RWX claim pre-bound to a non-RWX volume", "The pre-bound volume grants no ReadWriteMany."),
+    _code(NO_DEFAULT, "RWX claim without a class", "It names no class and the cluster has no default class."),
+    _code(
+        NO_STATIC,
+        "RWX claim with no static volume",
+        'storageClassName "" and no Available class-less volume grants ReadWriteMany.',
+    ),
+    _code(CLASS_MISSING, "RWX claim's class does not exist", "It names a StorageClass that does not exist."),
+    _code(REFUSED, "Provisioner refused ReadWriteMany", "The class's provisioner refused the access mode (its event)."),
+    _code(DRIVER_MISSING, "RWX claim's driver not installed", "The class can serve RWX but its CSI driver is missing."),
+    _code(
+        UNVERIFIABLE,
+        "RWX support cannot be verified",
+        "The class's provisioner is not in kfstor's table.",
+        "If it cannot serve RWX, the claim never binds.",
+        "Test with a ReadWriteMany probe claim.",
+    ),
+    _code(UNSUPPORTED, "Class cannot serve ReadWriteMany", "The claim asks for RWX from a class that cannot serve it."),
+    _code(
+        RWOP_SHARED,
+        "ReadWriteOncePod claim used by several pods",
+        "More than one pod mounts a ReadWriteOncePod claim.",
+        "Only one pod may use it: the others cannot start.",
+        "Give each pod its own claim or use ReadWriteMany.",
+    ),
+    _code(
+        NODE_LOCAL_SHARED,
+        "Node-local volume mounted on several nodes",
+        "Pods on different nodes mount one node-local ReadWriteOnce claim.",
+        "The pods away from its node see other data or cannot start.",
+        "Use a ReadWriteMany class for shared data.",
+    ),
+    _code(
+        UNATTACHED_SHARED,
+        "ReadWriteOnce claim shared, never attached",
+        "Pods on several nodes mount a ReadWriteOnce claim whose volume is never attached.",
+        "It works (ReadWriteOnce is not enforced), but the claim misstates its use.",
+        "Recreate it as ReadWriteMany.",
+    ),
+    _code(
+        MULTI_ATTACH,
+        "Multi-Attach: ReadWriteOnce claim on several nodes",
+        "Active pods on two or more nodes mount one ReadWriteOnce claim.",
+        "The volume attaches to one node: the other pods hang with a Multi-Attach error.",
+        "Use a ReadWriteMany class, or one pod per claim (Recreate strategy, volumeClaimTemplates).",
+    ),
+    _code(
+        RWO_SHARED,
+        "ReadWriteOnce claim shared by several pods",
+        "Several pods on one node (or not scheduled yet) mount one ReadWriteOnce claim.",
+        "It works only while they share a node; a reschedule elsewhere fails with Multi-Attach.",
+        "Use ReadWriteMany for shared data, or pin the pods to one node.",
+    ),
+)
 
 
 class _Cluster:
@@ -125,6 +235,12 @@ def _static_match(cluster: _Cluster, pvc: Mapping[str, Any], sc_name: str, block
 
 def _judge_rwx(cluster: _Cluster, pvc: Mapping[str, Any]) -> Finding:
     pvc_name = k8s.name(pvc)
+    remedy = fixes.fix(
+        fixes.get_yaml("pvc", pvc_name, k8s.namespace(pvc)),
+        docs=fixes.DOCS_ACCESS_MODES,
+        text="recreate the claim from this YAML with an RWX-capable storageClassName and copy the data",
+    )
+    describe = fixes.fix(fixes.describe("pvc", pvc_name, k8s.namespace(pvc)), docs=fixes.DOCS_ACCESS_MODES)
     block = k8s.volume_mode(pvc) == "Block"
     kind = "raw block" if block else "filesystem"
     volume_name = k8s.dig(pvc, "spec", "volumeName", default="")
@@ -149,6 +265,8 @@ def _judge_rwx(cluster: _Cluster, pvc: Mapping[str, Any]) -> Finding:
                 f"{', '.join(granted) or 'no access modes'}: pods on different nodes will fail with "
                 "Multi-Attach; recreate it on an RWX-capable class"
             ),
+            code=NOT_GRANTED,
+            fix=remedy,
         )
     if volume_name:
         if pv is None:
@@ -159,6 +277,8 @@ def _judge_rwx(cluster: _Cluster, pvc: Mapping[str, Any]) -> Finding:
                         f"claim {pvc_name} is pre-bound to PersistentVolume {volume_name}, which does not exist:"
                         " it will never bind; create the volume or clear spec.volumeName"
                     ),
+                    code=PREBOUND_MISSING,
+                    fix=describe,
                 )
             return warn(
                 pvc,
@@ -166,6 +286,7 @@ def _judge_rwx(cluster: _Cluster, pvc: Mapping[str, Any]) -> Finding:
                     f"cannot verify claim {pvc_name}: it is pre-bound to PersistentVolume {volume_name} and "
                     "PersistentVolumes were not read"
                 ),
+                code=PREBOUND_UNVERIFIABLE,
             )
         if RWX in k8s.access_modes(pv):
             return ok(
@@ -177,6 +298,8 @@ def _judge_rwx(cluster: _Cluster, pvc: Mapping[str, Any]) -> Finding:
                 f"claim {pvc_name} asks for ReadWriteMany but is pre-bound to PersistentVolume {volume_name}, "
                 f"which grants only {', '.join(k8s.access_modes(pv)) or 'nothing'}: it will never bind"
             ),
+            code=PREBOUND_NOT_RWX,
+            fix=describe,
         )
     if sc_name is not None:
         static = _static_match(cluster, pvc, sc_name, block)
@@ -192,6 +315,8 @@ def _judge_rwx(cluster: _Cluster, pvc: Mapping[str, Any]) -> Finding:
                 f"claim {pvc_name} asks for ReadWriteMany, names no StorageClass and the cluster has no default "
                 f"class: it will never bind{instead}"
             ),
+            code=NO_DEFAULT,
+            caused_by=Cause("KFS-DEFAULT-NONE", CLUSTER),
         )
     if sc_name == "":
         return fail(
@@ -201,6 +326,8 @@ def _judge_rwx(cluster: _Cluster, pvc: Mapping[str, Any]) -> Finding:
                 "no Available PersistentVolume without a class grants ReadWriteMany: it will never bind; create"
                 f" one (for example an NFS PersistentVolume){instead}"
             ),
+            code=NO_STATIC,
+            fix=remedy,
         )
     sc = cluster.classes.get(sc_name)
     if sc is None:
@@ -210,6 +337,8 @@ def _judge_rwx(cluster: _Cluster, pvc: Mapping[str, Any]) -> Finding:
                 f"claim {pvc_name} asks for ReadWriteMany from StorageClass {sc_name}, which does not exist: it "
                 f"will never bind{instead}"
             ),
+            code=CLASS_MISSING,
+            fix=remedy,
         )
     rejected = cluster.facts.rwx_rejection(pvc) if phase == "Pending" else None
     if rejected is not None:
@@ -219,6 +348,8 @@ def _judge_rwx(cluster: _Cluster, pvc: Mapping[str, Any]) -> Finding:
                 f"claim {pvc_name} asks for ReadWriteMany {kind} volumes and the provisioner of StorageClass "
                 f"{sc_name} refused it ({k8s.describe_event(rejected)}): it will never bind{instead}"
             ),
+            code=REFUSED,
+            fix=remedy,
         )
     verdict = storage.rwx_block_capability(sc) if block else cluster.facts.rwx_fs(sc)
     if verdict.capable is True:
@@ -231,6 +362,8 @@ def _judge_rwx(cluster: _Cluster, pvc: Mapping[str, Any]) -> Finding:
                     f" its CSI driver {missing} is not registered: it will never bind; install the "
                     f"driver{instead}"
                 ),
+                code=DRIVER_MISSING,
+                caused_by=Cause("KFS-PROVISIONER-MISSING", Ref("StorageClass", sc_name)),
             )
         pending = ""
         planned = k8s.annotations(pvc).get(PLANNED_ANNOTATION) == "true"
@@ -250,6 +383,8 @@ def _judge_rwx(cluster: _Cluster, pvc: Mapping[str, Any]) -> Finding:
                 f"cannot verify that StorageClass {sc_name} serves ReadWriteMany {kind} volumes for claim "
                 f"{pvc_name} ({verdict.reason})"
             ),
+            code=UNVERIFIABLE,
+            fix=describe,
         )
     return fail(
         pvc,
@@ -257,6 +392,8 @@ def _judge_rwx(cluster: _Cluster, pvc: Mapping[str, Any]) -> Finding:
             f"claim {pvc_name} asks for ReadWriteMany {kind} volumes from StorageClass {sc_name}, which cannot "
             f"serve them ({verdict.reason}): it will never bind{instead}"
         ),
+        code=UNSUPPORTED,
+        fix=remedy,
     )
 
 
@@ -280,6 +417,11 @@ def _judge_shared(
     pods: list[Mapping[str, Any]],
 ) -> Finding | None:
     pvc_name = k8s.name(pvc)
+    remedy = fixes.fix(
+        fixes.get_yaml("pvc", pvc_name, k8s.namespace(pvc)),
+        docs=fixes.DOCS_ACCESS_MODES,
+        text="move the shared data to a ReadWriteMany claim, or give each pod its own claim",
+    )
     volume_name = k8s.dig(pvc, "spec", "volumeName", default="")
     pv = cluster.pv(volume_name)
     granted = k8s.granted_access_modes(pvc, pv)
@@ -291,6 +433,8 @@ def _judge_shared(
                 f"ReadWriteOncePod claim {pvc_name} is used by {len(pods)} pods ({listed}): only one pod may use"
                 " it, the others cannot start; give each pod its own claim or use ReadWriteMany"
             ),
+            code=RWOP_SHARED,
+            fix=remedy,
         )
     if not k8s.is_single_node_mode(granted):
         return None
@@ -305,6 +449,8 @@ def _judge_shared(
                     f"by {listed}: the pods away from its node see other data or cannot start; use a ReadWriteMany "
                     "class for shared data"
                 ),
+                code=NODE_LOCAL_SHARED,
+                fix=remedy,
             )
         if not cluster.attached(pvc, pv, cluster.class_of(pvc)):
             return warn(
@@ -314,6 +460,8 @@ def _judge_shared(
                     "volume is never attached, so Kubernetes does not enforce ReadWriteOnce and this works, but"
                     " the claim misstates its use; recreate it as ReadWriteMany"
                 ),
+                code=UNATTACHED_SHARED,
+                fix=remedy,
             )
         event = _attach_event(cluster.facts, k8s.namespace(pvc), pods)
         return fail(
@@ -323,6 +471,8 @@ def _judge_shared(
                 f" attaches to one node only, so the others fail with Multi-Attach{event}; use a ReadWriteMany "
                 "class, or one pod per claim (Recreate strategy, StatefulSet volumeClaimTemplates)"
             ),
+            code=MULTI_ATTACH,
+            fix=remedy,
         )
     if nodes and unscheduled:
         return warn(
@@ -332,6 +482,8 @@ def _judge_shared(
                 f"pod(s) {', '.join(sorted(unscheduled))}: a pod placed on another node fails with Multi-Attach;"
                 " use ReadWriteMany or pin the pods to one node"
             ),
+            code=RWO_SHARED,
+            fix=remedy,
         )
     if nodes:
         return warn(
@@ -341,6 +493,8 @@ def _judge_shared(
                 f"({listed}): this works only while they share the node, a reschedule elsewhere fails with "
                 "Multi-Attach; use ReadWriteMany for shared data"
             ),
+            code=RWO_SHARED,
+            fix=remedy,
         )
     return warn(
         pvc,
@@ -348,6 +502,8 @@ def _judge_shared(
             f"ReadWriteOnce claim {pvc_name} is wanted by {len(pods)} unscheduled pods ({listed}): pods placed "
             "on different nodes fail with Multi-Attach; use ReadWriteMany for shared data"
         ),
+        code=RWO_SHARED,
+        fix=remedy,
     )
 
 
@@ -397,8 +553,9 @@ CHECK = Check(
     optional_kinds=("PersistentVolume", "CSIDriver", "Event"),
     evaluate=evaluate,
     description=__doc__ or "",
+    codes=CODES,
     remediation=(
-        "Recreate ReadWriteMany claims on an RWX-capable class (kubectl get pvc <name> -o yaml, change "
+        "Recreate ReadWriteMany claims on an RWX-capable class (kubectl get pvc CLAIM -o yaml, change "
         "storageClassName, copy the data). For a ReadWriteOnce claim shared by several pods, either move "
         "the shared data to a ReadWriteMany claim, give each pod its own claim (StatefulSet "
         "volumeClaimTemplates), or use the Recreate strategy so the old pod releases the volume before the "

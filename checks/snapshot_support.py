@@ -26,7 +26,10 @@ from typing import Any
 
 from kfstor.api import (
     CLUSTER,
+    Cause,
     Check,
+    ClassSource,
+    Code,
     Context,
     Facts,
     Finding,
@@ -34,6 +37,7 @@ from kfstor.api import (
     Status,
     fail,
     finding,
+    fixes,
     k8s,
     ok,
     skip,
@@ -42,6 +46,67 @@ from kfstor.api import (
 )
 
 DEFAULT_ANNOTATION = "snapshot.storage.kubernetes.io/is-default-class"
+NO_API = "KFS-SNAPSHOT-NO-API"
+NOT_CSI = "KFS-SNAPSHOT-NOT-SUPPORTED"
+NO_CLASS = "KFS-SNAPSHOT-NO-CLASS"
+MULTIPLE_DEFAULTS = "KFS-SNAPSHOT-MULTIPLE-DEFAULTS"
+UNKNOWN_DRIVER = "KFS-SNAPSHOT-UNKNOWN-DRIVER"
+UNREADABLE = "KFS-SNAPSHOT-UNREADABLE"
+_WHY = (
+    "Snapshots are the cheapest consistent backup of Kubeflow's databases and the way to clone them before an upgrade."
+)
+CODES = (
+    Code(
+        NO_API,
+        "No snapshot API",
+        "The snapshot.storage.k8s.io API (external-snapshotter CRDs) is not installed or not readable.",
+        _WHY,
+        "Install the external-snapshotter CRDs and snapshot-controller, then a VolumeSnapshotClass for the driver.",
+        (fixes.DOCS_SNAPSHOTTER, fixes.DOCS_SNAPSHOT_CLASSES),
+    ),
+    Code(
+        NOT_CSI,
+        "Driver takes no CSI snapshots",
+        "The provisioner behind the databases cannot take CSI snapshots.",
+        _WHY,
+        "Back the databases up another way (mysqldump, a file-level backup) or move them to a CSI class "
+        "with snapshots.",
+        (fixes.DOCS_SNAPSHOT_CLASSES,),
+    ),
+    Code(
+        NO_CLASS,
+        "No VolumeSnapshotClass for the driver",
+        "No VolumeSnapshotClass names the databases' CSI driver.",
+        _WHY,
+        "Create one (deletionPolicy: Retain), marked default.",
+        (fixes.DOCS_SNAPSHOT_CLASSES,),
+    ),
+    Code(
+        MULTIPLE_DEFAULTS,
+        "Several default VolumeSnapshotClasses",
+        "More than one VolumeSnapshotClass for one driver is marked default.",
+        "Every VolumeSnapshot that names no class fails.",
+        "Keep the default annotation on one class per driver.",
+        (fixes.DOCS_SNAPSHOT_CLASSES,),
+    ),
+    Code(
+        UNKNOWN_DRIVER,
+        "Database driver unknown",
+        "No bound volume and no provisioner stand behind the claim.",
+        "Snapshot support cannot be judged.",
+        "Fix the claim's class first.",
+        (fixes.DOCS_SNAPSHOT_CLASSES,),
+    ),
+    Code(
+        UNREADABLE,
+        "Snapshot classes not readable",
+        "The snapshot API may exist, but kfstor was not allowed to list VolumeSnapshotClasses.",
+        "Whether Kubeflow's databases can be snapshotted was not evaluated: a gate must not pass it.",
+        "Grant list on volumesnapshotclasses.snapshot.storage.k8s.io (`kfstor rbac` prints the role).",
+        (fixes.DOCS_SNAPSHOT_CLASSES,),
+    ),
+)
+NO_DEFAULT_CAUSE = Cause("KFS-DEFAULT-NONE", CLUSTER)
 
 
 def _annotations(obj: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -68,20 +133,24 @@ def _pv_driver(pv: Mapping[str, Any] | None) -> str:
     return ""
 
 
-def _targets(facts: Facts) -> list[tuple[Mapping[str, Any] | Ref, str, str, str]]:
-    """(subject, description, provisioner, CSI driver) for each volume to snapshot."""
-    targets: list[tuple[Mapping[str, Any] | Ref, str, str, str]] = []
+Target = tuple[Mapping[str, Any] | Ref, str, str, str, Cause | None]
+
+
+def _targets(facts: Facts) -> list[Target]:
+    """(subject, description, provisioner, CSI driver, what keeps the driver unknown) per volume to snapshot."""
+    targets: list[Target] = []
     for row in facts.platform.databases:
         assert row.pvc is not None  # Platform.databases holds existing claims only
         sc = row.storage_class
         prov = k8s.provisioner(sc) if sc is not None else ""
         driver = _pv_driver(row.pv) or (storage.csi_name(prov) if prov else "")
         label = f"claim {row.where} ({row.claim.role}, StorageClass {row.class_name or 'none'})"
-        targets.append((row.pvc, label, prov or driver, driver))
+        cause = NO_DEFAULT_CAUSE if row.cls is not None and row.cls.source is ClassSource.NO_DEFAULT else None
+        targets.append((row.pvc, label, prov or driver, driver, cause))
     for entry in facts.platform.planned_databases:
         prov = k8s.provisioner(entry.storage_class) if entry.storage_class is not None else ""
         label = f"{entry.label}, StorageClass {entry.class_text}"
-        targets.append((entry.ref, label, prov, storage.csi_name(prov) if prov else ""))
+        targets.append((entry.ref, label, prov, storage.csi_name(prov) if prov else "", None))
     return targets
 
 
@@ -97,12 +166,14 @@ def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
                 CLUSTER,
                 "pre-install and no default StorageClass: the driver of Kubeflow's future "
                 "database volumes is unknown (default_storage_class reports it)",
+                code=UNKNOWN_DRIVER,
+                caused_by=NO_DEFAULT_CAUSE,
             )
             return
         default: Mapping[str, Any] = default_sc
         prov = k8s.provisioner(default)
         label = f"default StorageClass {k8s.name(default)} (pre-install: Kubeflow's databases will use it)"
-        targets = [(default, label, prov, storage.csi_name(prov))]
+        targets = [(default, label, prov, storage.csi_name(prov), None)]
     unreadable = facts.unreadable("VolumeSnapshotClass")
     if unreadable and not facts.not_installed("VolumeSnapshotClass"):
         # The API may well exist: the check could not look, which is not "no snapshot API".
@@ -111,6 +182,11 @@ def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
             CLUSTER,
             f"VolumeSnapshotClasses could not be read ({unreadable}), so whether Kubeflow's database volumes "
             "can be snapshotted was not evaluated",
+            code=UNREADABLE,
+            fix=fixes.fix(
+                docs=fixes.DOCS_SNAPSHOT_CLASSES,
+                text="grant kfstor list on volumesnapshotclasses.snapshot.storage.k8s.io (kfstor rbac prints the role)",
+            ),
         )
         return
     if unreadable:
@@ -120,13 +196,17 @@ def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
             f"no snapshot API: VolumeSnapshotClasses cannot be read "
             f"({facts.unavailable['VolumeSnapshotClass']}), so {names} cannot be snapshotted; "
             "install the external-snapshotter CRDs and controller and a VolumeSnapshotClass",
+            code=NO_API,
+            fix=fixes.fix(
+                docs=fixes.DOCS_SNAPSHOTTER, text="install the external-snapshotter CRDs and snapshot-controller"
+            ),
         )
         return
     by_driver: dict[str, list[Mapping[str, Any]]] = {}
     for vsc in facts.of("VolumeSnapshotClass"):
         by_driver.setdefault(k8s.dig(vsc, "driver", default=""), []).append(vsc)
-    for subject, label, prov, driver in targets:
-        yield _judge(subject, label, prov, driver, by_driver)
+    for subject, label, prov, driver, cause in targets:
+        yield _judge(subject, label, prov, driver, by_driver, cause)
     for driver in sorted(by_driver):
         defaults = sorted((v for v in by_driver[driver] if _is_default(v)), key=k8s.name)
         if len(defaults) < 2:
@@ -140,6 +220,12 @@ def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
                     f"{driver or '(none)'} ({names}): every VolumeSnapshot that names no class fails; keep the "
                     f"{DEFAULT_ANNOTATION} annotation on one"
                 ),
+                code=MULTIPLE_DEFAULTS,
+                fix=fixes.fix(
+                    fixes.snapshot_default(k8s.name(extra), False),
+                    docs=fixes.DOCS_SNAPSHOT_CLASSES,
+                    text=f"run it for every class but the one to keep as default ({names})",
+                ),
             )
 
 
@@ -149,6 +235,7 @@ def _judge(
     prov: str,
     driver: str,
     by_driver: Mapping[str, list[Mapping[str, Any]]],
+    cause: Cause | None = None,
 ) -> Finding:
     if not driver:
         # Nothing stands behind the claim yet (no volume, no class, no default): not evaluated.
@@ -158,6 +245,8 @@ def _judge(
                 f"{label}: its CSI driver is unknown (no bound volume, no provisioner), so snapshot support "
                 "cannot be judged"
             ),
+            code=UNKNOWN_DRIVER,
+            caused_by=cause,
         )
     classes = sorted(by_driver.get(driver, []), key=k8s.name)
     profile = storage.profile_of(prov or driver)
@@ -170,6 +259,11 @@ def _judge(
             f"{label}: {what} takes no CSI snapshots, so its volumes cannot be "
             "snapshotted; back the databases up another way (mysqldump, a file-level backup "
             "tool) or move them to a CSI class with snapshot support",
+            code=NOT_CSI,
+            fix=fixes.fix(
+                docs=fixes.DOCS_SNAPSHOT_CLASSES,
+                text="back the databases up with mysqldump and an S3 copy of the object store",
+            ),
         )
     if not classes:
         return warn(
@@ -178,6 +272,8 @@ def _judge(
                 f"{label}: no VolumeSnapshotClass names driver {driver}, so the volume cannot be snapshotted; "
                 f"create one (driver: {driver}, deletionPolicy: Retain)"
             ),
+            code=NO_CLASS,
+            fix=fixes.fix(fixes.snapshot_class(driver), docs=fixes.DOCS_SNAPSHOT_CLASSES),
         )
     defaults = [k8s.name(v) for v in classes if _is_default(v)]
     names = ", ".join(k8s.name(v) for v in classes)
@@ -197,10 +293,11 @@ CHECK = Check(
     optional_kinds=("VolumeSnapshotClass", "PersistentVolume", "Deployment"),
     evaluate=evaluate,
     description=__doc__ or "",
+    codes=CODES,
     remediation=(
         "Install the snapshot CRDs and snapshot-controller (kubernetes-csi/external-snapshotter), run the "
-        "driver's csi-snapshotter sidecar, and create a VolumeSnapshotClass for the driver (driver: <csi "
-        "driver>, deletionPolicy: Retain), marked default with snapshot.storage.kubernetes.io/"
+        "driver's csi-snapshotter sidecar, and create a VolumeSnapshotClass for the driver (driver: the CSI "
+        "driver, deletionPolicy: Retain), marked default with snapshot.storage.kubernetes.io/"
         'is-default-class: "true" on exactly one class per driver. Without CSI snapshots, back up MySQL '
         "with mysqldump and the object store with an S3 copy."
     ),

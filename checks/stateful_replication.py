@@ -33,14 +33,19 @@ from typing import Any
 
 from kfstor.api import (
     CLUSTER,
+    Cause,
     Check,
+    Code,
     Context,
     Facts,
     Finding,
+    Fix,
     PlatformClaimFacts,
+    Ref,
     Status,
     Verdict,
     finding,
+    fixes,
     k8s,
     skip,
     storage,
@@ -51,6 +56,77 @@ from kfstor.facts.profile import Replication, ReplicationKind, param_holds
 Obj = Mapping[str, Any]
 DEFAULT_MIN_REPLICAS = 3
 R = ReplicationKind
+SINGLE_COPY = "KFS-REPL-SINGLE-COPY"
+BELOW_MINIMUM = "KFS-REPL-BELOW-MINIMUM"
+INVALID = "KFS-REPL-INVALID"
+NODE_LOCAL = "KFS-REPL-NODE-LOCAL"
+UNVERIFIABLE = "KFS-REPL-UNVERIFIABLE"
+NOT_JUDGED = "KFS-REPL-NOT-JUDGED"
+_WHY = "MySQL and the object store run as single replicas: only the storage keeps Kubeflow's metadata alive."
+_FIX = "Put the databases on a class that keeps several copies (classes are immutable: create one, migrate)."
+CODES = (
+    Code(
+        SINGLE_COPY,
+        "Database on a single copy",
+        "The class keeps one copy of each volume.",
+        "A single node or disk failure loses Kubeflow's metadata.",
+        _FIX,
+        (fixes.DOCS_STORAGE_CLASSES,),
+    ),
+    Code(
+        BELOW_MINIMUM,
+        "Fewer replicas than required",
+        "The class keeps fewer copies than min_replicas.",
+        _WHY,
+        _FIX,
+        (fixes.DOCS_STORAGE_CLASSES,),
+    ),
+    Code(
+        INVALID,
+        "Replica count the driver rejects",
+        "The replica parameter is not a number or out of range.",
+        "The driver rejects the class's volumes, or replication is unknown.",
+        _FIX,
+        (fixes.DOCS_STORAGE_CLASSES,),
+    ),
+    Code(
+        NODE_LOCAL,
+        "Database on node-local storage",
+        "The volume lives on one node's disk.",
+        "A single node failure loses Kubeflow's metadata.",
+        _FIX + " Node-local storage is for test clusters.",
+        (fixes.DOCS_STORAGE_CLASSES,),
+    ),
+    Code(
+        UNVERIFIABLE,
+        "Replication cannot be verified",
+        "The copies are kept outside the class (a Ceph pool, an NFS server) or the provisioner is not in the table.",
+        _WHY,
+        "Confirm the backend keeps more than one copy (the message says where to look).",
+        (fixes.DOCS_STORAGE_CLASSES,),
+    ),
+    Code(
+        NOT_JUDGED,
+        "Replication not judged",
+        "A database claim has no (existing) StorageClass.",
+        "Nothing is known about its copies.",
+        "Fix the claim's class first.",
+        (fixes.DOCS_STORAGE_CLASSES,),
+    ),
+)
+
+
+def _more_copies(sc: Obj, rep: Replication | None, minimum: int) -> Fix:
+    """A copy of the class with the replica parameter raised, when the driver reads one."""
+    name = k8s.name(sc)
+    if rep is not None and rep.kind is R.PARAMETER and rep.keys:
+        new = f"{name}-repl{minimum}"
+        return fixes.fix(
+            fixes.copy_class(name, new, f'.parameters["{rep.keys[0]}"] = "{minimum}"'),
+            docs=fixes.DOCS_STORAGE_CLASSES,
+            text=f"migrate Kubeflow's database claims to {new}",
+        )
+    return fixes.fix(docs=fixes.DOCS_STORAGE_CLASSES, text="move the databases to a replicated class")
 
 
 def _min_replicas(ctx: Context) -> int:
@@ -68,11 +144,13 @@ def _count(system: str, setting: str, count: int, minimum: int, subject: str) ->
             Status.WARN,
             f"{system} keeps a single copy ({setting}): a single node failure loses "
             f"{subject}; use a class with {minimum} replicas",
+            code=SINGLE_COPY,
         )
     return Verdict(
         Status.WARN,
         f"{system} keeps only {count} replicas ({setting}), below the required {minimum}: "
         f"a second failure loses {subject}; use a class with {minimum} replicas",
+        code=BELOW_MINIMUM,
     )
 
 
@@ -94,16 +172,18 @@ def _by_parameter(label: str, rep: Replication, params: Mapping[str, str], minim
                 Status.WARN,
                 f"cannot verify replication: {label} reads it from {' or '.join(rep.keys)}, which the class "
                 "does not set, and its default is not known",
+                code=UNVERIFIABLE,
             )
         setting = f"{rep.keys[0]} unset, {label}'s default is {rep.default}"
         return _count(label, setting, rep.default, minimum, subject)
     key, raw = found
     replicas = k8s.count(raw)
     if replicas is None:
-        return Verdict(Status.WARN, f'{label} {key} "{raw}" is not a number: cannot verify replication')
+        return Verdict(Status.WARN, f'{label} {key} "{raw}" is not a number: cannot verify replication', code=INVALID)
     if replicas < 1 or (rep.maximum is not None and replicas > rep.maximum):
         allowed = f"1-{rep.maximum}" if rep.maximum is not None else "at least 1"
-        return Verdict(Status.WARN, f'{label} {key} "{raw}" is outside {allowed}, so {label} rejects the volume')
+        text = f'{label} {key} "{raw}" is outside {allowed}, so {label} rejects the volume'
+        return Verdict(Status.WARN, text, code=INVALID)
     return _count(label, f'{key}: "{raw}"', replicas, minimum, subject)
 
 
@@ -114,6 +194,8 @@ def _judge(sc: Obj, minimum: int, subject: str) -> Verdict:
         return Verdict(
             Status.WARN,
             f"{prov} is a removed in-tree plugin: cannot verify replication (provisioner_installed fails the class)",
+            code=UNVERIFIABLE,
+            caused_by=Cause("KFS-PROVISIONER-REMOVED", Ref("StorageClass", k8s.name(sc))),
         )
     profile = storage.profile_of(prov)
     if profile is None:
@@ -121,18 +203,21 @@ def _judge(sc: Obj, minimum: int, subject: str) -> Verdict:
             Status.WARN,
             f"cannot verify replication of provisioner {prov}: it is not in kfstor's driver table; confirm the "
             "backend keeps more than one copy of each volume",
+            code=UNVERIFIABLE,
         )
     rep = profile.replication
     for case in rep.overrides:
         if param_holds(case.when, params):
             if case.value:
                 return Verdict(Status.PASS, f"{profile.label}: {case.why}")
-            return Verdict(Status.WARN, f"{profile.label}: {case.why}: a single node failure loses {subject}")
+            text = f"{profile.label}: {case.why}: a single node failure loses {subject}"
+            return Verdict(Status.WARN, text, code=SINGLE_COPY)
     if profile.node_local or rep.kind is R.NONE:
         return Verdict(
             Status.WARN,
             f"{profile.label} ({prov}) keeps each volume on one node's disk: a single node failure loses "
             f"{subject}; use a replicated class",
+            code=NODE_LOCAL,
         )
     if rep.kind is R.PARAMETER:
         return _by_parameter(profile.label, rep, params, minimum, subject)
@@ -141,11 +226,14 @@ def _judge(sc: Obj, minimum: int, subject: str) -> Verdict:
     if rep.kind is R.EXTERNAL:
         found = _param(params, rep.keys)
         note = rep.note.replace("<pool>", found[1]) if found else rep.note
-        return Verdict(Status.WARN, f"cannot verify replication from the class: {profile.label}: {note}")
+        return Verdict(
+            Status.WARN, f"cannot verify replication from the class: {profile.label}: {note}", code=UNVERIFIABLE
+        )
     return Verdict(
         Status.WARN,
         f"cannot verify replication of {profile.label} ({prov}): {rep.note or 'not sourced'}; make sure "
         "the backend keeps more than one copy",
+        code=UNVERIFIABLE,
     )
 
 
@@ -160,7 +248,13 @@ def _planned(facts: Facts, minimum: int) -> Iterator[Finding]:
             )
             continue
         verdict = _judge(entry.storage_class, minimum, f"the {entry.claim.role} data")
-        yield finding(verdict.status, entry.ref, f"{entry.label} on StorageClass {entry.class_text}: {verdict.message}")
+        yield finding(
+            verdict.status,
+            entry.ref,
+            f"{entry.label} on StorageClass {entry.class_text}: {verdict.message}",
+            code=verdict.code,
+            fix=verdict.fix,
+        )
 
 
 def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
@@ -178,6 +272,8 @@ def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
                 CLUSTER,
                 "pre-install: Kubeflow is not installed and there is no default StorageClass "
                 "to judge (default_storage_class reports it)",
+                code=NOT_JUDGED,
+                caused_by=Cause("KFS-DEFAULT-NONE", CLUSTER),
             )
             return
         verdict = _judge(default, minimum, "Kubeflow's metadata")
@@ -186,6 +282,9 @@ def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
             default,
             f"pre-install: default StorageClass {k8s.name(default)}, which "
             f"Kubeflow's databases will use: {verdict.message}",
+            code=verdict.code,
+            fix=_fix_for(verdict, default, minimum),
+            caused_by=verdict.caused_by,
         )
         return
     for unjudged, why in platform.not_judged():
@@ -199,8 +298,22 @@ def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
         assert row.pvc is not None  # Platform.databases holds existing claims only
         verdict = _judge(row.storage_class, minimum, subject)
         yield finding(
-            verdict.status, row.pvc, f"{where} on StorageClass {k8s.name(row.storage_class)}: {verdict.message}"
+            verdict.status,
+            row.pvc,
+            f"{where} on StorageClass {k8s.name(row.storage_class)}: {verdict.message}",
+            code=verdict.code,
+            fix=_fix_for(verdict, row.storage_class, minimum),
+            caused_by=verdict.caused_by,
         )
+
+
+def _fix_for(verdict: Verdict, sc: Obj, minimum: int) -> Fix | None:
+    if verdict.status is Status.PASS:
+        return None
+    if verdict.code == UNVERIFIABLE:
+        return fixes.fix(docs=fixes.DOCS_STORAGE_CLASSES, text="confirm the copies where the message says")
+    profile = storage.profile_of(k8s.provisioner(sc))
+    return _more_copies(sc, profile.replication if profile is not None else None, minimum)
 
 
 def _classless(row: PlatformClaimFacts, where: str, subject: str) -> Finding:
@@ -214,9 +327,15 @@ def _classless(row: PlatformClaimFacts, where: str, subject: str) -> Finding:
                     f"{where} is bound to the {source} PersistentVolume {k8s.name(pv)}, which "
                     f"lives on one node: a single node failure loses {subject}; move it to a "
                     "replicated class",
+                    code=NODE_LOCAL,
                 )
     what = f"StorageClass {row.class_name} does not exist" if row.class_name else "it has no StorageClass"
-    return skip(row.pvc, f"{where}: {what}, so its replication cannot be judged; kubeflow_claims reports the claim")
+    return skip(
+        row.pvc,
+        f"{where}: {what}, so its replication cannot be judged; kubeflow_claims reports the claim",
+        code=NOT_JUDGED,
+        caused_by=Cause("KFS-DEFAULT-NONE", CLUSTER) if row.class_name is None else None,
+    )
 
 
 CHECK = Check(
@@ -226,11 +345,12 @@ CHECK = Check(
     optional_kinds=("PersistentVolume", "Deployment"),
     evaluate=evaluate,
     description=__doc__ or "",
+    codes=CODES,
     remediation=(
         'Put Kubeflow\'s MySQL and object store on a class that keeps several copies: Portworx repl: "3" '
         '(with io_profile: db_remote), Longhorn numberOfReplicas: "3", Ceph RBD, or a cloud disk (regional '
         "PD or Azure ZRS for zone outages). Classes are immutable: create a new class and migrate the data; "
-        "for Portworx, pxctl volume ha-update --repl 3 <volume> raises an existing volume's replication. "
+        "for Portworx, pxctl volume ha-update --repl 3 VOLUME raises an existing volume's replication. "
         "Node-local storage is only for throw-away test clusters."
     ),
     options={"min_replicas": DEFAULT_MIN_REPLICAS},

@@ -12,8 +12,9 @@ write-heavy, fsync-bound services holding all of Kubeflow's metadata. For each o
   makes this aspect pass (and a PV patched to `Delete` under a Retain class warns);
 - no `allowVolumeExpansion: true`: warn, the 20Gi/10Gi volumes cannot grow when they fill up.
 
-One finding per claim, combining every problem of that claim into one message (the status is
-warn when any aspect warns, pass otherwise, and a pass message says what was verified).
+One finding per problem, each with its code (KFS-DB-SHARED-FS, KFS-DB-RECLAIM-DELETE,
+KFS-DB-NO-EXPANSION), so a waiver of one problem never hides another; a claim without problems
+gets one pass finding saying what was verified. The check warns when any problem is found.
 Claims that are missing, or whose class does not exist, are skipped here (kubeflow_claims
 reports them); claims holding no database (`authservice-pvc`'s login sessions) are skipped.
 
@@ -30,7 +31,9 @@ from typing import Any
 
 from kfstor.api import (
     CLUSTER,
+    Cause,
     Check,
+    Code,
     Context,
     Facts,
     Finding,
@@ -38,13 +41,55 @@ from kfstor.api import (
     Status,
     Verdict,
     finding,
+    fixes,
     k8s,
     skip,
     storage,
-    worst,
 )
 
 Obj = Mapping[str, Any]
+SHARED_FS = "KFS-DB-SHARED-FS"
+RECLAIM_DELETE = "KFS-DB-RECLAIM-DELETE"
+NO_EXPANSION = "KFS-DB-NO-EXPANSION"
+NOT_JUDGED = "KFS-DB-NOT-JUDGED"
+NO_DEFAULT_CAUSE = Cause("KFS-DEFAULT-NONE", CLUSTER)
+CODES = (
+    Code(
+        SHARED_FS,
+        "Database on a shared file system",
+        "A Kubeflow database or object-store claim (or, pre-install, the default class) is a share of a "
+        "network file system (NFS, CephFS, EFS, Azure Files, Portworx sharedv4, ...).",
+        "MySQL, PostgreSQL and the object store are fsync-bound: on a network file system they are slow, and "
+        "locking problems can corrupt Kubeflow's metadata.",
+        "Give the databases a block (ReadWriteOnce) class: create the claims on it and restore the data.",
+        (fixes.DOCS_STORAGE_CLASSES,),
+    ),
+    Code(
+        RECLAIM_DELETE,
+        "Database volume deleted with its claim",
+        "The bound PersistentVolume (or, with no volume yet, the class) has reclaim policy Delete.",
+        "Deleting the claim (kubectl delete -k, a namespace deletion, --prune) destroys the volume and "
+        "Kubeflow's pipelines, experiments and metadata with it.",
+        "Patch the bound PersistentVolume to Retain; before install, use a class with reclaimPolicy: Retain.",
+        (fixes.DOCS_RECLAIM,),
+    ),
+    Code(
+        NO_EXPANSION,
+        "Database volume cannot grow",
+        "The class behind a database claim does not set allowVolumeExpansion: true.",
+        "When MySQL or the object store fills its 10-20Gi volume, Kubeflow stops and the claim cannot be enlarged.",
+        "Set allowVolumeExpansion: true on the class (the field can be changed on an existing class).",
+        (fixes.DOCS_EXPANSION,),
+    ),
+    Code(
+        NOT_JUDGED,
+        "Database storage not judged",
+        "A database claim has no StorageClass (or names one that does not exist), so its storage cannot be judged.",
+        "Nothing is known about where the data will live until the claim gets a class.",
+        "Fix the claim's class first (kubeflow_claims and default_storage_class say how).",
+        (fixes.DOCS_STORAGE_CLASSES,),
+    ),
+)
 
 
 def _filesystem(sc: Obj) -> Verdict:
@@ -54,6 +99,11 @@ def _filesystem(sc: Obj) -> Verdict:
             Status.WARN,
             f"the class is a shared file system, {shared}: write-heavy databases need block storage, "
             "use a block class (ReadWriteOnce) for it",
+            code=SHARED_FS,
+            fix=fixes.fix(
+                docs=fixes.DOCS_STORAGE_CLASSES,
+                text="create the database claims on a block (ReadWriteOnce) class and restore the data into them",
+            ),
         )
     return Verdict(Status.PASS, "block storage")
 
@@ -72,13 +122,27 @@ def _reclaim(sc: Obj, pv: Obj | None, subject: str) -> Verdict:
             Status.WARN,
             f"its PersistentVolume {pv_name} has reclaim policy {pv_policy}: deleting the "
             f"claim destroys {subject}; patch the volume's persistentVolumeReclaimPolicy to Retain",
+            code=RECLAIM_DELETE,
+            fix=fixes.fix(fixes.retain_pv(pv_name), docs=fixes.DOCS_RECLAIM),
         )
     if class_policy == "Retain":
         return Verdict(Status.PASS, "the class is Retain")
+    sc_name = k8s.name(sc)
+    if pv is not None:
+        remedy = fixes.fix(fixes.retain_pv(k8s.name(pv)), docs=fixes.DOCS_RECLAIM)
+    else:
+        retained = f"{sc_name}-retain"
+        remedy = fixes.fix(
+            fixes.copy_class(sc_name, retained, '.reclaimPolicy = "Retain"'),
+            docs=fixes.DOCS_RECLAIM,
+            text=f"use {retained} for Kubeflow's database claims, or patch each bound volume to Retain",
+        )
     return Verdict(
         Status.WARN,
         f"the class has reclaimPolicy {class_policy}: deleting the claim destroys {subject}; "
         "use a Retain class or patch the bound volume to Retain",
+        code=RECLAIM_DELETE,
+        fix=remedy,
     )
 
 
@@ -88,17 +152,22 @@ def _expansion(sc: Obj) -> Verdict:
     return Verdict(
         Status.WARN,
         "the class does not allow volume expansion, so a full volume cannot grow; set allowVolumeExpansion: true",
+        code=NO_EXPANSION,
+        fix=fixes.fix(fixes.allow_expansion(k8s.name(sc)), docs=fixes.DOCS_EXPANSION),
     )
 
 
-def _finding(subject_obj: Obj | Ref, label: str, sc: Obj, pv: Obj | None, subject: str) -> Finding:
+def _findings(subject_obj: Obj | Ref, label: str, sc: Obj, pv: Obj | None, subject: str) -> Iterator[Finding]:
+    """One finding per problem (one code each), or one pass saying what was verified."""
     verdicts = [_filesystem(sc), _reclaim(sc, pv, subject), _expansion(sc)]
-    status = worst(v.status for v in verdicts)
     on = " " if label.endswith("default class") else " on StorageClass "
     prefix = f"{label}{on}{k8s.name(sc)}: "
-    if status is Status.PASS:
-        return finding(status, subject_obj, prefix + ", ".join(v.message for v in verdicts))
-    return finding(status, subject_obj, prefix + "; ".join(v.message for v in verdicts if v.status is not Status.PASS))
+    problems = [v for v in verdicts if v.status is not Status.PASS]
+    if not problems:
+        yield finding(Status.PASS, subject_obj, prefix + ", ".join(v.message for v in verdicts))
+        return
+    for v in problems:
+        yield finding(v.status, subject_obj, prefix + v.message, code=v.code, fix=v.fix)
 
 
 def _planned(facts: Facts) -> Iterator[Finding]:
@@ -109,9 +178,10 @@ def _planned(facts: Facts) -> Iterator[Finding]:
                 entry.ref,
                 f"{entry.label}: StorageClass {entry.class_text} does not exist, so its storage cannot be judged; "
                 "kubeflow_claims reports the claim",
+                code=NOT_JUDGED,
             )
             continue
-        yield _finding(entry.ref, entry.label, entry.storage_class, None, f"the {entry.claim.role} data")
+        yield from _findings(entry.ref, entry.label, entry.storage_class, None, f"the {entry.claim.role} data")
 
 
 def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
@@ -128,9 +198,11 @@ def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
                 CLUSTER,
                 "pre-install: Kubeflow is not installed and there is no default StorageClass "
                 "to judge (default_storage_class reports it)",
+                code=NOT_JUDGED,
+                caused_by=NO_DEFAULT_CAUSE,
             )
             return
-        yield _finding(
+        yield from _findings(
             default,
             "pre-install: Kubeflow's databases and object store will use the default class",
             default,
@@ -147,9 +219,11 @@ def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
             yield skip(
                 row.pvc,
                 f"claim {row.where}: {what}, so its storage cannot be judged; kubeflow_claims reports the claim",
+                code=NOT_JUDGED,
+                caused_by=NO_DEFAULT_CAUSE if row.class_name is None else None,
             )
             continue
-        yield _finding(
+        yield from _findings(
             row.pvc, f"{row.claim.role} claim {row.where}", row.storage_class, row.pv, f"the {row.claim.role} data"
         )
 
@@ -161,10 +235,11 @@ CHECK = Check(
     optional_kinds=("PersistentVolume", "Deployment"),
     evaluate=evaluate,
     description=__doc__ or "",
+    codes=CODES,
     remediation=(
         "Put Kubeflow's MySQL/PostgreSQL and object store on a block StorageClass (not NFS-like) with "
-        "allowVolumeExpansion: true (kubectl patch storageclass <name> -p "
-        "'{\"allowVolumeExpansion\":true}'). Protect the data from claim deletion: kubectl patch pv <volume> "
+        "allowVolumeExpansion: true (kubectl patch storageclass CLASS -p "
+        "'{\"allowVolumeExpansion\":true}'). Protect the data from claim deletion: kubectl patch pv VOLUME "
         '-p \'{"spec":{"persistentVolumeReclaimPolicy":"Retain"}}\', or use a class with '
         "reclaimPolicy: Retain."
     ),

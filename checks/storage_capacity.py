@@ -31,10 +31,47 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kfstor.api import CLUSTER, Check, Context, Facts, Finding, Ref, fail, k8s, kubeflow, ok, skip
+from kfstor.api import CLUSTER, Check, Code, Context, Facts, Finding, Ref, fail, fixes, k8s, kubeflow, ok, skip
 from kfstor.facts.plan import fits
 
 CLASS_KEY = ".storageclass.storage.k8s.io/"
+QUOTA_EXCEEDED = "KFS-QUOTA-EXCEEDED"
+VOLUME_TOO_LARGE = "KFS-CAPACITY-VOLUME-TOO-LARGE"
+CAPACITY_SHORT = "KFS-CAPACITY-INSUFFICIENT"
+NO_LIMITS = "KFS-CAPACITY-NO-LIMITS"
+CODES = (
+    Code(
+        QUOTA_EXCEEDED,
+        "ResourceQuota too small for Kubeflow",
+        "used + Kubeflow's new claims exceed a storage quota of the namespace.",
+        "Claim creation and expansion are rejected with 'exceeded quota'.",
+        "Raise the quota's spec.hard or free storage in the namespace.",
+        (fixes.DOCS_QUOTA,),
+    ),
+    Code(
+        VOLUME_TOO_LARGE,
+        "Volume larger than any topology segment",
+        "No CSIStorageCapacity segment can hold one of Kubeflow's volumes.",
+        "The claim never provisions.",
+        "Add capacity to the backend or use another class.",
+        (fixes.DOCS_CAPACITY,),
+    ),
+    Code(
+        CAPACITY_SHORT,
+        "Too little published capacity",
+        "The published CSIStorageCapacity cannot hold all of Kubeflow's new volumes.",
+        "Some claims never provision.",
+        "Add capacity or use another class.",
+        (fixes.DOCS_CAPACITY,),
+    ),
+    Code(
+        NO_LIMITS,
+        "Nothing to compare against",
+        "No quota limits storage and no capacity is published.",
+        "Nothing to judge.",
+        "Nothing to fix.",
+    ),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +166,7 @@ def _judge_quota(
     new = [r for r in requests if not r.exists]
     over: list[str] = []
     fine: list[str] = []
+    raise_to: dict[str, str] = {}
     for key, cls, what in keys:
         limit = k8s.quantity_bytes(hard[key])
         if limit is None:
@@ -147,7 +185,12 @@ def _judge_quota(
                 current = len(scoped_claims)
             adding = len(scoped_new)
             text = f"{key}: {current} used + {adding} new of {limit}"
-        (over if current + adding > limit else fine).append(text)
+        if current + adding > limit:
+            over.append(text)
+            needed = current + adding
+            raise_to[key] = _gi(-(-needed // 2**30) * 2**30) if what == "storage" else str(needed)
+        else:
+            fine.append(text)
     if not over and not fine:
         return None
     quota_name = f"{k8s.namespace(quota)}/{k8s.name(quota)}"
@@ -159,6 +202,8 @@ def _judge_quota(
                 "and expansion are rejected with 'exceeded quota'; raise spec.hard or free storage in the "
                 "namespace"
             ),
+            code=QUOTA_EXCEEDED,
+            fix=fixes.fix(fixes.patch_quota(k8s.namespace(quota), k8s.name(quota), raise_to), docs=fixes.DOCS_QUOTA),
         )
     return ok(quota, f"ResourceQuota {quota_name} leaves room for Kubeflow's claims ({'; '.join(fine)})")
 
@@ -196,6 +241,8 @@ def _judge_capacity(
                 f"StorageClass {cls} cannot provision {names}: no topology segment can hold a volume that large "
                 f"({published}); add capacity to the storage backend or use another class"
             ),
+            code=VOLUME_TOO_LARGE,
+            fix=fixes.fix(docs=fixes.DOCS_CAPACITY, text="add capacity to the storage backend or use another class"),
         )
     if not fits(sizes, segments):
         return fail(
@@ -204,6 +251,8 @@ def _judge_capacity(
                 f"StorageClass {cls} publishes too little capacity for Kubeflow's volumes ({wanted}; "
                 f"{_gi(sum(sizes))} in all): {published}; add capacity or use another class"
             ),
+            code=CAPACITY_SHORT,
+            fix=fixes.fix(docs=fixes.DOCS_CAPACITY, text="add capacity to the storage backend or use another class"),
         )
     return ok(subject, f"StorageClass {cls} has room for Kubeflow's volumes ({wanted}): {published}")
 
@@ -254,6 +303,7 @@ def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
             f"{summary}; no ResourceQuota in {', '.join(sorted(namespaces))} limits storage and no "
             f"CSIStorageCapacity is published for {classes_text}{note}: nothing to compare against"
         ),
+        code=NO_LIMITS,
     )
 
 
@@ -264,6 +314,7 @@ CHECK = Check(
     optional_kinds=("ResourceQuota", "CSIStorageCapacity", "Deployment"),
     evaluate=evaluate,
     description=__doc__ or "",
+    codes=CODES,
     remediation=(
         "Raise the namespace's ResourceQuota (spec.hard requests.storage, persistentvolumeclaims and the "
         "per-class keys) to at least what is used plus Kubeflow's claims (about 50Gi for a default install: "

@@ -21,10 +21,56 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from kfstor.api import CLUSTER, Check, Context, Facts, Finding, k8s, ok, skip, warn
+from kfstor.api import CLUSTER, Cause, Check, Code, Context, Facts, Finding, Fix, fixes, k8s, ok, skip, warn
 
 WFFC = k8s.WFFC
 CONTROL_PLANE_TAINTS = ("node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master")
+IMMEDIATE_ZONAL = "KFS-BINDING-IMMEDIATE-ZONAL"
+UNVERIFIABLE = "KFS-BINDING-UNVERIFIABLE"
+NO_NODES = "KFS-BINDING-NO-NODES"
+NO_DEFAULT = "KFS-BINDING-NO-DEFAULT"
+_FIX = (
+    "Create a copy of the default class with volumeBindingMode: WaitForFirstConsumer, mark it default and remove "
+    "the default annotation from the old one."
+)
+CODES = (
+    Code(
+        IMMEDIATE_ZONAL,
+        "Zonal default class binds Immediate",
+        "Nodes span several zones and the default class provisions zonal volumes as soon as a claim is created.",
+        "MySQL, the object store or a notebook may get a disk in a zone its pod cannot run in "
+        "('volume node affinity conflict').",
+        _FIX,
+        (fixes.DOCS_BINDING_MODE,),
+    ),
+    Code(
+        UNVERIFIABLE,
+        "Zone topology cannot be verified",
+        "The default class binds Immediate across zones and kfstor cannot tell whether its volumes are zonal.",
+        "If they are, pods may land away from their disks.",
+        "If the volumes are zonal: " + _FIX,
+        (fixes.DOCS_BINDING_MODE,),
+    ),
+    Code(NO_NODES, "No nodes", "No Node objects in the input: zones unknown.", "Nothing to judge.", "Add nodes."),
+    Code(
+        NO_DEFAULT,
+        "No default class to judge",
+        "There is no default StorageClass.",
+        "Nothing to judge.",
+        "Mark a default class (KFS-DEFAULT-NONE).",
+    ),
+)
+
+
+def _wffc_copy(sc_name: str, default: bool) -> Fix:
+    """A copy of the class that binds WaitForFirstConsumer; a default class hands its default mark over."""
+    new = f"{sc_name}-wffc"
+    copy = fixes.copy_class(sc_name, new, '.volumeBindingMode = "WaitForFirstConsumer"')
+    if not default:
+        return fixes.fix(copy, docs=fixes.DOCS_BINDING_MODE, text=f"then create the claims on {new}")
+    return fixes.fix(
+        copy, fixes.mark_default(new), fixes.mark_default(sc_name, value=False), docs=fixes.DOCS_BINDING_MODE
+    )
 
 
 def _control_plane_only(node: Mapping[str, Any]) -> bool:
@@ -83,6 +129,8 @@ def _judge(
             f"cannot verify that {label} {sc_name}, which binds {mode} while nodes span zones "
             f"{zone_text}, is safe: {zonal.why}, so kfstor cannot tell whether its volumes are tied to one zone; "
             f"if they are, create the {label.split()[0]} class with volumeBindingMode: WaitForFirstConsumer",
+            code=UNVERIFIABLE,
+            fix=_wffc_copy(sc_name, label.startswith("default")),
         )
     return warn(
         sc,
@@ -90,18 +138,25 @@ def _judge(
         f"{users} may be created in a zone their pod cannot run "
         "in (Pending with 'volume node affinity conflict'); create the "
         f"{'default ' if label.startswith('default') else ''}class with volumeBindingMode: WaitForFirstConsumer",
+        code=IMMEDIATE_ZONAL,
+        fix=_wffc_copy(sc_name, label.startswith("default")),
     )
 
 
 def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
     nodes = list(facts.of("Node"))
     if not nodes:
-        yield skip(CLUSTER, "no Node objects in the snapshot: zones unknown")
+        yield skip(CLUSTER, "no Node objects in the snapshot: zones unknown", code=NO_NODES)
         return
     default = facts.default.effective
     planned = _planned_classes(facts)
     if default is None and not planned:
-        yield skip(CLUSTER, "no default StorageClass (default_storage_class reports it)")
+        yield skip(
+            CLUSTER,
+            "no default StorageClass (default_storage_class reports it)",
+            code=NO_DEFAULT,
+            caused_by=Cause("KFS-DEFAULT-NONE", CLUSTER),
+        )
         return
     workers = [n for n in nodes if not _control_plane_only(n)] or nodes
     zones: dict[str, int] = {}
@@ -128,6 +183,7 @@ CHECK = Check(
     optional_kinds=("PersistentVolume",),
     evaluate=evaluate,
     description=__doc__ or "",
+    codes=CODES,
     remediation=(
         "volumeBindingMode cannot be changed on an existing class: create a copy of the default class with "
         "volumeBindingMode: WaitForFirstConsumer (same provisioner and parameters), mark it default and "

@@ -6,13 +6,16 @@ engine or the renderers; tests/test_layers.py enforces that.
 """
 
 from kfstor.collect.snapshot import Snapshot
-from kfstor.facts import k8s, kubeflow, storage
+from kfstor.facts import fixes, k8s, kubeflow, storage
 from kfstor.facts.view import ClaimClass, ClassSource, Facts, PlatformClaimFacts
 from kfstor.model import (
     CLUSTER,
+    Cause,
     Check,
+    Code,
     Context,
     Finding,
+    Fix,
     Ref,
     Status,
     Verdict,
@@ -27,12 +30,15 @@ from kfstor.model import (
 
 __all__ = [
     "CLUSTER",
+    "Cause",
     "Check",
     "ClaimClass",
     "ClassSource",
+    "Code",
     "Context",
     "Facts",
     "Finding",
+    "Fix",
     "PlatformClaimFacts",
     "Ref",
     "Snapshot",
@@ -40,6 +46,7 @@ __all__ = [
     "Verdict",
     "fail",
     "finding",
+    "fixes",
     "judged",
     "k8s",
     "kubeflow",

@@ -38,7 +38,8 @@ if TYPE_CHECKING:
     from kfstor.render.report import Report
 
 EXIT_CODES_HELP = (
-    "Exit codes: 0 gate passed; 1 gate failed (a check at or above --fail-on, or any check error); "
+    "Exit codes: 0 gate passed; 1 gate failed (a check at or above --fail-on, or any check error; with "
+    "--baseline, a new problem at or above --fail-on); "
     "2 usage or input error (bad flag, unreadable or malformed file, config or kubeconfig); "
     "3 cluster unreachable or authentication failed; "
     "4 incomplete: a check could not be evaluated (a kind it needs was forbidden or unreadable), "
@@ -78,6 +79,26 @@ class OutputFormat(str, Enum):
 class SnapshotFormat(str, Enum):
     yaml = "yaml"
     json = "json"
+
+
+class DiffFormat(str, Enum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+class ColorMode(str, Enum):
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
+ColorOpt = Annotated[
+    ColorMode,
+    typer.Option(
+        "--color", help="Colour in the terminal: auto (a terminal; NO_COLOR and FORCE_COLOR honoured), always, never."
+    ),
+]
 
 
 def die(message: str, code: int) -> NoReturn:
@@ -201,7 +222,14 @@ ClusterTimeoutOpt = Annotated[
 ]
 TimeoutOpt = Annotated[float, typer.Option("--request-timeout", min=0.1, help="Seconds to wait for each API request.")]
 CheckOpt = Annotated[list[str], typer.Option("--check", help="Run only this check id. Repeatable.")]
-SkipOpt = Annotated[list[str], typer.Option("--skip", help="Do not run this check id. Repeatable.")]
+SkipOpt = Annotated[
+    list[str],
+    typer.Option(
+        "--skip",
+        help="Do not run this check id, or turn off a problem code (KFS-...) everywhere or on one object "
+        "(KFS-CODE:Kind/namespace/name). Repeatable.",
+    ),
+]
 ChecksDirOpt = Annotated[
     list[Path], typer.Option("--checks-dir", help="Also load check modules from this directory. Repeatable.")
 ]
@@ -212,6 +240,14 @@ def _load(
 ) -> tuple[list[Check], list[str]]:
     """The selected checks and the load problems (as report notes); with `settings`, also checks
     kfstor.yaml against every loaded check (ids, option names and types)."""
+    chosen, notes, _ = _load_all(checks_dirs, only, skip, settings)
+    return chosen, notes
+
+
+def _load_all(
+    checks_dirs: list[Path], only: list[str], skip: list[str], settings: Config | None = None
+) -> tuple[list[Check], list[str], list[Check]]:
+    """(the selected checks, notes on checks that failed to load, every loaded check)."""
     from kfstor.engine.config import ConfigError, validate
     from kfstor.engine.loader import CheckLoadError, load_checks, select
 
@@ -227,7 +263,7 @@ def _load(
     notes = [f"check not loaded: {p.origin}: {p.message}" for p in loaded.problems]
     for note in notes:
         warn(note)
-    return chosen, notes
+    return chosen, notes, list(loaded.checks)
 
 
 @contextlib.contextmanager
@@ -331,6 +367,14 @@ def audit(
             "(a kind they need was forbidden or unreadable); they are still reported.",
         ),
     ] = False,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            "--baseline",
+            help="An earlier JSON report: show what is new, resolved and unchanged, and fail only on new problems.",
+        ),
+    ] = None,
+    color: ColorOpt = ColorMode.auto,
 ) -> None:
     """Audit the live cluster (or snapshot files) and report pass/warn/fail per check.
 
@@ -338,9 +382,11 @@ def audit(
     exit code the worst of the clusters.
     """
     started = time.monotonic()
+    from dataclasses import replace
+
     from kfstor.collect.snapshot import InputError, from_files
     from kfstor.engine import config as config_mod
-    from kfstor.engine import runner
+    from kfstor.engine import diff, runner
     from kfstor.render.output import OutputError, check_stdout_use, outputs
 
     named = [
@@ -362,7 +408,14 @@ def audit(
         settings = config_mod.load(config)
     except config_mod.ConfigError as exc:
         die(str(exc), EXIT_USAGE)
-    checks, notes = _load(checks_dir, check, skip, settings)
+    code_skips = [o for o in (config_mod.parse_code_target(s) for s in skip) if o is not None]
+    skip = [s for s in skip if config_mod.parse_code_target(s) is None]
+    checks, notes, loaded = _load_all(checks_dir, check, skip, settings)
+    known = {code.id for c in loaded for code in c.codes}
+    for override in code_skips:  # kfstor.yaml's codes were validated with the file
+        if override.code not in known:
+            die(f"{override.origin}: unknown problem code {override.code} (kfstor explain lists them)", EXIT_USAGE)
+    settings = replace(settings, overrides=(*code_skips, *settings.overrides))
     if "-" in manifests and "-" in from_:
         die("stdin (-) can feed --from or --manifests, not both", EXIT_USAGE)
     # --- fleet: several contexts go to kfstor.engine.fleet; one --context is audited as before ---
@@ -370,10 +423,18 @@ def audit(
     if all_contexts or len(contexts) > 1:
         if from_:
             die("--from audits files: it cannot be combined with several --context or --all-contexts", EXIT_USAGE)
+        if baseline is not None:
+            die("--baseline compares one cluster's reports: it cannot be combined with several contexts", EXIT_USAGE)
         reports = tuple((Path(path), option.lstrip("-")) for option, path in named)
         fleet_options = (parallel, cluster_timeout, request_timeout, settings, namespace, notes, fail_on)
         _audit_fleet(checks, kubeconfig, contexts, all_contexts, fleet_options, reports, fmt or OutputFormat.table)
     # --- end fleet ---
+    old_report = None
+    if baseline is not None:
+        try:
+            old_report = diff.load(baseline)
+        except diff.DiffError as exc:
+            die(str(exc), EXIT_USAGE)
     planned = _read_manifests(manifests) if manifests else None
     formats = {
         "--html": "html",
@@ -412,10 +473,12 @@ def audit(
         )
     except config_mod.ConfigError as exc:
         die(str(exc), EXIT_USAGE)
+    if old_report is not None and baseline is not None:
+        report = replace(report, review=diff.against(report, old_report, str(baseline)))
     try:
         with outputs([path for _, path in written]) as handles:
             for name, handle in zip(renderers, handles, strict=True):
-                _render(name, report, handle, started)
+                _render(name, report, handle, started, color)
     except OutputError as exc:
         die(str(exc), EXIT_USAGE)
     sys.stdout.flush()
@@ -430,9 +493,14 @@ def _import_renderers(names: list[str]) -> None:
         importlib.import_module(FORMATS[name])
 
 
-def _render(name: str, report: Report, out: TextIO, started: float) -> None:
-    """One format of a single-cluster report; Prometheus also gets the audit's duration."""
-    from kfstor.render import renderer
+def _render(name: str, report: Report, out: TextIO, started: float, color: ColorMode) -> None:
+    """One format of a single-cluster report; Prometheus also gets the audit's duration, the
+    terminal table the --color choice."""
+    from kfstor.render import renderer, terminal
+
+    if name == "table":
+        terminal.render(report, out, color=color.value)
+        return
 
     if name == "prometheus":
         from kfstor.render import prometheus
@@ -495,6 +563,66 @@ def _audit_fleet(
         sys.stderr.flush()
         os._exit(code)
     raise typer.Exit(code)
+
+
+@app.command("diff", epilog="Exit codes: 0 no new problem at or above --fail-on; 1 new problems; 2 unreadable report.")
+def diff_reports(
+    old: Annotated[Path, typer.Argument(help="The earlier JSON report (kfstor audit --json).")],
+    new: Annotated[Path, typer.Argument(help="The newer JSON report.")],
+    fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help="Format written to stdout.")] = DiffFormat.table,
+    fail_on: Annotated[
+        FailOn, typer.Option("--fail-on", help="Lowest status of a new problem that fails (exit 1).")
+    ] = FailOn.FAIL,
+    color: ColorOpt = ColorMode.auto,
+) -> None:
+    """Show which problems are new, resolved and unchanged between two JSON reports (by check, code, object)."""
+    from kfstor.engine import diff
+    from kfstor.render import markdown, terminal
+    from kfstor.render.json_report import review_dict
+
+    try:
+        review = diff.between(diff.load(old), diff.load(new), str(old))
+    except diff.DiffError as exc:
+        die(str(exc), EXIT_USAGE)
+    if fmt is DiffFormat.json:
+        import json
+
+        json.dump(review_dict(review), sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    elif fmt is DiffFormat.markdown:
+        sys.stdout.write(markdown.review_section(review))
+    else:
+        terminal.render_review(review, sys.stdout, color=color.value)
+    sys.stdout.flush()
+    raise typer.Exit(1 if review.new_at_or_above(fail_on) else 0)
+
+
+@app.command()
+def explain(
+    code: Annotated[str | None, typer.Argument(help="A problem code such as KFS-DEFAULT-NONE.")] = None,
+    checks_dir: ChecksDirOpt = [],  # noqa: B006
+) -> None:
+    """Explain a problem code: what it means, why it matters for Kubeflow, how to fix it, links."""
+    checks, _ = _load(checks_dir, [], [])
+    entries = [(c, entry) for c in checks for entry in c.codes]
+    if code is None:
+        width = max(len(entry.id) for _, entry in entries)
+        for c, entry in sorted(entries, key=lambda ce: ce[1].id):
+            typer.echo(f"{entry.id:<{width}}  {entry.title}  [{c.id}]")
+        return
+    wanted = code.strip().upper()
+    found = next(((c, entry) for c, entry in entries if entry.id == wanted), None)
+    if found is None:
+        die(f"unknown problem code {code!r} (kfstor explain lists them)", EXIT_USAGE)
+    c, entry = found
+    typer.echo(f"{entry.id}: {entry.title} (check {c.id})\n")
+    typer.echo(f"What it means: {entry.meaning}\n")
+    typer.echo(f"Why it matters for Kubeflow: {entry.why}\n")
+    typer.echo(f"How to fix it: {entry.fix}")
+    if entry.links:
+        typer.echo("\nLinks:")
+        for link in entry.links:
+            typer.echo(f"  {link}")
 
 
 @app.command()
@@ -635,6 +763,8 @@ def list_checks(
                 + ", ".join(f"{k} (default {v!r})" for k, v in sorted(c.options.items()))
             )
         typer.echo(f"Remediation: {c.remediation}")
+        if c.codes:
+            typer.echo("Problem codes (kfstor explain CODE): " + ", ".join(code.id for code in c.codes))
         typer.echo(f"Source: {c.origin}")
         return
     width = max(len(c.id) for c in checks)

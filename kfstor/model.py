@@ -11,10 +11,7 @@ import datetime as dt
 import enum
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    pass
+from typing import Any
 
 K8sObject = Mapping[str, Any]
 # Where Kubeflow lives unless --namespace or kfstor.yaml says otherwise.
@@ -100,21 +97,76 @@ CLUSTER = Ref("Cluster", "")
 
 @dataclass(frozen=True, slots=True)
 class Waiver:
-    """An accepted risk from kfstor.yaml: a check id, an object, a reason and an end date."""
+    """An accepted risk from kfstor.yaml: what it covers (a check id, a problem code, or both; one
+    object, or every object when `object` is empty), a reason and an end date."""
 
     check: str
     object: str
     reason: str
     expires: dt.date | None = None
+    code: str = ""
 
     def expired(self, today: dt.date) -> bool:
         return self.expires is not None and today > self.expires
 
+    def covers(self, check_id: str, finding: Finding) -> bool:
+        if self.check and self.check != check_id:
+            return False
+        if self.code and self.code != finding.code:
+            return False
+        return not self.object or self.object == str(finding.ref)
+
+    @property
+    def target(self) -> str:
+        """What the waiver names, as reports print it ("KFS-DB-RECLAIM-DELETE on PersistentVolumeClaim/...")."""
+        what = " ".join(part for part in (self.check, self.code) if part)
+        return f"{what} on {self.object}" if self.object else f"{what} on every object"
+
+
+# A problem code names one distinct problem a check can report ("KFS-DEFAULT-NONE"): the same on
+# every object it applies to and in every format. Codes are upper case, dash separated.
+CODE_PATTERN = r"^KFS-[A-Z0-9]+(-[A-Z0-9]+)*$"
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    """One entry of a check's problem catalogue, printed by `kfstor explain CODE`."""
+
+    id: str
+    title: str  # a few words: "No default StorageClass"
+    meaning: str  # what kfstor saw
+    why: str  # why it matters for Kubeflow
+    fix: str  # how to fix it, in general (findings carry the concrete commands)
+    links: tuple[str, ...] = ()  # Kubernetes or driver documentation
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """A concrete remedy for one finding: shell commands to paste, with the real object names, and
+    the documentation that explains them. `text` is advice for what no command can do."""
+
+    commands: tuple[str, ...] = ()
+    docs: str = ""
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Cause:
+    """The finding that caused another one: its problem code and object (a Pending claim is caused
+    by KFS-DEFAULT-NONE on the cluster). Reports group the caused finding under its cause."""
+
+    code: str
+    ref: Ref
+
+    def __str__(self) -> str:
+        return f"{self.code} on {self.ref}"
+
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """One judgement about one object. `waived` holds the waiver that turned a warn/fail into pass;
-    `note` carries runner remarks such as an expired waiver or a status override."""
+    """One judgement about one object: one problem (its `code`), its concrete `fix`, and the finding
+    that caused it (`caused_by`), when known. `waived` holds the waiver that turned a warn/fail into
+    pass; `note` carries runner remarks such as an expired waiver or a status override."""
 
     status: Status
     ref: Ref
@@ -122,40 +174,58 @@ class Finding:
     waived: Waiver | None = None
     original_status: Status | None = None
     note: str = ""
+    code: str = ""
+    caused_by: Cause | None = None
+    fix: Fix | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """What a judge function decides about one aspect of one object."""
+    """What a judge function decides about one aspect of one object (with its problem code, fix and
+    cause when it is a problem)."""
 
     status: Status
     message: str
+    code: str = ""
+    fix: Fix | None = None
+    caused_by: Cause | None = None
 
 
-def finding(status: Status, subject: K8sObject | Ref, message: str) -> Finding:
-    """The one finding constructor: a status and a message about an object (or a Ref)."""
+def finding(
+    status: Status,
+    subject: K8sObject | Ref,
+    message: str,
+    *,
+    code: str = "",
+    fix: Fix | None = None,
+    caused_by: Cause | None = None,
+) -> Finding:
+    """The one finding constructor: a status and a message about an object (or a Ref), with the
+    problem's code, its concrete fix and its cause."""
     ref = subject if isinstance(subject, Ref) else Ref.of(subject)
-    return Finding(status=status, ref=ref, message=message)
+    return Finding(status=status, ref=ref, message=message, code=code, fix=fix, caused_by=caused_by)
 
 
 def judged(subject: K8sObject | Ref, verdict: Verdict) -> Finding:
-    return finding(verdict.status, subject, verdict.message)
+    return finding(
+        verdict.status, subject, verdict.message, code=verdict.code, fix=verdict.fix, caused_by=verdict.caused_by
+    )
 
 
-def ok(subject: K8sObject | Ref, message: str) -> Finding:
-    return finding(Status.PASS, subject, message)
+def ok(subject: K8sObject | Ref, message: str, **extra: Any) -> Finding:
+    return finding(Status.PASS, subject, message, **extra)
 
 
-def warn(subject: K8sObject | Ref, message: str) -> Finding:
-    return finding(Status.WARN, subject, message)
+def warn(subject: K8sObject | Ref, message: str, **extra: Any) -> Finding:
+    return finding(Status.WARN, subject, message, **extra)
 
 
-def fail(subject: K8sObject | Ref, message: str) -> Finding:
-    return finding(Status.FAIL, subject, message)
+def fail(subject: K8sObject | Ref, message: str, **extra: Any) -> Finding:
+    return finding(Status.FAIL, subject, message, **extra)
 
 
-def skip(subject: K8sObject | Ref, message: str) -> Finding:
-    return finding(Status.SKIP, subject, message)
+def skip(subject: K8sObject | Ref, message: str, **extra: Any) -> Finding:
+    return finding(Status.SKIP, subject, message, **extra)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +262,7 @@ class Check:
     optional_kinds: tuple[str, ...] = ()
     options: Mapping[str, Any] = field(default_factory=dict)
     origin: str = "builtin"
+    codes: tuple[Code, ...] = ()  # the problems this check can report (kfstor explain)
 
     @property
     def all_kinds(self) -> tuple[str, ...]:
@@ -239,10 +310,12 @@ EXIT_TERMINATED = 143  # SIGTERM
 
 @dataclass(frozen=True, slots=True)
 class AppliedConfig:
-    """Which config file the run used and the waivers that turned a finding into a pass."""
+    """Which config file the run used, the waivers that turned a finding into a pass, and every
+    waiver the file declares (a review lists them all, applied or not)."""
 
     path: str = ""  # "" when no kfstor.yaml was used
     waivers: tuple[Waiver, ...] = ()
+    declared: tuple[Waiver, ...] = ()
 
 
 # How bad each exit code is when a fleet run (several clusters) combines its clusters' codes into

@@ -17,6 +17,15 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
+# tests/test_html_browser.py reads the printed PDF back with poppler's pdftotext and pdfinfo.
+if ! command -v pdftotext >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils
+  else
+    echo "tests/run.sh: no pdftotext (install Debian's poppler-utils); the PDF test will be skipped" >&2
+  fi
+fi
+
 # The live suite needs a Go toolchain to build its binaries once; the fixtures find the caches.
 # tests/controlplane: etcd, kube-apiserver, kube-controller-manager, kube-scheduler (one binary);
 # tests/cluster: kwok, the CSI sidecars and the kfstor-csi driver of the full test cluster.

@@ -8,6 +8,7 @@ exactly what a user or a CI job sees on stderr; the rest uses typer's CliRunner 
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -26,7 +27,8 @@ HERE = Path(__file__).resolve().parent
 SNAPSHOT = HERE / "golden" / "snapshot.yaml"  # one dynamic default (gp3): default_storage_class passes
 ENTRY = "import sys; sys.argv[0] = 'kfstor'; from kfstor.cli import main; main()"
 EXIT_CODES = (
-    "Exit codes: 0 gate passed; 1 gate failed (a check at or above --fail-on, or any check error); "
+    "Exit codes: 0 gate passed; 1 gate failed (a check at or above --fail-on, or any check error; with "
+    "--baseline, a new problem at or above --fail-on); "
     "2 usage or input error (bad flag, unreadable or malformed file, config or kubeconfig); "
     "3 cluster unreachable or authentication failed; "
     "4 incomplete: a check could not be evaluated (a kind it needs was forbidden or unreadable), "
@@ -35,10 +37,11 @@ EXIT_CODES = (
 
 
 def kfstor(*args: str | Path, cwd: Path | None = None, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the console entry point as `kfstor ...` would."""
+    """Run the console entry point as `kfstor ...` would, writing to a pipe at the default width."""
     return subprocess.run(
         [sys.executable, "-c", ENTRY, *map(str, args)],
         cwd=cwd,
+        env={k: v for k, v in os.environ.items() if k not in ("COLUMNS", "NO_COLOR", "FORCE_COLOR")},
         input=stdin if stdin is not None else "",
         capture_output=True,
         text=True,
@@ -151,14 +154,16 @@ def test_exit_1_when_a_check_fails(failing: Path) -> None:
     assert result.returncode == 1, result.stderr
     assert result.stderr == ""
     assert "FAIL  default_storage_class — A single dynamic default StorageClass exists" in result.stdout
-    assert "      FAIL  cluster: no StorageClass is marked default (classes: efs, gp2)" in result.stdout
+    assert (
+        "      FAIL  KFS-DEFAULT-NONE cluster: no StorageClass is marked default (classes: efs, gp2)" in result.stdout
+    )
     assert result.stdout.splitlines()[-1] == "Storage readiness gate FAILED (1 fail)"
 
 
 def test_fail_on_never_passes_a_failing_audit(failing: Path) -> None:
     result = kfstor("audit", "--from", failing, "--check", "default_storage_class", "--fail-on", "never")
     assert result.returncode == 0
-    assert result.stdout.splitlines()[-1] == "Storage readiness gate PASSED (1 fail)"
+    assert result.stdout.splitlines()[-1] == "Storage readiness gate PASSED WITH WARNINGS (1 fail)"
 
 
 @pytest.mark.parametrize(("fail_on", "code"), [(None, 0), ("fail", 0), ("warn", 1), ("never", 0)])
@@ -391,7 +396,9 @@ def test_every_format_in_one_run(tmp_path: Path) -> None:
     suites = ET.parse(paths["junit"]).getroot().findall("testsuite")
     assert [s.get("name") for s in suites] == ["default_storage_class"]
     assert (
-        paths["markdown"].read_text(encoding="utf-8").startswith("## kfstor: Storage readiness gate PASSED (1 pass)\n")
+        paths["markdown"]
+        .read_text(encoding="utf-8")
+        .startswith("## kfstor: Storage readiness gate PASSED (1 pass)\n\n**✅ passed**\n")
     )
 
 
@@ -402,7 +409,7 @@ def test_a_report_file_is_replaced_whole(tmp_path: Path, failing: Path) -> None:
     assert result.returncode == 1
     text = target.read_text(encoding="utf-8")
     assert "stale" not in text
-    assert text.startswith("## kfstor: Storage readiness gate FAILED (1 fail)\n")
+    assert text.startswith("## kfstor: Storage readiness gate FAILED (1 fail)\n\n**❌ failed**\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["no-default.yaml", "report.md"]
 
 

@@ -327,6 +327,17 @@ def test_prometheus_single_report_has_every_check_once_hot() -> None:
     (gate,) = parsed["kfstor_gate_passed"].samples
     assert gate.value == 0
     assert "# TYPE kfstor_check_status gauge\n" in text
+    # The problem codes, as every other format names them: the root cause and the claims it leaves Pending.
+    problems = {
+        (s.labels["check"], s.labels["code"], s.labels["status"]): s.value for s in parsed["kfstor_problems"].samples
+    }
+    assert problems == {
+        ("default_storage_class", "KFS-DEFAULT-NONE", "fail"): 1,
+        ("claim_health", "KFS-PVC-PENDING-NO-DEFAULT", "fail"): 3,
+        ("kubeflow_claims", "KFS-PLATFORM-PENDING-NO-DEFAULT", "fail"): 3,
+    }
+    verdicts = {s.labels["verdict"]: s.value for s in parsed["kfstor_verdict"].samples}
+    assert verdicts == {"passed": 0, "passed_with_warnings": 0, "failed": 1, "incomplete": 0}
 
 
 def test_prometheus_fleet_marks_the_unreachable_cluster_down(fleet_report: FleetReport) -> None:

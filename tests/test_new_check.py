@@ -1,7 +1,7 @@
 """Adding a check is its module plus its case files, nothing else.
 
-A copy of the project gets one more built-in check (default_storage_class under a new id, with its
-case folder), and nothing else is touched; its whole suite, live tests included when a control
+A copy of the project gets one more built-in check (default_storage_class under a new id and its own
+problem codes, with its case folder), and nothing else is touched; its whole suite, live tests included when a control
 plane is available, must stay green and must run the new check's cases.
 """
 
@@ -27,6 +27,9 @@ def add_check(copy: Path) -> None:
     module = (ROOT / "checks" / "default_storage_class.py").read_text(encoding="utf-8")
     module, count = re.subn(r'id="default_storage_class"', f'id="{NEW_ID}"', module)
     assert count == 1
+    # A new check reports its own problems: its codes are its own (tests/test_codes.py keeps them unique).
+    module, count = re.subn(r'"KFS-DEFAULT-', '"KFS-AGAIN-', module)
+    assert count == 4
     (copy / "checks" / f"{NEW_ID}.py").write_text(module, encoding="utf-8")
     cases = copy / "tests" / "cases" / NEW_ID
     cases.mkdir()

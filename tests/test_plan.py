@@ -531,7 +531,8 @@ def test_the_gate_fails_on_predicted_failures_even_without_the_checks_that_repor
     assert runner.run(only, snap).exit_status == 0  # the built-in plan does not gate
 
 
-def test_every_format_has_the_plan_and_the_json_validates() -> None:
+def test_every_format_has_the_plan_and_the_json_validates(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "300")  # the plan's rows unwrapped, to find them whole
     rep = report(EKS, KF_2603)
     outputs = {fmt: render(rep, fmt) for fmt in FORMATS}
     data = json.loads(outputs["json"])

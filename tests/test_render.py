@@ -3,7 +3,9 @@
 One fixed Report: tests/golden/snapshot.yaml run through kfstor.engine.runner.run with a fixed time and
 date, the built-in `default_storage_class` check and two checks defined here (so the goldens do
 not move when other built-in checks change), and a config with an active, an expired and an
-unmatched waiver. Regenerate the goldens with KFSTOR_UPDATE_GOLDEN=1 and review the diff.
+unmatched waiver. The claims check gives its problems codes and fixes, and says a Pending claim is
+caused by the unlabelled one, so the goldens show a root cause with the findings under it.
+Regenerate the goldens with KFSTOR_UPDATE_GOLDEN=1 and review the diff.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import jsonschema
 import pytest
 
 import kfstor
-from kfstor import CLUSTER, Check, Context, Finding, Snapshot, fail, ok, skip, warn
+from kfstor import CLUSTER, Cause, Check, Code, Context, Finding, Fix, Ref, Snapshot, fail, ok, skip, warn
 from kfstor.collect.snapshot import build, from_files
 from kfstor.engine.config import Config
 from kfstor.engine.loader import load_checks
@@ -66,9 +68,23 @@ def _claims(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
         elif phase != "Bound":
             modes = ", ".join(pvc["spec"].get("accessModes", []))
             wanted = pvc["spec"].get("storageClassName")
-            yield fail(pvc, f"claim {where} is {phase}: it asks {wanted} for {modes}")
+            yield fail(
+                pvc,
+                f"claim {where} is {phase}: it asks {wanted} for {modes}",
+                code="KFS-GOLDEN-PENDING",
+                fix=Fix((f"kubectl -n {meta.get('namespace')} describe pvc {meta['name']}",), GOLDEN_DOCS),
+                caused_by=Cause("KFS-GOLDEN-UNLABELLED", Ref("PersistentVolumeClaim", "katib-mysql", "kubeflow")),
+            )
         elif PART_OF not in (meta.get("labels") or {}):
-            yield warn(pvc, f"claim {where} is Bound but has no {PART_OF} label | owner unknown")
+            yield warn(
+                pvc,
+                f"claim {where} is Bound but has no {PART_OF} label | owner unknown",
+                code="KFS-GOLDEN-UNLABELLED",
+                fix=Fix(
+                    (f"kubectl -n {meta.get('namespace')} label pvc {meta['name']} {PART_OF}=kubeflow",),
+                    GOLDEN_DOCS,
+                ),
+            )
         else:
             yield ok(pvc, f"claim {where} is Bound and part of {meta['labels'][PART_OF]}")
 
@@ -78,8 +94,14 @@ def _crash(snap: Snapshot, ctx: Context) -> Iterator[Finding]:
     raise RuntimeError("cannot read the parameter table:\n  volumeBindingMode missing")
 
 
+GOLDEN_DOCS = "https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/"
+GOLDEN_CODES = (
+    Code("KFS-GOLDEN-PENDING", "Claim Pending", "The claim is not Bound.", "Its pod cannot start.", "Describe it."),
+    Code("KFS-GOLDEN-UNLABELLED", "Claim without owner", "No part-of label.", "Nobody owns it.", "Label it."),
+)
 CLAIMS_CHECK = Check(
     id="golden_claims",
+    codes=GOLDEN_CODES,
     title="Claims are Bound and labelled with their owner",
     kinds=("PersistentVolumeClaim",),
     evaluate=_claims,
@@ -208,20 +230,40 @@ def test_terminal_to_a_file_is_plain_text(outputs: dict[str, str]) -> None:
     text = outputs["table"]
     assert "\x1b" not in text
     lines = text.splitlines()
-    assert lines[0] == (
+    # Written to a file the report is 100 columns wide, long lines wrapped with a hanging indent.
+    assert max(len(line) for line in lines) <= 100
+    header = " ".join(line.strip() for line in lines[:3])
+    assert header == (
         "kfstor 0.0.0-golden · tests/golden/snapshot.yaml (context "
         "arn:aws:eks:eu-west-1:111122223333:cluster/ml-prod) · "
         "Kubernetes v1.33.4-eks-1234567 · Kubeflow namespace kubeflow"
     )
+    assert lines[3:6] == [
+        "data collected 2025-12-31T23:50:00Z (10 min before this report) · config: kfstor.yaml; waivers",
+        "  applied: golden_claims on PersistentVolumeClaim/kubeflow-user-example-com/workspace-nb1 (of 3",
+        "  declared)",
+    ]
     assert lines[-1] == "Storage readiness gate FAILED (1 error, 1 fail, 1 pass)"
-    # Worst first: error, then fail, then pass.
+    assert lines[-2] == "1 root cause; fixing it clears 1 finding."
+    # The root cause leads, then the checks worst first: error, then fail, then pass.
+    assert lines[7] == "ROOT CAUSES — 1 root cause; fixing it clears 1 finding"
+    assert lines[8].startswith("WARN  KFS-GOLDEN-UNLABELLED PersistentVolumeClaim/kubeflow/katib-mysql: claim")
+    assert "        $ kubectl -n kubeflow label pvc katib-mysql app.kubernetes.io/part-of=kubeflow" in lines
+    assert "      causes: golden_claims ×2 (shared-datasets, workspace-nb1)" in lines
     heads = [line.split(" — ")[0] for line in lines if line[:5] in ("ERROR", "FAIL ", "PASS ")]
     assert heads == ["ERROR golden_crash", "FAIL  golden_claims", "PASS  default_storage_class"]
+    flat = " ".join(" ".join(text.split("\n")).split())
     assert (
-        "      WARN  PersistentVolumeClaim/kubeflow/katib-mysql: claim kubeflow/katib-mysql is Bound "
-        "but has no app.kubernetes.io/part-of label | owner unknown [waiver expired on 2025-12-01: "
-        "labels come with the next Katib upgrade]"
-    ) in lines
+        "WARN KFS-GOLDEN-UNLABELLED PersistentVolumeClaim/kubeflow/katib-mysql: claim kubeflow/katib-mysql is "
+        "Bound but has no app.kubernetes.io/part-of label | owner unknown [waiver expired on 2025-12-01: labels "
+        "come with the next Katib upgrade] (root cause: its fix is above)"
+    ) in flat
+    # A waived finding keeps its own line with the waiver; the other caused finding is summarised.
+    assert "[waived (fail): notebook nb1 starts on demand (TICKET-42), until 2026-03-31]" in flat
+    assert (
+        "FAIL 1 caused by KFS-GOLDEN-UNLABELLED on PersistentVolumeClaim/kubeflow/katib-mysql (see root causes): "
+        "shared-datasets"
+    ) in flat
     assert "      RuntimeError: cannot read the parameter table: volumeBindingMode missing" in lines
 
 
@@ -254,7 +296,35 @@ def test_json_validates_against_the_shipped_schema(outputs: dict[str, str]) -> N
         "skip": 0,
         "error": 1,
         "total": 3,
+        "verdict": "failed",
+        "root_causes": 1,
+        "cleared_by_root_causes": 1,
     }
+    assert doc["root_causes"] == [
+        {
+            "check": "golden_claims",
+            "code": "KFS-GOLDEN-UNLABELLED",
+            "object": "PersistentVolumeClaim/kubeflow/katib-mysql",
+            "status": "warn",
+            "message": "claim kubeflow/katib-mysql is Bound but has no app.kubernetes.io/part-of label | owner unknown",
+            "causes": [
+                {
+                    "check": "golden_claims",
+                    "code": "KFS-GOLDEN-PENDING",
+                    "object": "PersistentVolumeClaim/kubeflow-user-example-com/shared-datasets",
+                    "status": "fail",
+                },
+                {
+                    "check": "golden_claims",
+                    "code": "KFS-GOLDEN-PENDING",
+                    "object": "PersistentVolumeClaim/kubeflow-user-example-com/workspace-nb1",
+                    "status": "pass",
+                },
+            ],
+        }
+    ]
+    assert doc["config"]["file"] == "kfstor.yaml"
+    assert [w["object"] for w in doc["config"]["waivers"]] == [ACTIVE.object, EXPIRED.object, UNMATCHED.object]
     assert doc["gate"] == {
         "fail_on": "fail",
         "allow_partial": False,
@@ -276,6 +346,13 @@ def test_json_validates_against_the_shipped_schema(outputs: dict[str, str]) -> N
         "message": "claim kubeflow-user-example-com/workspace-nb1 is Pending: it asks gp3 for ReadWriteOnce",
         "original_status": "fail",
         "waiver": {"reason": "notebook nb1 starts on demand (TICKET-42)", "expires": "2026-03-31"},
+        "code": "KFS-GOLDEN-PENDING",
+        "caused_by": {"code": "KFS-GOLDEN-UNLABELLED", "object": "PersistentVolumeClaim/kubeflow/katib-mysql"},
+        "fix": {
+            "commands": ["kubectl -n kubeflow-user-example-com describe pvc workspace-nb1"],
+            "docs": GOLDEN_DOCS,
+            "text": "",
+        },
     }
     assert [c["name"] for c in doc["inventory"]["storage_classes"]] == ["efs-sc", "gp2", "gp3"]
     assert [c["name"] for c in doc["inventory"]["kubeflow_claims"]] == [
@@ -349,16 +426,20 @@ def test_junit_has_a_suite_per_check_and_a_case_per_finding(outputs: dict[str, s
     failure = claims.find("testcase/failure")
     assert failure is not None
     assert failure.get("message") == (
-        "claim kubeflow-user-example-com/shared-datasets is Pending: it asks gp3 for ReadWriteMany"
+        "KFS-GOLDEN-PENDING: claim kubeflow-user-example-com/shared-datasets is Pending: it asks gp3 for ReadWriteMany"
     )
-    assert failure.text is not None and failure.text.endswith(
+    assert failure.text == (
+        "KFS-GOLDEN-PENDING: claim kubeflow-user-example-com/shared-datasets is Pending: it asks gp3 for "
+        "ReadWriteMany\n"
+        "  $ kubectl -n kubeflow-user-example-com describe pvc shared-datasets\n"
+        f"Docs: {GOLDEN_DOCS}\n"
         "Remediation: Label each claim with app.kubernetes.io/part-of and fix Pending claims."
     )
     nb1 = "PersistentVolumeClaim/kubeflow-user-example-com/workspace-nb1"
     waived = claims.find(f"testcase[@name='{nb1}']/system-out")
     assert waived is not None
     assert waived.text == (
-        "pass: claim kubeflow-user-example-com/workspace-nb1 is Pending: it asks gp3 "
+        "pass: KFS-GOLDEN-PENDING: claim kubeflow-user-example-com/workspace-nb1 is Pending: it asks gp3 "
         "for ReadWriteOnce (waived (fail): notebook nb1 starts on demand (TICKET-42), "
         "until 2026-03-31)"
     )
@@ -443,7 +524,11 @@ def test_html_is_self_contained(outputs: dict[str, str]) -> None:
     for tag, attrs in tags.tags:
         if tag == "script":
             assert "src" not in attrs
-        for attr in ("src", "href", "srcset", "action", "data", "xlink:href"):
+        # Links to documentation navigate when clicked; nothing is ever loaded from them.
+        if tag == "a" and not (attrs.get("href") or "").startswith("#"):
+            assert attrs.get("rel") == "noreferrer noopener", attrs
+        loading = ("src", "srcset", "action", "data", "xlink:href") if tag == "a" else ("src", "href", "srcset")
+        for attr in (*loading, "action", "data", "xlink:href"):
             value = (attrs.get(attr) or "").strip().lower()
             assert not value.startswith(("http://", "https://", "//")), (tag, attr, value)
     assert not re.search(r"url\(\s*['\"]?(https?:)?//", text), "CSS must not load anything remote"
@@ -452,16 +537,40 @@ def test_html_is_self_contained(outputs: dict[str, str]) -> None:
     assert "<svg" in text  # the inline chart
 
 
+def plain_names(text: str) -> str:
+    """HTML with the name-wrapping markup (unbreakable parts, break opportunities) removed."""
+    return text.replace('<span class="nb">', "").replace("</span>", "").replace("<wbr>", "")
+
+
 def test_html_header_and_inventory(outputs: dict[str, str]) -> None:
-    text = outputs["html"]
+    text = plain_names(outputs["html"])
     assert "<dt>Context</dt><dd>arn:aws:eks:eu-west-1:111122223333:cluster/ml-prod</dd>" in text
     assert "<dt>Server version</dt><dd>v1.33.4-eks-1234567</dd>" in text
-    assert "0.0.0-golden · report created 2026-01-01T00:00:00Z" in text
-    assert '<section class="check error" data-status="error" id="check-golden_crash">' in text
+    assert "<dt>Report created</dt><dd>2026-01-01T00:00:00Z · kfstor 0.0.0-golden</dd>" in text
+    assert "<dt>Data collected</dt><dd>2025-12-31T23:50:00Z (10 min before this report)</dd>" in text
+    assert '<dt>Config file</dt><dd id="config">kfstor.yaml</dd>' in text
+    assert "<summary>3 declared</summary>" in text
+    assert (
+        '<div class="verdict failed" id="verdict">Storage readiness gate FAILED (1 error, 1 fail, 1 pass)</div>' in text
+    )
+    assert '<section class="card check error" data-status="error" id="check-golden_crash">' in text
     assert '<div class="note">waiver expired on 2025-12-01: labels come with the next Katib upgrade</div>' in text
     assert "waived (fail): notebook nb1 starts on demand (TICKET-42) · until 2026-03-31" in text
-    sections = re.findall(r'<section class="check (\w+)" data-status="\w+" id="check-(\w+)"', text)
-    assert sections == [("error", "golden_crash"), ("fail", "golden_claims"), ("pass", "default_storage_class")]
+    sections = re.findall(r'<section class="card check (\w+)" data-status="\w+" id="check-(\w+)"', text)
+    assert sections == [("error", "golden_crash"), ("fail", "golden_claims")]
+    quiet = re.findall(r'<tr class="check (\w+)" data-status="\w+" id="check-(\w+)"', text)
+    assert quiet == [("pass", "default_storage_class")]
+    # The root cause with its fix as a code block and a copy button, linked from the summary.
+    assert '<div class="card warn root" id="root-golden_claims-1">' in text
+    assert '<a href="#root-golden_claims-1"><code>KFS-GOLDEN-UNLABELLED</code></a>' in text
+    assert (
+        '<div class="cmd"><pre><code>kubectl -n kubeflow label pvc katib-mysql app.kubernetes.io/part-of=kubeflow'
+        '</code></pre><button type="button" class="copy" aria-label="Copy this command">Copy</button></div>'
+    ) in text
+    assert "<strong>1 root cause; fixing it clears 1 finding.</strong>" in text
+    # Page numbers and the cluster's name on every printed page.
+    assert 'content: "Page " counter(page) " of " counter(pages)' in text
+    assert "@bottom-left" in text
 
 
 def hostile_report(payload: str) -> Report:
@@ -519,11 +628,17 @@ def test_html_escapes_everything_from_the_cluster() -> None:
     assert "alert(1)" not in "".join(parse_html(text).script_text)
     # name (header, inventory, findings), annotation (finding message), parameter (inventory)
     assert f"annotation says {XSS_ESCAPED}" in text
-    assert f'<td class="obj">{XSS_ESCAPED}</td>' in text
-    assert f"type={XSS_ESCAPED}" in text
-    assert f"<dt>Context</dt><dd>{XSS_ESCAPED}</dd>" in text
-    assert f"StorageClass/{XSS_ESCAPED}" in text
-    assert text.count(XSS_ESCAPED) >= 8
+    pieces = '<span class="nb">&lt;script&gt;alert(1)&lt;/</span><wbr><span class="nb">script&gt;</span>'
+    assert f'<td class="obj">{pieces}</td>' in text
+    assert '<span class="nb">type=&lt;script&gt;alert(1)&lt;/</span>' in text
+    assert f"<dt>Context</dt><dd>{XSS_ESCAPED}</dd>" in plain_names(text)
+    assert f'<span class="nb">StorageClass/</span><wbr>{pieces}' in text
+    assert text.count(XSS_ESCAPED) >= 5
+    # In CSS (the printed page footer) every character but letters and digits is hex-escaped.
+    footer = re.search(r"@bottom-left \{ content: (.*?); font-size", text)
+    assert footer is not None
+    assert "<" not in footer.group(1) and "script" in footer.group(1)
+    assert "\\00003c" in footer.group(1)
 
 
 def test_html_escapes_quotes_in_attributes() -> None:
@@ -538,19 +653,48 @@ def test_html_escapes_quotes_in_attributes() -> None:
 
 
 def test_markdown_summary(outputs: dict[str, str]) -> None:
-    lines = outputs["markdown"].splitlines()
+    text = outputs["markdown"]
+    lines = text.splitlines()
     assert lines[0] == "## kfstor: Storage readiness gate FAILED (1 error, 1 fail, 1 pass)"
-    rows = [line for line in lines if line.startswith("| ") and "`" in line]
-    assert [row.split(" | ")[1].split("`")[1] for row in rows] == [
-        "golden_crash",
-        "golden_claims",
-        "default_storage_class",
+    assert lines[2] == "**❌ failed**"
+    headings = [line for line in lines if line.startswith("#")]
+    assert headings == [
+        lines[0],
+        "### Root causes",
+        "### Needs attention",
+        "#### 💥 `golden_crash` — A check with a bug",
+        "#### ❌ `golden_claims` — Claims are Bound and labelled with their owner",
     ]
-    claims_row = rows[1]
-    assert claims_row.count("**") == 4  # the fail and the warn finding, not the passes
-    assert "owner unknown" in claims_row and "label \\| owner unknown" in claims_row
+    # The root cause's fix is a code block; remediation is included; passing checks are collapsed.
+    assert "```sh\nkubectl -n kubeflow label pvc katib-mysql app.kubernetes.io/part-of=kubeflow\n```" in text
+    assert "<details><summary>Remediation</summary>\n\nLabel each claim with app.kubernetes.io/part-of" in text
+    quiet = text.index("<details><summary>Passing and skipped checks (1 pass, 0 skip)</summary>")
+    assert text.index("`default_storage_class` A single dynamic default StorageClass exists") > quiet
+    assert "owner unknown" in text and "label \\| owner unknown" in text
+    assert "(waived: notebook nb1 starts on demand (TICKET-42))" in text
     note = "> Note: waiver for default\\_storage\\_class on StorageClass/gp2 matched no warn or fail finding"
     assert note in lines
+
+
+def test_markdown_stays_within_the_step_summary_limit() -> None:
+    """Thousands of findings: the document is cut below 1 MiB and says what was left out."""
+    from kfstor.render import markdown
+
+    source = from_files([str(SNAPSHOT)]).source
+    many = [
+        {
+            "apiVersion": "v1",
+            "kind": "PersistentVolumeClaim",
+            "metadata": {"name": f"claim-{i:05d}-" + "x" * 200, "namespace": f"team-{i % 40}"},
+            "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "gp3"},
+            "status": {"phase": "Pending"},
+        }
+        for i in range(6000)
+    ]
+    report = run([CLAIMS_CHECK], build(many, source), today=TODAY, now=NOW)
+    text = render(report, "markdown")
+    assert len(text.encode("utf-8")) < markdown.MAX_BYTES + 64 * 1024 < 1024 * 1024
+    assert text.count("<details>") == text.count("</details>")
 
 
 def unescaped_pipes(row: str) -> int:
@@ -560,9 +704,20 @@ def unescaped_pipes(row: str) -> int:
 def test_markdown_escapes_cluster_text() -> None:
     payload = "a|b <img src=x onerror=alert(1)>" + XSS
     text = render(hostile_report(payload), "markdown")
-    assert "<script>" not in text and "<img" not in text
+    # Fenced code blocks are literal text in Markdown; everywhere else markup is escaped.
+    outside = re.sub(r"^(`{3,})sh\n.*?^\1$", "", text, flags=re.S | re.M)
+    assert "```" not in outside
+    assert "<script>" not in outside and "<img" not in outside
     assert "&lt;script&gt;" in text
     assert "a\\|b" in text
+    # No cluster text adds a cell: every row of a table has as many cells as its header.
+    header_pipes = None
     for line in text.splitlines():
-        if line.startswith("| ") and "`" in line:  # check rows: exactly three cells
-            assert unescaped_pipes(line) == 4, line
+        if not line.startswith("|"):
+            header_pipes = None
+            continue
+        if header_pipes is None:
+            header_pipes = unescaped_pipes(line)
+        assert unescaped_pipes(line) == header_pipes, line
+    counts_header = next(line for line in text.splitlines() if line.startswith("| 💥"))
+    assert unescaped_pipes(counts_header) == len(Status) + 1

@@ -11,6 +11,11 @@
         object: PersistentVolumeClaim/kubeflow/mysql-pv-claim
         reason: Retain is set on the bound PV by hand (TICKET-123)
         expires: 2027-03-31
+      - code: KFS-DB-NO-EXPANSION       # a problem code: on every object, or on one with `object`
+        reason: the databases are sized for three years (OPS-7)
+    overrides:
+      - code: KFS-SNAPSHOT-NO-CLASS     # off | warn | fail for one problem code (and one object)
+        status: warn
 
 Any problem is a ConfigError naming the file and the field; the CLI turns it into exit code 2.
 """
@@ -18,12 +23,13 @@ Any problem is a ConfigError naming the file and the field; the CLI turns it int
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kfstor.model import Check, Waiver
+from kfstor.model import CODE_PATTERN, Check, Waiver
 
 DEFAULT_FILE = "kfstor.yaml"
 OVERRIDES = ("off", "warn", "fail")
@@ -40,14 +46,42 @@ class CheckConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class CodeOverride:
+    """A status override for one problem code, on every object or on one (`object` non-empty)."""
+
+    code: str
+    status: str  # "off" | "warn" | "fail"
+    object: str = ""
+    origin: str = "kfstor.yaml"  # where it came from, as the report's note says ("--skip")
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     namespace: str | None = None
     checks: Mapping[str, CheckConfig] = field(default_factory=dict)
     waivers: tuple[Waiver, ...] = ()
     path: str = ""
+    overrides: tuple[CodeOverride, ...] = ()
 
     def for_check(self, check_id: str) -> CheckConfig:
         return self.checks.get(check_id, CheckConfig())
+
+    def override_for(self, code: str, obj: str) -> CodeOverride | None:
+        """The override for a finding: one naming its object outranks one for the whole code."""
+        if not code:
+            return None
+        found = [o for o in self.overrides if o.code == code and o.object in ("", obj)]
+        found.sort(key=lambda o: o.object == "")
+        return found[0] if found else None
+
+
+def parse_code_target(text: str) -> CodeOverride | None:
+    """`--skip KFS-CODE` or `--skip KFS-CODE:Kind/namespace/name`: a code (and object) to turn off;
+    None when `text` is not a code (then it is a check id)."""
+    code, _, obj = text.partition(":")
+    if not re.match(CODE_PATTERN, code):
+        return None
+    return CodeOverride(code=code, status="off", object=obj, origin=f"--skip {text}")
 
 
 def _fail(path: str, message: str) -> ConfigError:
@@ -59,10 +93,11 @@ def parse(data: Any, path: str) -> Config:
         return Config(path=path)
     if not isinstance(data, Mapping):
         raise _fail(path, "top level must be a mapping")
-    unknown = set(data) - {"namespace", "checks", "waivers"}
+    unknown = set(data) - {"namespace", "checks", "waivers", "overrides"}
     if unknown:
         raise _fail(
-            path, f"unknown key(s): {', '.join(sorted(map(str, unknown)))} (expected namespace, checks, waivers)"
+            path,
+            f"unknown key(s): {', '.join(sorted(map(str, unknown)))} (expected namespace, checks, waivers, overrides)",
         )
 
     namespace = data.get("namespace")
@@ -80,7 +115,35 @@ def parse(data: Any, path: str) -> Config:
     if not isinstance(raw_waivers, list):
         raise _fail(path, "waivers must be a list")
     waivers = tuple(_parse_waiver(w, f"waivers[{i}]", path) for i, w in enumerate(raw_waivers))
-    return Config(namespace=namespace, checks=checks, waivers=waivers, path=path)
+    raw_overrides = data.get("overrides") or []
+    if not isinstance(raw_overrides, list):
+        raise _fail(path, "overrides must be a list")
+    overrides = tuple(_parse_override(o, f"overrides[{i}]", path) for i, o in enumerate(raw_overrides))
+    return Config(namespace=namespace, checks=checks, waivers=waivers, path=path, overrides=overrides)
+
+
+def _code(raw: Any, where: str, path: str) -> str:
+    if not isinstance(raw, str) or not re.match(CODE_PATTERN, raw):
+        raise _fail(path, f"{where}.code must be a problem code like KFS-DEFAULT-NONE (got {raw!r})")
+    return raw
+
+
+def _parse_override(raw: Any, where: str, path: str) -> CodeOverride:
+    if not isinstance(raw, Mapping):
+        raise _fail(path, f"{where} must be a mapping with code, status and optionally object")
+    unknown = set(raw) - {"code", "status", "object"}
+    if unknown:
+        raise _fail(path, f"{where}: unknown key(s): {', '.join(sorted(map(str, unknown)))}")
+    code = _code(raw.get("code"), where, path)
+    status = raw.get("status")
+    if status is False:  # YAML 1.1 reads a bare `off` as false
+        status = "off"
+    if status not in OVERRIDES:
+        raise _fail(path, f"{where}.status must be one of off, warn, fail (got {status!r})")
+    obj = raw.get("object") or ""
+    if not isinstance(obj, str):
+        raise _fail(path, f"{where}.object must be a string like PersistentVolumeClaim/kubeflow/mysql-pv-claim")
+    return CodeOverride(code=code, status=status, object=obj, origin=f"{path}: {where}")
 
 
 def _parse_check(settings: Any, where: str, path: str) -> CheckConfig:
@@ -102,11 +165,15 @@ def _parse_check(settings: Any, where: str, path: str) -> CheckConfig:
 
 def _parse_waiver(raw: Any, where: str, path: str) -> Waiver:
     if not isinstance(raw, Mapping):
-        raise _fail(path, f"{where} must be a mapping with check, object, reason and expires")
-    missing = [key for key in ("check", "object", "reason") if not raw.get(key)]
+        raise _fail(path, f"{where} must be a mapping with check or code, object, reason and expires")
+    # A waiver names a check and an object, or a problem code (with or without an object).
+    missing = [key for key in ("check", "object") if not raw.get(key)] if not raw.get("code") else []
+    if not raw.get("reason"):
+        missing.append("reason")
     if missing:
         raise _fail(path, f"{where} is missing {', '.join(missing)}")
-    unknown = set(raw) - {"check", "object", "reason", "expires"}
+    code = _code(raw["code"], where, path) if raw.get("code") else ""
+    unknown = set(raw) - {"check", "code", "object", "reason", "expires"}
     if unknown:
         raise _fail(path, f"{where}: unknown key(s): {', '.join(sorted(map(str, unknown)))}")
     expires = raw.get("expires")
@@ -119,7 +186,13 @@ def _parse_waiver(raw: Any, where: str, path: str) -> Waiver:
             raise _fail(path, f"{where}.expires must be a date like 2027-01-31 (got {expires!r})") from None
     elif expires is not None and not isinstance(expires, dt.date):
         raise _fail(path, f"{where}.expires must be a date like 2027-01-31")
-    return Waiver(check=str(raw["check"]), object=str(raw["object"]), reason=str(raw["reason"]), expires=expires)
+    return Waiver(
+        check=str(raw.get("check") or ""),
+        object=str(raw.get("object") or ""),
+        reason=str(raw["reason"]),
+        expires=expires,
+        code=code,
+    )
 
 
 def load(explicit: Path | None, cwd: Path | None = None) -> Config:
@@ -194,7 +267,21 @@ def validate(config: Config, checks: Sequence[Check]) -> None:
                 expected = _TYPE_NAMES.get(type(default), type(default).__name__)
                 shown = f"like the default {default!r} (got {value!r})"
                 raise _fail(path, f"{where}.options.{name} must be {expected}, {shown}")
+    codes = {code.id: check.id for check in checks for code in check.codes}
     for index, waiver in enumerate(config.waivers):
-        if waiver.check not in by_id:
+        if waiver.check and waiver.check not in by_id:
             hint = _did_you_mean(waiver.check, list(by_id))
             raise _fail(path, f"waivers[{index}].check: unknown check id {waiver.check!r}{hint} (see `kfstor checks`)")
+        if waiver.code and waiver.code not in codes:
+            hint = _did_you_mean(waiver.code, list(codes))
+            raise _fail(path, f"waivers[{index}].code: unknown problem code {waiver.code}{hint} (see `kfstor explain`)")
+        if waiver.check and waiver.code and codes[waiver.code] != waiver.check:
+            raise _fail(
+                path, f"waivers[{index}]: {waiver.code} is a code of {codes[waiver.code]}, not of {waiver.check}"
+            )
+    for index, override in enumerate(config.overrides):
+        if override.code not in codes:
+            hint = _did_you_mean(override.code, list(codes))
+            raise _fail(
+                path, f"overrides[{index}].code: unknown problem code {override.code}{hint} (see `kfstor explain`)"
+            )

@@ -13,7 +13,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from kfstor.model import Check
+from kfstor.model import CODE_PATTERN, Check
 
 SCHEMA_ID = "kfstor.config/v1"
 ID_PATTERN = "^[a-z][a-z0-9_]*$"
@@ -76,21 +76,50 @@ def schema(checks: Sequence[Check]) -> dict[str, Any]:
                 "type": ["array", "null"],
                 "items": {
                     "type": "object",
-                    "required": ["check", "object", "reason"],
+                    "description": "a check and an object, or a problem code (with or without an object)",
+                    "anyOf": [{"required": ["check", "object", "reason"]}, {"required": ["code", "reason"]}],
                     "additionalProperties": False,
                     "properties": {
                         "check": {"type": "string", "pattern": ID_PATTERN, "examples": [c.id for c in checks]},
-                        "object": {
-                            "type": "string",
-                            "minLength": 1,
-                            "description": "as printed in reports: Kind/namespace/name, Kind/name or cluster",
-                        },
+                        "code": _code(checks),
+                        "object": _object(),
                         "reason": {"type": "string", "minLength": 1},
                         "expires": {"type": "string", "format": "date", "description": "YYYY-MM-DD"},
                     },
                 },
             },
+            "overrides": {
+                "type": ["array", "null"],
+                "description": "the status of one problem code, on every object or on one",
+                "items": {
+                    "type": "object",
+                    "required": ["code", "status"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "code": _code(checks),
+                        "status": {"enum": ["off", "warn", "fail", False]},
+                        "object": _object(),
+                    },
+                },
+            },
         },
+    }
+
+
+def _code(checks: Sequence[Check]) -> dict[str, Any]:
+    return {
+        "type": "string",
+        "pattern": CODE_PATTERN,
+        "description": "a problem code (see `kfstor explain`)",
+        "examples": sorted(code.id for c in checks for code in c.codes),
+    }
+
+
+def _object() -> dict[str, Any]:
+    return {
+        "type": "string",
+        "minLength": 1,
+        "description": "as printed in reports: Kind/namespace/name, Kind/name or cluster",
     }
 
 

@@ -76,23 +76,36 @@ def _evaluate(check: Check, facts: Facts, ctx: Context) -> CheckResult:
     return CheckResult(check, worst(f.status for f in findings), findings)
 
 
-def _override(finding: Finding, override: str | None) -> Finding:
+def _override(finding: Finding, override: str | None, origin: str = "kfstor.yaml") -> Finding:
     if override == "warn" and finding.status is Status.FAIL:
         return replace(
-            finding, status=Status.WARN, original_status=Status.FAIL, note="fail lowered to warn by kfstor.yaml"
+            finding, status=Status.WARN, original_status=Status.FAIL, note=f"fail lowered to warn by {origin}"
         )
     if override == "fail" and finding.status is Status.WARN:
         return replace(
-            finding, status=Status.FAIL, original_status=Status.WARN, note="warn raised to fail by kfstor.yaml"
+            finding, status=Status.FAIL, original_status=Status.WARN, note=f"warn raised to fail by {origin}"
         )
+    if override == "off" and finding.status in (Status.WARN, Status.FAIL):
+        # Turned off by choice, not passed: the finding stays visible as a skip with what it was.
+        return replace(finding, status=Status.SKIP, original_status=finding.status, note=f"turned off by {origin}")
     return finding
 
 
-def _waive(finding: Finding, waivers: Sequence[Waiver], today: dt.date, used: set[Waiver]) -> Finding:
+def _code_or_check_override(finding: Finding, config: Config, check_status: str | None) -> Finding:
+    """A code override (naming the object, else the whole code) outranks the check's status override."""
+    code_override = config.override_for(finding.code, str(finding.ref))
+    if code_override is not None:
+        return _override(finding, code_override.status, code_override.origin)
+    return _override(finding, check_status)
+
+
+def _waive(finding: Finding, check_id: str, waivers: Sequence[Waiver], today: dt.date, used: set[Waiver]) -> Finding:
     if finding.status not in (Status.WARN, Status.FAIL):
         return finding
-    for waiver in waivers:
-        if waiver.object != str(finding.ref):
+    # A waiver for this object and code outranks one for the whole code or the whole check.
+    ordered = sorted(waivers, key=lambda w: (not w.object, not w.code))
+    for waiver in ordered:
+        if not waiver.covers(check_id, finding):
             continue
         used.add(waiver)
         if waiver.expired(today):
@@ -109,8 +122,11 @@ def _finish(result: CheckResult, config: Config, today: dt.date, used: set[Waive
             return replace(result, reason="nothing to check")
         return result
     settings = config.for_check(result.id)
-    waivers = [w for w in config.waivers if w.check == result.id]
-    findings = [_waive(_override(f, settings.status), waivers, today, used) for f in result.findings]
+    waivers = [w for w in config.waivers if w.check in ("", result.id)]
+    findings = [
+        _waive(_code_or_check_override(f, config, settings.status), result.id, waivers, today, used)
+        for f in result.findings
+    ]
     findings.sort(key=lambda f: (-f.status.rank, f.ref.kind, f.ref.namespace or "", f.ref.name))
     status = worst(f.status for f in findings)
     reason = ""
@@ -146,9 +162,11 @@ def run(
         results.append(_finish(_evaluate(check, facts, ctx), config, today, used))
     run_notes = list(notes)
     selected = {c.id for c in checks}
+    selected_codes = {code.id for c in checks for code in c.codes}
     for waiver in config.waivers:
-        if waiver not in used and waiver.check in selected:
-            run_notes.append(f"waiver for {waiver.check} on {waiver.object} matched no warn or fail finding")
+        applies = waiver.check in selected if waiver.check else waiver.code in selected_codes
+        if waiver not in used and applies:
+            run_notes.append(f"waiver for {waiver.target} matched no warn or fail finding")
     run_notes.extend(_absent_kind_notes(checks, snap))
     created = now or utc_timestamp()
     return Report(
@@ -168,7 +186,7 @@ def run(
 def _applied(config: Config, results: Sequence[CheckResult]) -> AppliedConfig:
     """The config file and the waivers that really turned a finding into a pass, for the report."""
     waived = (f.waived for r in results for f in r.findings if f.waived is not None)
-    return AppliedConfig(path=config.path, waivers=tuple(dict.fromkeys(waived)))
+    return AppliedConfig(path=config.path, waivers=tuple(dict.fromkeys(waived)), declared=tuple(config.waivers))
 
 
 def _absent_kind_notes(checks: Sequence[Check], snap: Snapshot) -> list[str]:

@@ -93,6 +93,26 @@ _STATUSES = {
 }
 
 
+class Problem(enum.Enum):
+    """Why a planned claim will not bind (or cannot be predicted): one per distinct problem, so a
+    check can give each its own code. NONE for a claim that binds or waits."""
+
+    NONE = ""
+    DANGLING = "dangling"  # a workload mounts it and nothing creates it
+    INVALID = "invalid"  # the API server rejects it (no size, a bad quantity, no access mode)
+    NO_DEFAULT = "no-default"
+    NO_STATIC_VOLUME = "no-static-volume"  # storageClassName "" or no-provisioner, no Available volume
+    CLASS_MISSING = "class-missing"
+    REMOVED_PLUGIN = "removed-plugin"
+    DRIVER_MISSING = "driver-missing"
+    ACCESS_MODE = "access-mode"  # RWX (or block RWX) the class cannot serve
+    ACCESS_UNKNOWN = "access-unknown"  # RWX kfstor cannot predict for the class
+    BLOCK_ON_FILE = "block-on-file"
+    QUOTA = "quota"
+    CAPACITY = "capacity"
+    EXISTING = "existing"  # it exists and is not Bound: the installed-claim findings say why
+
+
 # What a claim stores, recognized from an image name (its last path segment, without tag or
 # digest): (token, label, database or object store).
 STORES: tuple[tuple[str, str, bool], ...] = (
@@ -178,6 +198,7 @@ class PlanEntry:
     reason: str
     existing: K8sObject | None = None
     class_obj: K8sObject | None = None  # the class judged: the cluster's, or one the manifests create
+    problem: Problem = Problem.NONE
 
     @property
     def storage_class(self) -> K8sObject | None:
@@ -744,75 +765,127 @@ def _static_volume(facts: Facts, claim: PlannedClaim, class_name: str) -> str | 
     return None
 
 
-def _existing(facts: Facts, pvc: K8sObject) -> tuple[Outcome, str]:
+def _existing(facts: Facts, pvc: K8sObject) -> tuple[Outcome, str, Problem]:
     phase = k8s.phase(pvc)
     if phase == "Bound":
         volume = k8s.dig(pvc, "spec", "volumeName", default="")
-        return Outcome.BINDS, f"exists in the cluster and is Bound{f' to {volume}' if volume else ''}; apply leaves it"
+        return (
+            Outcome.BINDS,
+            f"exists in the cluster and is Bound{f' to {volume}' if volume else ''}; apply leaves it",
+            Problem.NONE,
+        )
     if facts.waits_for_consumer(pvc):
-        return Outcome.WAITS, "exists in the cluster and waits for its first consumer"
-    return Outcome.PENDING, f"exists in the cluster and is {phase} (kubeflow_claims and claim_health say why)"
+        return Outcome.WAITS, "exists in the cluster and waits for its first consumer", Problem.NONE
+    return (
+        Outcome.PENDING,
+        f"exists in the cluster and is {phase} (kubeflow_claims and claim_health say why)",
+        Problem.EXISTING,
+    )
 
 
-def predict(facts: Facts, claim: PlannedClaim, cls: ClaimClass, class_obj: K8sObject | None) -> tuple[Outcome, str]:
+def predict(
+    facts: Facts, claim: PlannedClaim, cls: ClaimClass, class_obj: K8sObject | None
+) -> tuple[Outcome, str, Problem]:
     """The outcome of creating the claim now, from the class it gets (`class_obj`: the cluster's
     class, or the one the manifests create) and what the cluster can serve."""
     from kfstor.facts.view import ClassSource
 
     if not claim.exists_required:
-        return Outcome.PENDING, (
-            f"{claim.workload} mounts it but neither the manifests nor the cluster create it: "
-            "the pod stays Pending until the claim exists"
+        return (
+            Outcome.PENDING,
+            (
+                f"{claim.workload} mounts it but neither the manifests nor the cluster create it: "
+                "the pod stays Pending until the claim exists"
+            ),
+            Problem.DANGLING,
         )
     if not claim.size:
         return (
             Outcome.PENDING,
             "it requests no storage size: the API server rejects it (spec.resources.requests.storage)",
+            Problem.INVALID,
         )
     if k8s.quantity_bytes(claim.size) is None:
-        return Outcome.PENDING, f"its size {claim.size!r} is not a Kubernetes quantity: the API server rejects it"
+        return (
+            Outcome.PENDING,
+            f"its size {claim.size!r} is not a Kubernetes quantity: the API server rejects it",
+            Problem.INVALID,
+        )
     if not claim.access_modes:
-        return Outcome.PENDING, "it asks for no access mode: the API server rejects it (spec.accessModes)"
+        return (
+            Outcome.PENDING,
+            "it asks for no access mode: the API server rejects it (spec.accessModes)",
+            Problem.INVALID,
+        )
     if cls.source is ClassSource.NO_DEFAULT:
-        return Outcome.PENDING, (
-            "it names no StorageClass and the cluster has no default class: mark one class default "
-            "(Kubernetes 1.26+ then assigns it to the waiting claim)"
+        return (
+            Outcome.PENDING,
+            (
+                "it names no StorageClass and the cluster has no default class: mark one class default "
+                "(Kubernetes 1.26+ then assigns it to the waiting claim)"
+            ),
+            Problem.NO_DEFAULT,
         )
     if cls.source is ClassSource.EMPTY:
         volume = _static_volume(facts, claim, "")
         if volume:
-            return Outcome.BINDS, f'storageClassName "" binds it to the Available PersistentVolume {volume}'
-        return Outcome.PENDING, (
-            'it asks for storageClassName "" (static volumes only) and no Available PersistentVolume without '
-            "a class matches it: create one by hand"
+            return (
+                Outcome.BINDS,
+                f'storageClassName "" binds it to the Available PersistentVolume {volume}',
+                Problem.NONE,
+            )
+        return (
+            Outcome.PENDING,
+            (
+                'it asks for storageClassName "" (static volumes only) and no Available PersistentVolume without '
+                "a class matches it: create one by hand"
+            ),
+            Problem.NO_STATIC_VOLUME,
         )
     sc = class_obj
     name = cls.name or ""
     if sc is None:
-        return Outcome.PENDING, f"its StorageClass {name} does not exist: create it or change the claim's class"
+        return (
+            Outcome.PENDING,
+            f"its StorageClass {name} does not exist: create it or change the claim's class",
+            Problem.CLASS_MISSING,
+        )
     created = "" if cls.obj is not None else " (created by the manifests)"
     prov = k8s.provisioner(sc)
     if prov in storage.REMOVED_IN_TREE:
         return (
             Outcome.PENDING,
             f"StorageClass {name}{created} uses {prov}, a removed in-tree plugin ({storage.REMOVED_IN_TREE[prov]})",
+            Problem.REMOVED_PLUGIN,
         )
     wffc = k8s.waits_for_consumer(sc)
     if prov == k8s.NO_PROVISIONER:
         volume = _static_volume(facts, claim, name)
         if volume is None:
-            return Outcome.PENDING, (
-                f"StorageClass {name}{created} uses {prov} and no Available PersistentVolume of it matches "
-                f"({claim.size}, {', '.join(claim.access_modes)}): create one by hand"
+            return (
+                Outcome.PENDING,
+                (
+                    f"StorageClass {name}{created} uses {prov} and no Available PersistentVolume of it matches "
+                    f"({claim.size}, {', '.join(claim.access_modes)}): create one by hand"
+                ),
+                Problem.NO_STATIC_VOLUME,
             )
         if wffc:
-            return Outcome.WAITS, f"binds to the static PersistentVolume {volume} once its pod is scheduled"
-        return Outcome.BINDS, f"binds to the static PersistentVolume {volume}"
+            return (
+                Outcome.WAITS,
+                f"binds to the static PersistentVolume {volume} once its pod is scheduled",
+                Problem.NONE,
+            )
+        return Outcome.BINDS, f"binds to the static PersistentVolume {volume}", Problem.NONE
     missing = facts.driver_missing(sc)
     if missing:
-        return Outcome.PENDING, (
-            f"StorageClass {name}{created} needs the CSI driver {missing}, which is not registered: nothing "
-            "provisions the volume; install the driver"
+        return (
+            Outcome.PENDING,
+            (
+                f"StorageClass {name}{created} needs the CSI driver {missing}, which is not registered: nothing "
+                "provisions the volume; install the driver"
+            ),
+            Problem.DRIVER_MISSING,
         )
     block = claim.volume_mode == "Block"
     if any(mode in k8s.SHARED_MODES for mode in claim.access_modes):
@@ -820,25 +893,41 @@ def predict(facts: Facts, claim: PlannedClaim, cls: ClaimClass, class_obj: K8sOb
         kind = "raw block" if block else "filesystem"
         modes = "/".join(m for m in claim.access_modes if m in k8s.SHARED_MODES)
         if verdict.capable is False:
-            return Outcome.PENDING, (
-                f"it asks for {modes} {kind} volumes, which StorageClass {name}{created} cannot serve "
-                f"({verdict.reason}): use a class that can"
+            return (
+                Outcome.PENDING,
+                (
+                    f"it asks for {modes} {kind} volumes, which StorageClass {name}{created} cannot serve "
+                    f"({verdict.reason}): use a class that can"
+                ),
+                Problem.ACCESS_MODE,
             )
         if verdict.capable is None:
-            return Outcome.UNKNOWN, (
-                f"it asks for {modes} {kind} volumes and kfstor cannot tell whether StorageClass {name}{created} "
-                f"serves them ({verdict.reason})"
+            return (
+                Outcome.UNKNOWN,
+                (
+                    f"it asks for {modes} {kind} volumes and kfstor cannot tell whether StorageClass {name}{created} "
+                    f"serves them ({verdict.reason})"
+                ),
+                Problem.ACCESS_UNKNOWN,
             )
     elif block and storage.serves(sc) is Serves.FILE:
-        return Outcome.PENDING, f"it asks for a raw block volume and StorageClass {name}{created} is a file system"
+        return (
+            Outcome.PENDING,
+            f"it asks for a raw block volume and StorageClass {name}{created} is a file system",
+            Problem.BLOCK_ON_FILE,
+        )
     if wffc:
         consumer = claim.workload if "pod" in claim.workload else f"{claim.workload}'s pod"
         consumer = consumer if claim.workload else "a pod that uses it"
-        return Outcome.WAITS, (
-            f"StorageClass {name}{created} ({prov}) binds WaitForFirstConsumer: "
-            f"provisioned when {consumer} is scheduled"
+        return (
+            Outcome.WAITS,
+            (
+                f"StorageClass {name}{created} ({prov}) binds WaitForFirstConsumer: "
+                f"provisioned when {consumer} is scheduled"
+            ),
+            Problem.NONE,
         )
-    return Outcome.BINDS, f"StorageClass {name}{created} ({prov}) provisions it when the claim is created"
+    return Outcome.BINDS, f"StorageClass {name}{created} ({prov}) provisions it when the claim is created", Problem.NONE
 
 
 # ---------------------------------------------------------------------------------------------
@@ -937,7 +1026,7 @@ def _limit_outcomes(facts: Facts, entries: list[PlanEntry], quotas: Sequence[K8s
     reason); the capacity only the ones that would otherwise be provisioned. A template counts
     once: the first notebook, the first experiment."""
     new = [e for e in entries if e.new and e.claim.exists_required and e.claim.size and "{" not in e.claim.namespace]
-    blocked: dict[int, str] = {}
+    blocked: dict[int, tuple[str, Problem]] = {}
     by_ns: dict[str, list[PlanEntry]] = {}
     for entry in new:
         by_ns.setdefault(entry.claim.namespace, []).append(entry)
@@ -947,7 +1036,8 @@ def _limit_outcomes(facts: Facts, entries: list[PlanEntry], quotas: Sequence[K8s
         for why, rejected in _quota_limits(facts, quota, scoped) if scoped else []:
             for entry in rejected:
                 blocked.setdefault(
-                    id(entry), f"creating the planned claims exceeds {why}: claims past the limit are rejected"
+                    id(entry),
+                    (f"creating the planned claims exceeds {why}: claims past the limit are rejected", Problem.QUOTA),
                 )
     provisioned = [e for e in new if e.outcome in (Outcome.BINDS, Outcome.WAITS) and id(e) not in blocked]
     by_class: dict[str, list[PlanEntry]] = {}
@@ -964,17 +1054,19 @@ def _limit_outcomes(facts: Facts, entries: list[PlanEntry], quotas: Sequence[K8s
         for entry in mine:
             if _bytes(entry) > biggest:
                 blocked[id(entry)] = (
-                    f"StorageClass {class_name} publishes no segment that holds {entry.claim.size} ({published})"
+                    f"StorageClass {class_name} publishes no segment that holds {entry.claim.size} ({published})",
+                    Problem.CAPACITY,
                 )
         rest = [e for e in mine if id(e) not in blocked]
         if rest and not fits([_bytes(e) for e in rest], segments):
             total = k8s.format_bytes(sum(_bytes(e) for e in rest))
             for entry in rest:
                 blocked[id(entry)] = (
-                    f"StorageClass {class_name} publishes too little capacity for the planned {total} ({published})"
+                    f"StorageClass {class_name} publishes too little capacity for the planned {total} ({published})",
+                    Problem.CAPACITY,
                 )
     return [
-        replace(e, outcome=Outcome.PENDING, reason=blocked[id(e)])
+        replace(e, outcome=Outcome.PENDING, reason=blocked[id(e)][0], problem=blocked[id(e)][1])
         if id(e) in blocked and e.outcome is not Outcome.PENDING
         else e
         for e in entries
@@ -989,12 +1081,12 @@ def _entry(facts: Facts, claim: PlannedClaim, manifest_classes: Mapping[str, K8s
     cls = facts.claim_class(claim.as_claim())
     existing = None if claim.template else facts.get("PersistentVolumeClaim", claim.name, claim.namespace)
     if existing is not None:
-        outcome, reason = _existing(facts, existing)
+        outcome, reason, problem = _existing(facts, existing)
         existing_class = facts.claim_class(existing)
-        return PlanEntry(claim, existing_class, outcome, reason, existing, existing_class.obj)
+        return PlanEntry(claim, existing_class, outcome, reason, existing, existing_class.obj, problem)
     class_obj = cls.obj if cls.obj is not None else manifest_classes.get(cls.name or "")
-    outcome, reason = predict(facts, claim, cls, class_obj)
-    return PlanEntry(claim, cls, outcome, reason, None, class_obj)
+    outcome, reason, problem = predict(facts, claim, cls, class_obj)
+    return PlanEntry(claim, cls, outcome, reason, None, class_obj, problem)
 
 
 def build_plan(facts: Facts, manifests: Manifests | None) -> Plan:

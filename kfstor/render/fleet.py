@@ -48,6 +48,7 @@ def render_table(fleet: FleetReport, out: TextIO) -> None:
     from rich.text import Text
 
     console = terminal._console(out)
+    console.soft_wrap = True  # the overview is a table: its rows are never wrapped
     console.print(Text(f"kfstor {fleet.version} · fleet of {len(fleet.runs)} clusters · {fleet.created}", style="bold"))
     console.print()
     header = ["CLUSTER", "SERVER", "RESULT", *(s.value.upper() for s in COUNTED), "TIME"]
@@ -185,7 +186,7 @@ def render_html(fleet: FleetReport, out: TextIO) -> None:
                 "prefix": f"c{index}-",
                 "counts": _counts(run),
                 "results": run.report.ordered() if run.report is not None else (),
-                "chart": html._chart(run.report) if run.report is not None else [],
+                "chart": html.bars(run.report) if run.report is not None else [],
             }
         )
     out.write(

@@ -8,7 +8,9 @@ from typing import Any, TextIO
 
 from kfstor.facts.plan import PlanEntry
 from kfstor.model import CheckResult, Finding, Waiver
+from kfstor.render import grouping
 from kfstor.render.report import Report
+from kfstor.render.review import Review, ReviewItem
 from kfstor.render.sanitize import json_value
 
 SCHEMA = "kfstor.report/v1"
@@ -32,6 +34,12 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         }
     if finding.note:
         data["note"] = finding.note
+    if finding.code:
+        data["code"] = finding.code
+    if finding.caused_by is not None:
+        data["caused_by"] = {"code": finding.caused_by.code, "object": str(finding.caused_by.ref)}
+    if finding.fix is not None:
+        data["fix"] = {"commands": list(finding.fix.commands), "docs": finding.fix.docs, "text": finding.fix.text}
     return data
 
 
@@ -105,6 +113,30 @@ def waiver_dict(waiver: Waiver) -> dict[str, Any]:
         "object": waiver.object,
         "reason": waiver.reason,
         "expires": waiver.expires.isoformat() if waiver.expires else None,
+        "code": waiver.code,
+    }
+
+
+def _item(item: ReviewItem) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "check": item.check,
+        "code": item.code,
+        "object": item.object,
+        "status": item.status,
+        "message": item.message,
+    }
+    if item.previous:
+        data["previous"] = item.previous
+    return data
+
+
+def review_dict(review: Review) -> dict[str, Any]:
+    return {
+        "baseline": review.baseline,
+        "baseline_created": review.baseline_created,
+        "new": [_item(i) for i in review.new],
+        "resolved": [_item(i) for i in review.resolved],
+        "unchanged": [_item(i) for i in review.unchanged],
     }
 
 
@@ -114,6 +146,29 @@ def report_dict(report: Report) -> dict[str, Any]:
 
 
 def _report_dict(report: Report, counts: dict[str, int]) -> dict[str, Any]:
+    groups = grouping.group(report)
+    roots = [
+        {
+            "check": r.root.check,
+            "code": r.root.finding.code,
+            "object": str(r.root.finding.ref),
+            "status": r.root.finding.status.value,
+            "message": r.root.finding.message,
+            "causes": [
+                {
+                    "check": c.check,
+                    "code": c.finding.code,
+                    "object": str(c.finding.ref),
+                    "status": c.finding.status.value,
+                }
+                for c in r.caused
+            ],
+        }
+        for r in groups.roots
+    ]
+    extra: dict[str, Any] = {}
+    if report.review is not None:
+        extra["since_last_review"] = review_dict(report.review)
     return {
         "schema": SCHEMA,
         "kfstor_version": report.version,
@@ -131,9 +186,18 @@ def _report_dict(report: Report, counts: dict[str, int]) -> dict[str, Any]:
         "config": {
             "file": report.config.path or None,
             "waivers_applied": [waiver_dict(w) for w in report.config.waivers],
+            "waivers": [waiver_dict(w) for w in report.config.declared],
         },
-        "summary": {**counts, "total": len(report.results)},
+        "summary": {
+            **counts,
+            "total": len(report.results),
+            "verdict": report.verdict_key,
+            "root_causes": len(groups.roots),
+            "cleared_by_root_causes": groups.cleared,
+        },
         "notes": list(report.notes),
+        "root_causes": roots,
+        **extra,
         "checks": [result_dict(r) for r in report.results],
         "inventory": {
             "storage_classes": [
@@ -143,6 +207,10 @@ def _report_dict(report: Report, counts: dict[str, int]) -> dict[str, Any]:
                 {**asdict(row), "access_modes": list(row.access_modes), "mounted_by": list(row.mounted_by)}
                 for row in report.inventory.claims
             ],
+            "class_usage": [{**asdict(row), "phases": dict(row.phases)} for row in report.inventory.usage],
+            "csi_drivers": [asdict(row) for row in report.inventory.drivers],
+            "snapshot_classes": [asdict(row) for row in report.inventory.snapshot_classes],
+            "notebooks": [asdict(row) for row in report.inventory.notebooks],
         },
         **_plan_fields(report),
     }

@@ -30,6 +30,17 @@ def _remarks(finding: Finding) -> str:
     return "; ".join(parts)
 
 
+def _fix_text(finding: Finding) -> str:
+    fix = finding.fix
+    if fix is None:
+        return ""
+    lines = [f"Fix: {fix.text}"] if fix.text else []
+    lines += [f"  $ {command}" for command in fix.commands]
+    if fix.docs:
+        lines.append(f"Docs: {fix.docs}")
+    return "".join(line + "\n" for line in lines)
+
+
 # --- install plan ---------------------------------------------------------------------
 
 
@@ -78,10 +89,20 @@ def add_suites(root: ET.Element, report: Report, prefix: str = "") -> dict[str, 
         ET.SubElement(properties, "property", name="title", value=clean(result.check.title))
         for prop, prop_value in run:
             ET.SubElement(properties, "property", name=prop, value=prop_value)
-        cases = [(clean(f.ref), f.status, clean(f.message), clean(_remarks(f))) for f in result.findings]
+        # The problem code leads the message, as in every other format; the fix follows a failure.
+        cases = [
+            (
+                clean(f.ref),
+                f.status,
+                clean(f"{f.code}: {f.message}" if f.code else f.message),
+                clean(_remarks(f)),
+                clean(_fix_text(f)),
+            )
+            for f in result.findings
+        ]
         if not cases:  # a skipped or crashed check has no findings: one testcase carries its reason
-            cases = [("check", result.status, clean(result.reason), "")]
-        for name, status, message, note in cases:
+            cases = [("check", result.status, clean(result.reason), "", "")]
+        for name, status, message, note, fix in cases:
             classname = f"kfstor.{clean(prefix)}{clean(result.id)}"
             case = ET.SubElement(suite, "testcase", classname=classname, name=name)
             counts["tests"] += 1
@@ -89,7 +110,7 @@ def add_suites(root: ET.Element, report: Report, prefix: str = "") -> dict[str, 
             if status is Status.FAIL:
                 counts["failures"] += 1
                 failure = ET.SubElement(case, "failure", message=text, type="fail")
-                failure.text = f"{text}\nRemediation: {clean(result.check.remediation)}"
+                failure.text = f"{text}\n{fix}Remediation: {clean(result.check.remediation)}"
             elif status is Status.ERROR:
                 counts["errors"] += 1
                 ET.SubElement(case, "error", message=text, type="error").text = text

@@ -8,6 +8,9 @@ check that was not evaluated has no status to report, rather than a stale or inv
 
     kfstor_check_status{cluster, check, status}  1 for the check's status, 0 for the other four
     kfstor_findings{cluster, check, status}      findings of each status
+    kfstor_problems{cluster, check, code, status} warn/fail/not-evaluated findings of each problem code
+    kfstor_verdict{cluster, verdict}             1 for the report's verdict (passed, passed_with_warnings,
+                                                 failed, incomplete), 0 for the other three
     kfstor_checks{cluster, status}               checks of each status
     kfstor_up / kfstor_gate_passed / kfstor_exit_code {cluster}
     kfstor_last_run_timestamp_seconds{cluster}   when the audit ended (Unix time)
@@ -24,12 +27,16 @@ from typing import TextIO
 
 from kfstor.model import EXIT_OK, Status
 from kfstor.render.fleet_report import ClusterRun, FleetReport
-from kfstor.render.report import Report
+from kfstor.render.report import FAILED, INCOMPLETE, PASSED, PASSED_WITH_WARNINGS, Report
 
 STATUSES = tuple(s.value for s in Status)
+VERDICTS = (PASSED, PASSED_WITH_WARNINGS, FAILED, INCOMPLETE)
+PROBLEMS = (Status.WARN, Status.FAIL, Status.NOT_EVALUATED)
 METRICS: tuple[tuple[str, str], ...] = (
     ("kfstor_check_status", "Status of each check: 1 for its current status, 0 for the others."),
     ("kfstor_findings", "Findings of each check, by status."),
+    ("kfstor_problems", "Problem findings (warn, fail, not evaluated) of each problem code (kfstor explain CODE)."),
+    ("kfstor_verdict", "The report's verdict: 1 for the current one, 0 for the others."),
     ("kfstor_checks", "Checks by status."),
     ("kfstor_up", "1 when the cluster could be audited, 0 when it was unreachable or its audit failed."),
     ("kfstor_gate_passed", "1 when the cluster passed the storage readiness gate (--fail-on)."),
@@ -85,6 +92,17 @@ def _samples(run: ClusterRun, created: str) -> dict[str, list[str]]:
                 series["kfstor_findings"].append(
                     f"kfstor_findings{_labels(cluster=cluster, check=result.id, status=status)} {by_status[status]}"
                 )
+            by_code: dict[tuple[str, str], int] = {}
+            for finding in result.findings:
+                if finding.code and finding.status in PROBLEMS:
+                    key = (finding.code, finding.status.value)
+                    by_code[key] = by_code.get(key, 0) + 1
+            for (code, status), count in sorted(by_code.items()):
+                labels = _labels(cluster=cluster, check=result.id, code=code, status=status)
+                series["kfstor_problems"].append(f"kfstor_problems{labels} {count}")
+        for verdict in VERDICTS:
+            value = 1 if report.verdict_key == verdict else 0
+            series["kfstor_verdict"].append(f"kfstor_verdict{_labels(cluster=cluster, verdict=verdict)} {value}")
         counts = report.counts()
         for status in STATUSES:
             series["kfstor_checks"].append(f"kfstor_checks{_labels(cluster=cluster, status=status)} {counts[status]}")

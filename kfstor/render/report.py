@@ -7,6 +7,7 @@ once, so every format states the same verdict.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from kfstor.collect.snapshot import Source
@@ -22,6 +23,19 @@ from kfstor.model import (
     Status,
 )
 from kfstor.render.inventory import Inventory, build_inventory
+from kfstor.render.review import Review
+
+# The four verdicts, as JSON's summary.verdict spells them, and as people read them.
+PASSED = "passed"
+PASSED_WITH_WARNINGS = "passed_with_warnings"
+FAILED = "failed"
+INCOMPLETE = "incomplete"
+VERDICT_LABELS = {
+    PASSED: "PASSED",
+    PASSED_WITH_WARNINGS: "PASSED WITH WARNINGS",
+    FAILED: "FAILED",
+    INCOMPLETE: "INCOMPLETE",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +50,7 @@ class Report:
     fail_on: FailOn = FailOn.FAIL  # the gate this run is judged by
     allow_partial: bool = False  # --allow-partial: checks not evaluated do not fail the gate
     config: AppliedConfig = field(default_factory=AppliedConfig)
+    review: Review | None = None  # the comparison with an earlier report (--baseline)
 
     @property
     def inventory(self) -> Inventory:
@@ -60,14 +75,20 @@ class Report:
         failure wins: it is certain, the gaps are not."""
         if any(r.status is Status.ERROR for r in self.results):
             return EXIT_GATE_FAILED
-        if fail_on is not FailOn.NEVER:
-            failing = {Status.FAIL} if fail_on is FailOn.FAIL else {Status.WARN, Status.FAIL}
-            if any(r.status in failing for r in self.results):
+        failing = {Status.FAIL} if fail_on is FailOn.FAIL else {Status.WARN, Status.FAIL}
+        if fail_on is FailOn.NEVER:
+            failing = set()
+        if self.review is not None:
+            # Against a baseline only what is new can fail the gate: known problems are reviewed.
+            if self.review.new_at_or_above(fail_on):
                 return EXIT_GATE_FAILED
-            # A planned claim predicted to stay Pending (unknown, with --fail-on warn) fails the gate
-            # even when no selected check reports it: the install would hang.
-            if self.plan.status in failing:
-                return EXIT_GATE_FAILED
+        elif any(r.status in failing for r in self.results):
+            return EXIT_GATE_FAILED
+        # A planned claim predicted to stay Pending (unknown, with --fail-on warn) fails the gate
+        # even when no selected check reports it: the install would hang.
+        if self.plan.status in failing:
+            return EXIT_GATE_FAILED
+        # Not even a baseline excuses what could not be seen.
         if self.not_evaluated() and not self.allow_partial:
             return EXIT_INCOMPLETE
         return EXIT_OK
@@ -80,6 +101,45 @@ class Report:
         reasons = ", ".join(dict.fromkeys(r.reason for r in sorted(missing, key=lambda r: r.reason)))
         noun = "check" if len(missing) == 1 else "checks"
         return f"{len(missing)} {noun} not evaluated: {reasons}"
+
+    @property
+    def verdict_key(self) -> str:
+        """passed, passed_with_warnings, failed or incomplete (JSON summary.verdict): the gate's
+        decision, then whether anything was left to warn about."""
+        code = self.exit_status
+        if code == EXIT_INCOMPLETE:
+            return INCOMPLETE
+        if code != EXIT_OK:
+            return FAILED
+        if any(r.status in (Status.WARN, Status.FAIL) for r in self.results) or self.plan.status in (
+            Status.WARN,
+            Status.FAIL,
+        ):
+            return PASSED_WITH_WARNINGS
+        return PASSED
+
+    @property
+    def collected_at(self) -> str:
+        """When the data was read from the cluster: the snapshot's own time, else (a live audit or
+        plain kubectl output) the report's time for a live audit and "" for a file."""
+        if self.source.collected_at:
+            return self.source.collected_at
+        return self.created if self.source.kind == "cluster" else ""
+
+    def data_age(self) -> str:
+        """How old the data was when the report was made ("2 h 5 min"), or "" when unknown."""
+        collected = _parse_time(self.collected_at)
+        created = _parse_time(self.created)
+        if collected is None or created is None:
+            return ""
+        seconds = int((created - collected).total_seconds())
+        if seconds < 60:
+            return "less than a minute" if seconds >= 0 else "collected after the report (clock skew)"
+        minutes, _ = divmod(seconds, 60)
+        hours, minutes = divmod(minutes, 60)
+        days, hours = divmod(hours, 24)
+        parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{minutes} min" if minutes else ""]
+        return " ".join(p for p in parts if p)
 
     def counts(self) -> dict[str, int]:
         counts = {s.value: 0 for s in Status}
@@ -94,13 +154,21 @@ class Report:
     def verdict(self) -> str:
         counts = self.counts()
         parts = ", ".join(f"{counts[s.value]} {s.label}" for s in reversed(Status) if counts[s.value])
-        code = self.exit_status
-        gate = {EXIT_OK: "PASSED", EXIT_INCOMPLETE: "INCOMPLETE"}.get(code, "FAILED")
         planned = self.plan.summary()
         plan_text = f"; plan: {planned}" if planned else ""
-        verdict = f"Storage readiness gate {gate} ({parts or 'no checks'}{plan_text})"
+        verdict = f"Storage readiness gate {VERDICT_LABELS[self.verdict_key]} ({parts or 'no checks'}{plan_text})"
         gaps = self.gaps()
         if gaps:
             allowed = " (allowed by --allow-partial)" if self.allow_partial else ""
             verdict += f"; incomplete: {gaps}{allowed}"
         return verdict
+
+
+def _parse_time(text: str) -> dt.datetime | None:
+    if not text:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.timezone.utc)

@@ -549,6 +549,9 @@ def test_without_persistentvolumes_and_csidrivers_only_their_checks_are_not_eval
     assert report["summary"] == {
         **{s: statuses.count(s) for s in ("skip", "not_evaluated", "pass", "warn", "fail", "error")},
         "total": len(BUILTIN),
+        "verdict": "failed",
+        "root_causes": 0,
+        "cleared_by_root_causes": 0,
     }
     assert [statuses.count(s) for s in ("not_evaluated", "fail", "warn", "error")] == [2, 1, 0, 0]
 

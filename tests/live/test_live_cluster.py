@@ -198,10 +198,13 @@ class Audit:
                 return result
         raise AssertionError(f"no check {check_id} in the report")
 
-    def finding(self, check_id: str, obj: str) -> dict[str, Any]:
-        """The one finding of ``check_id`` about ``obj`` ("Kind/namespace/name", "Kind/name" or "Cluster")."""
+    def finding(self, check_id: str, obj: str, code: str | None = None) -> dict[str, Any]:
+        """The one finding of ``check_id`` about ``obj`` ("Kind/namespace/name", "Kind/name" or "Cluster"),
+        with problem ``code`` when the object carries several problems."""
         found = [
-            f for f in self.check(check_id)["findings"] if (f["object"] if f["kind"] != "Cluster" else "Cluster") == obj
+            f
+            for f in self.check(check_id)["findings"]
+            if (f["object"] if f["kind"] != "Cluster" else "Cluster") == obj and code in (None, f.get("code"))
         ]
         listing = "\n  ".join(f"{f['status']} {f['object']}: {f['message']}" for f in self.check(check_id)["findings"])
         assert len(found) == 1, f"{check_id}: {len(found)} findings about {obj}; findings:\n  {listing}"
@@ -768,13 +771,22 @@ def test_a_resize_beyond_the_drivers_maximum_is_infeasible(
     assert get_volume(cp, volume)["spec"]["capacity"]["storage"] == "1Gi"
 
     result = audit(live_cluster, tmp_path)
-    finding = result.finding("claim_health", f"PersistentVolumeClaim/{ns}/data")
-    assert finding["status"] == "fail"
-    assert finding["message"] == (
-        f"claim {ns}/data: resize failed: ControllerResizeError (failed to expand pvc with {error}); storage "
-        "resize is ControllerResizeInfeasible: the driver can never satisfy it; lower spec.resources.requests "
-        "back to the current size"
+    # Two problems, one finding each: the error condition, and the resize no driver can satisfy.
+    failed_resize = result.finding("claim_health", f"PersistentVolumeClaim/{ns}/data", "KFS-PVC-RESIZE-FAILED")
+    assert failed_resize["status"] == "fail"
+    assert (
+        failed_resize["message"]
+        == f"claim {ns}/data: resize failed: ControllerResizeError (failed to expand pvc with {error})"
     )
+    infeasible = result.finding("claim_health", f"PersistentVolumeClaim/{ns}/data", "KFS-PVC-RESIZE-INFEASIBLE")
+    assert infeasible["status"] == "fail"
+    assert infeasible["message"] == (
+        f"claim {ns}/data: storage resize is ControllerResizeInfeasible: the driver can never satisfy it; lower "
+        "spec.resources.requests back to the current size"
+    )
+    # The fix names the claim and its real current size: pasting it recovers the claim.
+    patch = """'{"spec":{"resources":{"requests":{"storage":"1Gi"}}}}'"""
+    assert infeasible["fix"]["commands"] == [f"kubectl -n {ns} patch pvc data -p {patch}"]
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ import pytest
 import yaml
 
 from kfstor.engine.loader import load_checks
+from kfstor.render.terminal import INSECURE_TLS
 
 from . import faults
 from .controlplane import ControlPlane, start_control_plane
@@ -438,7 +439,9 @@ def test_insecure_tls_is_stated_on_stderr_and_in_the_report(cp: ControlPlane, tm
     assert '<dd id="tls">NOT VERIFIED (insecure-skip-tls-verify)</dd>' in (out / "r.html").read_text()
     assert "**Warning: TLS verification is off**" in (out / "r.md").read_text()
     table = kfstor("audit", "--kubeconfig", config)
-    assert "warning: TLS verification is off (insecure-skip-tls-verify)" in table.stdout.splitlines()[1]
+    header_end = table.stdout.splitlines().index("")  # the header block ends at the first blank line
+    warnings = [line for line in table.stdout.splitlines()[:header_end] if line.startswith("warning: ")]
+    assert warnings == [f"warning: {INSECURE_TLS}"]
     # A snapshot keeps the fact, so its offline audit says it too.
     snap = tmp_path / "snap.json"
     assert kfstor("snapshot", "--kubeconfig", config, "-o", snap).code == 0

@@ -1,0 +1,327 @@
+"""Reviews: waivers, overrides and --skip by problem code; kfstor explain; kfstor diff and
+audit --baseline; --color; many findings grouped; root causes ordering the report."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kfstor.collect.snapshot import build, from_files
+from kfstor.engine import config as config_mod
+from kfstor.engine import runner
+from kfstor.engine.loader import load_checks
+from kfstor.model import Status
+from kfstor.render import grouping
+from tests.test_render import render
+
+REPO = Path(__file__).resolve().parents[1]
+ENTRY = "import sys; sys.argv[0] = 'kfstor'; from kfstor.cli import main; main()"
+NO_DEFAULT = REPO / "examples" / "no-default-pending.yaml"
+NFS = REPO / "tests" / "cases" / "stateful_storage" / "nfs-subdir.yaml"
+CHECKS = {c.id: c for c in load_checks(include_plugins=False).checks}
+KATIB = "PersistentVolumeClaim/kubeflow/katib-mysql"
+
+
+def kfstor(
+    *args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "NO_COLOR", "FORCE_COLOR")}
+    return subprocess.run(
+        [sys.executable, "-c", ENTRY, *map(str, args)],
+        cwd=cwd,
+        env={**base, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+# --- problem codes in kfstor.yaml and on the command line -------------------------------------
+
+
+def stateful(config: config_mod.Config) -> dict[tuple[str, str], tuple[str, str]]:
+    result = runner.run([CHECKS["stateful_storage"]], from_files([str(NFS)]), config=config).results[0]
+    return {(str(f.ref), f.code): (f.status.value, f.note) for f in result.findings}
+
+
+def test_a_waiver_of_one_problem_leaves_the_other_visible() -> None:
+    config = config_mod.parse(
+        {"waivers": [{"code": "KFS-DB-RECLAIM-DELETE", "object": KATIB, "reason": "patched by hand (OPS-1)"}]},
+        "kfstor.yaml",
+    )
+    got = stateful(config)
+    assert got[(KATIB, "KFS-DB-RECLAIM-DELETE")] == ("pass", "")
+    assert got[(KATIB, "KFS-DB-SHARED-FS")] == ("warn", "")
+    assert got[("PersistentVolumeClaim/kubeflow/mysql-pv-claim", "KFS-DB-RECLAIM-DELETE")] == ("warn", "")
+
+
+def test_a_waiver_for_a_code_on_every_object() -> None:
+    config = config_mod.parse({"waivers": [{"code": "KFS-DB-SHARED-FS", "reason": "accepted"}]}, "kfstor.yaml")
+    got = stateful(config)
+    assert {k: v for k, v in got.items() if k[1] == "KFS-DB-SHARED-FS"} == {
+        (KATIB, "KFS-DB-SHARED-FS"): ("pass", ""),
+        ("PersistentVolumeClaim/kubeflow/minio-pvc", "KFS-DB-SHARED-FS"): ("pass", ""),
+        ("PersistentVolumeClaim/kubeflow/mysql-pv-claim", "KFS-DB-SHARED-FS"): ("pass", ""),
+    }
+    assert all(v[0] == "warn" for k, v in got.items() if k[1] == "KFS-DB-RECLAIM-DELETE")
+
+
+def test_an_override_for_a_code_and_one_object_outranks_the_code() -> None:
+    config = config_mod.parse(
+        {
+            "overrides": [
+                {"code": "KFS-DB-RECLAIM-DELETE", "status": "fail"},
+                {"code": "KFS-DB-RECLAIM-DELETE", "object": KATIB, "status": "off"},
+            ]
+        },
+        "kfstor.yaml",
+    )
+    got = stateful(config)
+    assert got[(KATIB, "KFS-DB-RECLAIM-DELETE")] == ("skip", "turned off by kfstor.yaml: overrides[1]")
+    assert got[("PersistentVolumeClaim/kubeflow/minio-pvc", "KFS-DB-RECLAIM-DELETE")] == (
+        "fail",
+        "warn raised to fail by kfstor.yaml: overrides[0]",
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"overrides": [{"code": "no", "status": "off"}]}, "overrides[0].code must be a problem code"),
+        ({"overrides": [{"code": "KFS-DB-NO-EXPANSION", "status": "loud"}]}, "overrides[0].status must be one of"),
+        ({"overrides": {"code": "KFS-X"}}, "overrides must be a list"),
+        ({"waivers": [{"code": "KFS-X"}]}, "waivers[0] is missing reason"),
+        ({"waivers": [{"object": "cluster", "reason": "r"}]}, "waivers[0] is missing check"),
+    ],
+)
+def test_malformed_code_settings(data: object, message: str) -> None:
+    with pytest.raises(config_mod.ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        config_mod.parse(data, "kfstor.yaml")
+
+
+def test_skip_a_code_on_one_object_from_the_command_line() -> None:
+    result = kfstor(
+        "audit", "--from", NFS, "--check", "stateful_storage", "-f", "json", "--skip", f"KFS-DB-SHARED-FS:{KATIB}"
+    )
+    assert result.returncode == 0, result.stderr  # stateful_storage warns, which passes --fail-on fail
+    findings = json.loads(result.stdout)["checks"][0]["findings"]
+    got = {(f["object"], f.get("code")): (f["status"], f.get("note", "")) for f in findings}
+    assert got[(KATIB, "KFS-DB-SHARED-FS")] == ("skip", f"turned off by --skip KFS-DB-SHARED-FS:{KATIB}")
+    assert got[("PersistentVolumeClaim/kubeflow/minio-pvc", "KFS-DB-SHARED-FS")] == ("warn", "")
+
+
+def test_skip_an_unknown_code_is_a_usage_error() -> None:
+    result = kfstor("audit", "--from", NFS, "--skip", "KFS-NO-SUCH-THING")
+    assert result.returncode == 2
+    assert result.stderr == (
+        "kfstor: error: --skip KFS-NO-SUCH-THING: unknown problem code KFS-NO-SUCH-THING (kfstor explain lists them)\n"
+    )
+
+
+# --- kfstor explain -----------------------------------------------------------------------------
+
+
+def test_explain_a_code() -> None:
+    result = kfstor("explain", "kfs-default-none")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "KFS-DEFAULT-NONE: No default StorageClass (check default_storage_class)"
+    assert any(line.startswith("Why it matters for Kubeflow: Kubeflow's platform claims") for line in lines)
+    assert "  https://kubernetes.io/docs/tasks/administer-cluster/change-default-storage-class/" in lines
+
+
+def test_explain_lists_every_code_and_rejects_unknown_ones() -> None:
+    listing = kfstor("explain")
+    assert listing.returncode == 0
+    codes = [line.split()[0] for line in listing.stdout.splitlines()]
+    assert codes == sorted(code.id for c in CHECKS.values() for code in c.codes)
+    unknown = kfstor("explain", "KFS-NOPE")
+    assert (unknown.returncode, unknown.stderr) == (
+        2,
+        "kfstor: error: unknown problem code 'KFS-NOPE' (kfstor explain lists them)\n",
+    )
+
+
+# --- review over time ---------------------------------------------------------------------------
+
+
+def write_reports(tmp_path: Path) -> tuple[Path, Path]:
+    """An old report of the no-default example, and a new one after the default was set on longhorn."""
+    old = tmp_path / "old.json"
+    assert kfstor("audit", "--from", NO_DEFAULT, "--json", old, "-f", "json").returncode == 1
+    fixed = NO_DEFAULT.read_text(encoding="utf-8").replace(
+        "      storageclass.kubernetes.io/is-default-class: 'false'",
+        "      storageclass.kubernetes.io/is-default-class: 'true'",
+    )
+    assert fixed != NO_DEFAULT.read_text(encoding="utf-8")
+    after = tmp_path / "fixed.yaml"
+    after.write_text(fixed, encoding="utf-8")
+    new = tmp_path / "new.json"
+    kfstor("audit", "--from", after, "--json", new, "-f", "json")
+    return old, new
+
+
+def test_diff_shows_new_resolved_and_unchanged_by_code_and_object(tmp_path: Path) -> None:
+    old, new = write_reports(tmp_path)
+    result = kfstor("diff", old, new, "-f", "json")
+    doc = json.loads(result.stdout)
+    resolved = {(i["code"], i["object"]) for i in doc["resolved"]}
+    assert ("KFS-DEFAULT-NONE", "cluster") in resolved
+    assert ("KFS-PVC-PENDING-NO-DEFAULT", KATIB) in resolved
+    new_codes = {i["code"] for i in doc["new"]}
+    # With longhorn the default, its Delete policy on the still-Pending claims is a new warning.
+    assert new_codes and all(i["status"] in ("warn", "fail") for i in doc["new"])
+    assert result.returncode == (1 if any(i["status"] == "fail" for i in doc["new"]) else 0)
+    table = kfstor("diff", old, new)
+    assert "SINCE THE LAST REVIEW" in table.stdout
+    assert "resolved  FAIL  KFS-DEFAULT-NONE on cluster" in table.stdout
+    markdown = kfstor("diff", old, new, "-f", "markdown")
+    assert markdown.stdout.startswith("### Since the last review\n")
+    assert "**Resolved**" in markdown.stdout
+
+
+def test_diff_of_a_report_with_itself_has_nothing_new(tmp_path: Path) -> None:
+    old, _ = write_reports(tmp_path)
+    result = kfstor("diff", old, old, "-f", "json", "--fail-on", "warn")
+    assert result.returncode == 0
+    doc = json.loads(result.stdout)
+    assert doc["new"] == [] and doc["resolved"] == []
+    assert len(doc["unchanged"]) == 7  # 6 fails under the root cause, and the root cause
+
+
+def test_audit_with_a_baseline_fails_only_on_new_problems(tmp_path: Path) -> None:
+    old, _ = write_reports(tmp_path)
+    same = kfstor("audit", "--from", NO_DEFAULT, "--baseline", old, "-f", "json")
+    assert same.returncode == 0, same.stderr  # the cluster still fails, but nothing is new
+    doc = json.loads(same.stdout)
+    assert doc["since_last_review"]["new"] == []
+    assert doc["summary"]["verdict"] == "passed_with_warnings"
+    html = tmp_path / "r.html"
+    md = tmp_path / "r.md"
+    kfstor("audit", "--from", NO_DEFAULT, "--baseline", old, "--html", html, "--markdown", md)
+    assert 'id="review"' in html.read_text(encoding="utf-8")
+    assert "### Since the last review" in md.read_text(encoding="utf-8")
+    # A baseline without the no-default failure: it is new, so the gate fails.
+    empty = json.loads(old.read_text(encoding="utf-8"))
+    for check in empty["checks"]:
+        check["findings"] = []
+    clean = tmp_path / "clean.json"
+    clean.write_text(json.dumps(empty), encoding="utf-8")
+    fresh = kfstor("audit", "--from", NO_DEFAULT, "--baseline", clean)
+    assert fresh.returncode == 1
+    assert "new       FAIL  KFS-DEFAULT-NONE on cluster" in fresh.stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{", "not JSON"),
+        ('{"schema": "other"}', 'not a kfstor JSON report (expected "schema": "kfstor.report/v1")'),
+        ('{"schema": "kfstor.report/v1"}', "the report has no checks list"),
+    ],
+)
+def test_a_bad_baseline_is_one_line(tmp_path: Path, content: str, message: str) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(content, encoding="utf-8")
+    for args in (("diff", bad, bad), ("audit", "--from", NO_DEFAULT, "--baseline", bad)):
+        result = kfstor(*args)
+        assert result.returncode == 2
+        assert result.stderr.startswith(f"kfstor: error: {bad}: {message}"), result.stderr
+        assert result.stderr.count("\n") == 1
+
+
+# --- colour and width ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "colored"),
+    [
+        ((), {}, False),
+        (("--color", "always"), {}, True),
+        (("--color", "always"), {"NO_COLOR": "1"}, True),  # an explicit flag outranks the environment
+        ((), {"FORCE_COLOR": "1"}, True),
+        ((), {"FORCE_COLOR": "1", "NO_COLOR": "1"}, False),
+        (("--color", "never"), {"FORCE_COLOR": "1"}, False),
+    ],
+)
+def test_color_flag_and_environment(args: tuple[str, ...], env: dict[str, str], colored: bool) -> None:
+    result = kfstor("audit", "--from", NO_DEFAULT, *args, env=env)
+    assert ("\x1b[" in result.stdout) is colored
+
+
+@pytest.mark.parametrize("columns", [60, 80, 100, 132])
+def test_no_line_is_longer_than_the_terminal(columns: int) -> None:
+    result = kfstor("audit", "--from", NO_DEFAULT, env={"COLUMNS": str(columns)})
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= columns
+    # Hanging indent: a wrapped finding continues under its text, never at column 0.
+    for before, line in itertools.pairwise(lines):
+        if before.startswith("      FAIL  ") and line and not line.startswith(("      ", "FAIL", "PASS", "SKIP")):
+            pytest.fail(f"continuation at column 0: {line!r}")
+    assert lines[-1] == "Storage readiness gate FAILED (3 fail, 3 pass, 7 skip)"
+
+
+# --- root causes and groups ---------------------------------------------------------------------
+
+
+def test_the_root_cause_leads_and_orders_the_checks() -> None:
+    report = runner.run(list(CHECKS.values()), from_files([str(NO_DEFAULT)]))
+    groups = grouping.group(report)
+    assert groups.headline() == "1 root cause; fixing it clears 6 findings and lets 10 skipped findings be judged"
+    (root,) = groups.roots
+    assert (root.root.check, root.root.finding.code) == ("default_storage_class", "KFS-DEFAULT-NONE")
+    assert [r.id for r in grouping.ordered(report, groups)][:3] == [
+        "default_storage_class",
+        "claim_health",
+        "kubeflow_claims",
+    ]
+    text = render(report, "table")
+    assert text.index("ROOT CAUSES") < text.index("FAIL  default_storage_class")
+    assert "$ kubectl patch storageclass longhorn -p" in text
+
+
+def test_many_broken_claims_are_grouped_with_counts() -> None:
+    source = from_files([str(NO_DEFAULT)]).source
+    objects = [
+        {
+            "apiVersion": "storage.k8s.io/v1",
+            "kind": "StorageClass",
+            "metadata": {"name": "fast", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+            "provisioner": "ebs.csi.aws.com",
+        }
+    ]
+    for i in range(101):
+        objects.append(
+            {
+                "apiVersion": "v1",
+                "kind": "PersistentVolumeClaim",
+                "metadata": {"name": f"data-{i}", "namespace": f"team-{'a' if i < 60 else 'b'}"},
+                "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "fast" if i % 2 else "gone"},
+                "status": {"phase": "Pending"},
+            }
+        )
+    report = runner.run([CHECKS["claim_health"]], build(objects, source))
+    result = report.results[0]
+    assert result.status is Status.FAIL
+    located = [grouping.Located(result.id, i, f) for i, f in enumerate(result.findings)]
+    groups = grouping.finding_groups(report, result, located)
+    assert [(g.code, len(g.items)) for g in groups] == [("KFS-PVC-PENDING-CLASS-MISSING", 51), ("KFS-PVC-PENDING", 50)]
+    assert groups[0].facets == (
+        ("namespace", (("team-a", 30), ("team-b", 21))),
+        ("class", (("gone", 51),)),
+        ("phase", (("Pending", 51),)),
+    )
+    text = render(report, "table")
+    lines = text.splitlines()
+    assert "      FAIL  KFS-PVC-PENDING-CLASS-MISSING ×51 Claim Pending: class does not exist — namespace:" in lines
+    assert "            team-a 30, team-b 21; class: gone 51; phase: Pending 51" in lines
+    assert "… 48 more" in text
+    html = render(report, "html")
+    assert "<strong>×51</strong>" in html and "namespace: team-a 30, team-b 21" in html
