@@ -3,6 +3,7 @@
     python benchmarks/bench.py            # N = 1,000 and 10,000
     python benchmarks/bench.py --quick    # N = 500 and 5,000, with the regression guard (CI)
     python benchmarks/bench.py --large    # N = 1,000, 10,000 and 50,000
+    python benchmarks/bench.py --live-only --sizes 50000   # only the floor and the live audit
 
 For each N: a fresh kube-apiserver + etcd (tests/live/controlplane.py) is seeded with the
 synthetic cluster of benchmarks/synth.py (N claims + N volumes, N/10 notebooks with their pods,
@@ -55,6 +56,9 @@ GUARD = {
     "yaml_rss_vs_json_rss": 3.5,
     "render_max_s": 1.0,
     "help_s": 1.5,
+    # Peak RSS of the live audit / raw JSON: 4.35 at 5,000 claims, where the interpreter and
+    # libraries (about 50 MB) still weigh (1.9 at 50,000); a second copy of every object reaches 6.
+    "rss_vs_raw_json": 6.0,
 }
 
 
@@ -135,7 +139,7 @@ def kfstor_requests(audit_log: Path) -> int:
     return count
 
 
-def measure(n: int, reps: int, binaries: Any, work: Path) -> dict[str, Any]:
+def measure(n: int, reps: int, binaries: Any, work: Path, live_only: bool = False) -> dict[str, Any]:
     cp = start_control_plane(work / f"cp-{n}", binaries)
     try:
         install_crds(cp)
@@ -154,6 +158,29 @@ def measure(n: int, reps: int, binaries: Any, work: Path) -> dict[str, Any]:
             [*PY, str(REPO / "benchmarks" / "floor.py"), kubeconfig, *paths], capture_output=True, text=True, check=True
         ).stdout
         raw = json.loads(floor_out)
+        if live_only:
+            # The floor and the live audit interleaved, so both see the same machine load.
+            floor, live_table = Timing(), Timing()
+            before = kfstor_requests(cp.audit_log_path)
+            for _ in range(reps):
+                for timing, cmd in (
+                    (floor, [*PY, str(REPO / "benchmarks" / "floor.py"), kubeconfig, *paths]),
+                    (live_table, [*KFSTOR, "audit", "--kubeconfig", kubeconfig]),
+                ):
+                    seconds, rss = run(cmd, env=env)
+                    timing.seconds.append(seconds)
+                    timing.rss_kb.append(rss)
+            return {
+                "n": n,
+                "objects_seeded": created,
+                "seed_s": round(seed_s, 2),
+                "raw_json_mb": round(raw["bytes"] / 2**20, 2),
+                "objects_listed": raw["objects"],
+                "floor": floor,
+                "live_table": live_table,
+                "kfstor_requests_per_run": (kfstor_requests(cp.audit_log_path) - before) / reps,
+                "kinds": len(paths),
+            }
         floor = repeat(reps, [*PY, str(REPO / "benchmarks" / "floor.py"), kubeconfig, *paths])
         kubectl = None
         if shutil.which("kubectl"):
@@ -258,6 +285,39 @@ def ratio(a: float, b: float | None) -> float | None:
     return round(a / b, 3) if b else None
 
 
+def live_only_report(results: list[dict[str, Any]], out: Path | None) -> int:
+    """--live-only: the live audit against the floor and its peak RSS against the raw JSON."""
+    print(f"\nmachine: {machine()}")
+    header = (
+        f"{'N':>7} {'objects':>8} {'raw MB':>7} {'floor s':>8} {'live s':>8} {'live/floor':>11} "
+        f"{'peak MB':>8} {'peak/raw':>9} {'requests':>9}"
+    )
+    print(header)
+    print("-" * len(header))
+    rows = []
+    for r in results:
+        peak_mb = max(r["live_table"].rss_kb) / 1024
+        row = {
+            "n": r["n"],
+            "live_vs_floor": ratio(r["live_table"].median, r["floor"].median),
+            "peak_rss_mb": round(peak_mb, 1),
+            "raw_json_mb": r["raw_json_mb"],
+            "rss_vs_raw_json": round(peak_mb / max(r["raw_json_mb"], 0.01), 2),
+            "requests_per_run": r["kfstor_requests_per_run"],
+        }
+        rows.append(row)
+        print(
+            f"{r['n']:>7} {r['objects_listed']:>8} {r['raw_json_mb']:>7} {r['floor'].median:>8.3f} "
+            f"{r['live_table'].median:>8.3f} {row['live_vs_floor']:>11} {peak_mb:>8.0f} "
+            f"{row['rss_vs_raw_json']:>9} {r['kfstor_requests_per_run']:>9.0f}"
+        )
+    if out:
+        detail = [{k: (vars(v) if isinstance(v, Timing) else v) for k, v in r.items()} for r in results]
+        out.write_text(json.dumps({"machine": machine(), "summary": rows, "runs": detail}, indent=1))
+    print(json.dumps({"mode": "live-only", "sizes": rows}))
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     mode = parser.add_mutually_exclusive_group()
@@ -265,9 +325,20 @@ def main() -> int:
     mode.add_argument("--large", action="store_true", help="also N = 50,000")
     parser.add_argument("--reps", type=int, default=None, help="repetitions per measurement")
     parser.add_argument("--out", type=Path, default=None, help="results file (JSON)")
+    parser.add_argument("--sizes", default="", help="comma-separated numbers of claims instead of the mode's")
+    parser.add_argument(
+        "--live-only",
+        action="store_true",
+        help="only the floor and the live audit (table), interleaved: time and peak RSS (no guard)",
+    )
     args = parser.parse_args()
 
     sizes = [500, 5000] if args.quick else [1000, 10000, 50000] if args.large else [1000, 10000]
+    if args.sizes:
+        try:
+            sizes = [int(size) for size in args.sizes.split(",")]
+        except ValueError:
+            parser.error(f"--sizes {args.sizes}: expected numbers such as 10000,50000")
     reps = args.reps or (3 if args.quick else 5)
     binaries, reason = find_binaries(build=True)
     if binaries is None:
@@ -278,7 +349,9 @@ def main() -> int:
     try:
         for n in sizes:
             print(f"bench: N={n}: seeding and measuring ({reps} repetitions each)…", file=sys.stderr, flush=True)
-            results.append(measure(n, reps, binaries, work))
+            results.append(measure(n, reps, binaries, work, live_only=args.live_only))
+        if args.live_only:
+            return live_only_report(results, args.out)
         help_t = repeat(reps * 2, [*KFSTOR, "--help"])
         checks_t = repeat(reps * 2, [*KFSTOR, "checks"])
     finally:

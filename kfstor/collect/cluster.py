@@ -19,7 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 from kfstor.collect import kubeconfig_files, transport
 from kfstor.collect.kinds import FORBIDDEN_KINDS, KINDS, KindInfo
 from kfstor.collect.kubeconfig_files import KubeconfigError
-from kfstor.collect.snapshot import NOT_DISCOVERED, NOT_INSTALLED, Snapshot, Source, build, share_strings, slim
+from kfstor.collect.snapshot import NOT_DISCOVERED, NOT_INSTALLED, Snapshot, Source, in_order, key, share_strings, slim
 from kfstor.collect.transport import Aborted, Proxy, Transport, TransportError, transport_message
 from kfstor.model import one_line, utc_timestamp
 
@@ -292,13 +292,15 @@ def _list_path(info: KindInfo, version: str) -> str:
 
 def _list_all(
     conn: _Connection, info: KindInfo, version: str, shared: dict[str, str] | None = None
-) -> list[dict[str, Any]]:
-    """Every object of one kind across all namespaces, following `continue` tokens. An expired
-    continue token (410, etcd compacted meanwhile) restarts the list from its start. Repeated
-    string values become one object through `shared` (see snapshot.share_strings)."""
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """Every object of one kind across all namespaces by (namespace, name), following `continue`
+    tokens. An expired continue token (410, etcd compacted meanwhile) restarts the list from its
+    start. Each page is slimmed, its repeated string values made one object through `shared` (see
+    snapshot.share_strings) and its objects keyed as it arrives, while the next pages are still on
+    the way: after the last page the snapshot only has to be put in order."""
     api_version = version if not info.group else f"{info.group}/{version}"
     path = _list_path(info, version)
-    items: list[dict[str, Any]] = []
+    items: dict[tuple[str, str], dict[str, Any]] = {}
     shared = {} if shared is None else shared
     token = ""
     restarts = 0
@@ -314,7 +316,7 @@ def _list_all(
                     f"the list of {info.plural} kept expiring (410 Gone) before it could be read "
                     f"({MAX_LIST_RESTARTS} restarts): the cluster changes faster than it can be paged"
                 ) from None
-            items, token, restarts = [], "", restarts + 1
+            items, token, restarts = {}, "", restarts + 1
             continue
         except _Refused as exc:
             raise ClusterError(f"the API server at {conn.server} answered {exc} for {path}") from None
@@ -326,8 +328,9 @@ def _list_all(
                 continue
             item["apiVersion"] = api_version
             item["kind"] = info.kind
-            items.append(slim(item))  # page by page, so memory never holds the unneeded fields
+            slim(item)  # page by page, so memory never holds the unneeded fields
             share_strings(item, shared)
+            items[key(item)] = item  # a name listed twice: the last one wins, as in snapshot.build()
         metadata = page.get("metadata") if isinstance(page, dict) else None
         token = str((metadata if isinstance(metadata, dict) else {}).get("continue") or "")
         if not token:
@@ -340,13 +343,15 @@ def collect(
     progress: Callable[[str], None] | None = None,
     conn: _Connection | None = None,
     warn: Callable[[str], None] | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> Snapshot:
     """Read the needed kinds from the cluster. Forbidden or uninstalled kinds are recorded in
-    Snapshot.unavailable with the reason, never silently treated as empty."""
+    Snapshot.unavailable with the reason, never silently treated as empty. `meanwhile` runs in
+    this thread once the lists are under way (the caller's imports, overlapping the network)."""
     wanted = [KINDS[k] for k in dict.fromkeys(kinds) if k in KINDS and k not in FORBIDDEN_KINDS]
     conn = conn or connect(target, warn=warn)
     try:
-        return _collect(conn, wanted, progress or (lambda _message: None))
+        return _collect(conn, wanted, progress or (lambda _message: None), meanwhile)
     except BaseException:
         conn.abort()  # Ctrl-C, SIGTERM or a failed list: end the requests still in flight now
         raise
@@ -354,7 +359,9 @@ def collect(
         conn.transport.close()
 
 
-def _collect(conn: _Connection, wanted: list[KindInfo], say: Callable[[str], None]) -> Snapshot:
+def _collect(
+    conn: _Connection, wanted: list[KindInfo], say: Callable[[str], None], meanwhile: Callable[[], None] | None
+) -> Snapshot:
     say(f"connecting to {conn.server}")
     server_version = _server_version(conn)
 
@@ -375,23 +382,29 @@ def _collect(conn: _Connection, wanted: list[KindInfo], say: Callable[[str], Non
         else:
             plan.append((info, info.versions[0]))
 
-    def read(entry: tuple[KindInfo, str]) -> tuple[KindInfo, list[dict[str, Any]] | str]:
+    def read(
+        entry: tuple[KindInfo, str],
+    ) -> tuple[KindInfo, tuple[dict[tuple[str, str], dict[str, Any]], tuple[dict[str, Any], ...]] | str]:
         info, version = entry
         say(f"listing {info.plural}")
         try:
-            return info, _list_all(conn, info, version, shared)
+            keyed = _list_all(conn, info, version, shared)
         except _Forbidden:
             return info, f"forbidden: list {info.plural}"
         except _NotFound:
             return info, f"not served: {_list_path(info, version)}"
+        return info, (keyed, in_order(keyed))  # ordered here, while other lists are in flight
 
-    objects: list[dict[str, Any]] = []
+    keyed: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
+    objects: dict[str, tuple[dict[str, Any], ...]] = {}
     collected: set[str] = set()
     shared: dict[str, str] = {}  # across kinds: a claim and its volume repeat each other's names
     # A few lists in flight at once: the server does the work, so latency overlaps well.
     pool = ThreadPoolExecutor(max_workers=4)
     try:
         futures = [pool.submit(read, entry) for entry in plan]
+        if meanwhile is not None:
+            meanwhile()
         # The first list that fails ends the run: cancel the lists not started yet and end those in
         # flight instead of letting each wait out its own --request-timeout.
         wait(futures, return_when=FIRST_EXCEPTION)
@@ -406,9 +419,10 @@ def _collect(conn: _Connection, wanted: list[KindInfo], say: Callable[[str], Non
             info, outcome = future.result()
             if isinstance(outcome, str):
                 unavailable[info.kind] = outcome
-            else:
-                objects.extend(outcome)
-                collected.add(info.kind)
+                continue
+            collected.add(info.kind)
+            if outcome[1]:  # as snapshot.build(): a kind without objects has no entry
+                keyed[info.kind], objects[info.kind] = outcome
     except BaseException:
         conn.abort()
         raise
@@ -424,4 +438,4 @@ def _collect(conn: _Connection, wanted: list[KindInfo], say: Callable[[str], Non
         collected_at=collected_at,
         insecure_tls=conn.insecure,
     )
-    return build(objects, source, collected=frozenset(collected), unavailable=unavailable)
+    return Snapshot(objects, source, collected=frozenset(collected), unavailable=unavailable, keyed=keyed)

@@ -12,7 +12,7 @@ import io
 import json
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -70,24 +70,28 @@ class Snapshot:
     source: Source
     collected: frozenset[str] | None = None
     unavailable: Mapping[str, str] = field(default_factory=dict)
-    _index: dict[tuple[str, str, str], dict[str, Any]] = field(
+    # The index below when the caller already has it (build(), the live collector): each kind's
+    # objects by (namespace, name), exactly the objects of `objects`.
+    keyed: InitVar[Mapping[str, dict[tuple[str, str], dict[str, Any]]] | None] = None
+    _index: dict[str, dict[tuple[str, str], dict[str, Any]]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
     _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, keyed: Mapping[str, dict[tuple[str, str], dict[str, Any]]] | None) -> None:
         # One index over every object, built once: checks join by name instead of scanning lists.
-        index = self._index
+        if keyed is not None:
+            self._index.update(keyed)
+            return
         for kind, objs in self.objects.items():
-            for obj in objs:
-                meta = obj.get("metadata") or {}
-                index[(kind, str(meta.get("namespace") or ""), str(meta.get("name") or ""))] = obj
+            self._index[kind] = {key(obj): obj for obj in objs}
 
     def of(self, kind: str) -> tuple[dict[str, Any], ...]:
         return self.objects.get(kind, ())
 
     def get(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any] | None:
-        return self._index.get((kind, namespace or "", name))
+        objs = self._index.get(kind)
+        return objs.get((namespace or "", name)) if objs is not None else None
 
     def memo(self, key: str, build: Callable[[Snapshot], T]) -> T:
         """A value derived from this snapshot (an index such as claim -> pods), built on first use
@@ -178,7 +182,8 @@ def share_strings(obj: Any, shared: dict[str, str]) -> None:
                     push(value)
 
 
-def _sort_key(obj: Mapping[str, Any]) -> tuple[str, str]:
+def key(obj: Mapping[str, Any]) -> tuple[str, str]:
+    """An object's (namespace, name): its identity within its kind, and its place in the snapshot."""
     meta = obj.get("metadata") or {}
     return (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
 
@@ -196,15 +201,20 @@ def build(
         if not isinstance(kind, str) or kind in FORBIDDEN_KINDS:
             continue
         # Last one wins on duplicates, as `kubectl apply` of the same stream would leave it.
-        by_kind.setdefault(kind, {})[_sort_key(obj)] = obj
-    # Sorting the (namespace, name) keys orders the objects: each key is computed once.
-    grouped = {kind: tuple(objs[key] for key in sorted(objs)) for kind, objs in by_kind.items()}
+        by_kind.setdefault(kind, {})[key(obj)] = obj
     return Snapshot(
-        objects=grouped,
+        objects={kind: in_order(objs) for kind, objs in by_kind.items()},
         source=source,
         collected=collected,
         unavailable=dict(unavailable or {}),
+        keyed=by_kind,
     )
+
+
+def in_order(objs: Mapping[tuple[str, str], dict[str, Any]]) -> tuple[dict[str, Any], ...]:
+    """One kind's objects (by key()) in snapshot order. Sorting the keys orders the objects: each
+    key is computed once."""
+    return tuple(objs[k] for k in sorted(objs))
 
 
 # ---------------------------------------------------------------------------------------------

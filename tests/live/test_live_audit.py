@@ -480,17 +480,16 @@ def test_pagination_reads_every_claim_and_volume_exactly_once(
     # The only GETs are discovery and /version: never a named object.
     assert not [e["requestURI"] for e in kfstor_events if e["verb"] == "get" and e.get("objectRef")]
 
-    # Before kfstor.collect.snapshot.build() de-duplicates: the collector itself read each object once
-    # (cluster.collect() calls build() by the name it imported).
+    # Before the collector keys objects by name (which would hide a page read twice): it read each
+    # object once. Every object listed is slimmed first (by the name cluster.py imported).
     raw: list[dict[str, Any]] = []
-    original_build = kfstor_snapshot.build
+    original_slim = kfstor_snapshot.slim
 
-    def recording_build(objects: Any, *args: Any, **kwargs: Any) -> Any:
-        objects = list(objects)
-        raw.extend(objects)
-        return original_build(objects, *args, **kwargs)
+    def recording_slim(obj: dict[str, Any]) -> dict[str, Any]:
+        raw.append(obj)
+        return original_slim(obj)
 
-    monkeypatch.setattr(kfstor_cluster, "build", recording_build)
+    monkeypatch.setattr(kfstor_cluster, "slim", recording_slim)
     target = kfstor_cluster.Target(kubeconfig=admin)
     snap = kfstor_cluster.collect(["PersistentVolumeClaim", "PersistentVolume"], target)
     for kind in ("PersistentVolumeClaim", "PersistentVolume"):
