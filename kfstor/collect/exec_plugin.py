@@ -14,6 +14,7 @@ status.token or status.clientCertificateData + clientKeyData out).
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import shutil
@@ -102,9 +103,12 @@ def _end(process: subprocess.Popen[bytes]) -> None:
             return
         try:
             process.wait(timeout=KILL_GRACE_S)
-            return
+            break
         except subprocess.TimeoutExpired:
             continue
+    # What the plugin started may ignore SIGTERM, or outlive it: nothing of its group stays behind.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
 
 
 def run(chosen: Chosen, timeout: float) -> Credential | None:
