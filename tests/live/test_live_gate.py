@@ -362,9 +362,8 @@ def test_a_hanging_exec_plugin_is_ended_within_the_request_timeout(cp: ControlPl
         f"""\
         import os, subprocess, sys, time
         # The child ignores SIGTERM: it must still not outlive kfstor.
-        child = subprocess.Popen(
-            [sys.executable, "-c", "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)"]
-        )
+        ignore = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)"
+        child = subprocess.Popen([sys.executable, "-c", ignore])
         open({str(pids)!r}, "w").write(f"{{os.getpid()}} {{child.pid}}")
         time.sleep(600)
         """,
