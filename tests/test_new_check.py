@@ -57,8 +57,24 @@ def test_a_new_check_needs_only_its_module_and_cases(tmp_path: Path) -> None:
     )
     assert listed.returncode == 0, listed.stderr
     assert NEW_ID in listed.stdout
+    # The printed report's page budget (at most half the pages of the layout before issue 10) is a
+    # property of the shipped report: the copied check doubles its root cause, so it prints longer.
+    printed = "tests/test_html_browser.py::test_the_report_printed_to_pdf"
     suite = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not slow", "-x", "tests"],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-m",
+            "not slow",
+            "-x",
+            "--deselect",
+            printed,
+            "tests",
+        ],
         cwd=copy,
         env=env,
         capture_output=True,
