@@ -440,6 +440,43 @@ def test_many_broken_claims_are_grouped_with_counts() -> None:
     assert "<strong>×51</strong>" in html and "namespace: team-a 30, team-b 21" in html
 
 
+def test_a_root_cause_lists_at_most_max_rows_of_what_it_causes_in_html() -> None:
+    """Thousands of claims Pending for want of a default class: the root cause's card names the first
+    MAX_ROWS and counts the rest (the HTML stays quick to render and to open; JSON has them all)."""
+    from kfstor.render.html import MAX_ROWS
+
+    source = from_files([str(NO_DEFAULT)]).source
+    objects = [
+        {
+            "apiVersion": "storage.k8s.io/v1",
+            "kind": "StorageClass",
+            "metadata": {"name": "slow"},
+            "provisioner": "x.io/y",
+        }
+    ]
+    claims = MAX_ROWS + 50
+    for i in range(claims):
+        objects.append(
+            {
+                "apiVersion": "v1",
+                "kind": "PersistentVolumeClaim",
+                "metadata": {"name": f"data-{i}", "namespace": "team"},
+                "spec": {"accessModes": ["ReadWriteOnce"]},
+                "status": {"phase": "Pending"},
+            }
+        )
+    checks = [CHECKS["default_storage_class"], CHECKS["claim_health"]]
+    report = runner.run(checks, build(objects, source))
+    (root,) = grouping.group(report).roots
+    assert (root.root.finding.code, len(root.caused)) == ("KFS-DEFAULT-NONE", claims)
+    html = render(report, "html")
+    card = html[html.index('id="root-causes"') : html.index('id="attention"')]
+    assert card.count("<li>") == MAX_ROWS
+    assert f"… {claims - MAX_ROWS} more, listed under their checks below (the JSON report has them all)" in card
+    data = json.loads(render(report, "json"))
+    assert len(data["root_causes"][0]["causes"]) == claims
+
+
 def test_markdown_states_one_fix_once_for_the_objects_it_applies_to() -> None:
     report = runner.run(list(CHECKS.values()), from_files([str(CEPH)]))
     text = render(report, "markdown")
