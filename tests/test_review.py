@@ -281,6 +281,29 @@ def test_diff_of_a_report_with_itself_has_nothing_new(tmp_path: Path) -> None:
     assert unchanged.split("\n")[2].startswith("- fail `KFS-")  # the list, not its heading again
 
 
+def test_a_baseline_never_excuses_what_could_not_be_seen() -> None:
+    """Against a baseline only new problems fail the gate, but a check that could not look is still
+    incomplete (exit 4), unless --allow-partial accepts the gap."""
+    from dataclasses import replace
+
+    from kfstor.model import EXIT_INCOMPLETE, EXIT_OK
+    from kfstor.render.review import Review
+
+    report = runner.run([CHECKS["default_storage_class"], CHECKS["claim_health"]], from_files([str(NO_DEFAULT)]))
+    blind = tuple(
+        replace(r, status=Status.NOT_EVALUATED, findings=(), reason="forbidden: list persistentvolumeclaims")
+        if r.id == "claim_health"
+        else r
+        for r in report.results
+    )
+    nothing_new = Review("old.json", "2026-01-01T00:00:00Z", new=(), resolved=(), unchanged=())
+    reviewed = replace(report, results=blind, review=nothing_new)
+    assert reviewed.exit_status == EXIT_INCOMPLETE
+    assert reviewed.verdict_key == "incomplete"
+    assert replace(reviewed, allow_partial=True).exit_status == EXIT_OK
+    assert replace(report, review=nothing_new).exit_status == EXIT_OK  # seen, known, nothing new: passes
+
+
 def test_audit_with_a_baseline_fails_only_on_new_problems(tmp_path: Path) -> None:
     old, _ = write_reports(tmp_path)
     same = kfstor("audit", "--from", NO_DEFAULT, "--baseline", old, "-f", "json")
