@@ -26,12 +26,16 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-# A busy API server (max-in-flight, priority and fairness) answers 429 with Retry-After: 1 to many
-# parallel lists at once; eight attempts ride that out, and a server failing for good is still told
-# apart within about 20 s.
+# A server failing (5xx, no connection) gets eight attempts with backoff, so a server failing for
+# good is still told apart within about 20 s.
 MAX_ATTEMPTS = 8
 BACKOFF_S = (0.5, 1.0, 2.0, 4.0)
 MAX_RETRY_AFTER_S = 10.0
+# A server throttling (429 Too Many Requests, from max-in-flight or priority and fairness) is alive and
+# asks the client to come back: on a busy cluster one list can be refused for many seconds in a row,
+# so kfstor keeps coming back, as Retry-After says, for up to this long per request before giving up.
+THROTTLED_BUDGET_S = 45.0
+MIN_THROTTLED_WAIT_S = 0.2  # a Retry-After of 0 must not turn the wait into a busy loop
 RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
@@ -219,34 +223,50 @@ class Transport:
     def get(self, path: str, query: list[tuple[str, Any]] | None = None) -> Response:
         """GET with bounded retries. Raises TransportError, or Aborted when the run is stopping."""
         url = self.base + path + (f"?{urlencode(query)}" if query else "")
+        started = time.monotonic()
         last = ""
-        for attempt in range(1, MAX_ATTEMPTS + 1):
+        attempts = failures = 0
+        while True:
             if self.aborted:
                 raise Aborted()
+            attempts += 1
             retry_after: float | None = None
             try:
                 response = self._once(url)
             except _Retryable as exc:
                 last = exc.args[0]
+                failures += 1
             else:
                 if response.status not in RETRIED_STATUSES:
                     return response
                 last = f"{response.status} {response.reason}".strip()
                 retry_after = _retry_after(response.headers.get("Retry-After"))
-                if attempt == MAX_ATTEMPTS:
+                if response.status == 429:
+                    delay = max(retry_after if retry_after is not None else BACKOFF_S[0], MIN_THROTTLED_WAIT_S)
+                    waited = time.monotonic() - started
+                    if waited + delay > THROTTLED_BUDGET_S:
+                        raise TransportError(
+                            f"the API server at {self.server} kept answering {last} for {path} for "
+                            f"{waited:.0f} s ({attempts} attempts): it is overloaded; try again later"
+                        )
+                    self._wait(delay)
+                    continue
+                failures += 1
+                if failures == MAX_ATTEMPTS:
                     raise TransportError(
                         f"the API server at {self.server} kept answering {last} for {path} "
                         f"({MAX_ATTEMPTS} attempts): it is overloaded or failing; try again later"
                     )
-            if attempt == MAX_ATTEMPTS:
+            if failures == MAX_ATTEMPTS:
                 raise TransportError(
                     f"cannot reach the cluster at {self.server}: {last} ({MAX_ATTEMPTS} attempts for {path})"
                 )
-            delay = retry_after if retry_after is not None else BACKOFF_S[min(attempt, len(BACKOFF_S)) - 1]
-            # A little jitter so parallel lists do not come back in lockstep.
-            if self._aborted.wait(delay + random.uniform(0, 0.1)):
-                raise Aborted()
-        raise AssertionError("unreachable")
+            self._wait(retry_after if retry_after is not None else BACKOFF_S[min(failures, len(BACKOFF_S)) - 1])
+
+    def _wait(self, delay: float) -> None:
+        # A little jitter so parallel lists do not come back in lockstep.
+        if self._aborted.wait(delay + random.uniform(0, 0.1)):
+            raise Aborted()
 
     def _once(self, url: str) -> Response:
         from urllib3.exceptions import (
