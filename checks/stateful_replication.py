@@ -51,7 +51,7 @@ from kfstor.api import (
     storage,
     warn,
 )
-from kfstor.facts.profile import Replication, ReplicationKind, param_holds
+from kfstor.facts.profile import Profile, Replication, ReplicationKind, param_holds
 
 Obj = Mapping[str, Any]
 DEFAULT_MIN_REPLICAS = 3
@@ -310,10 +310,33 @@ def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
 def _fix_for(verdict: Verdict, sc: Obj, minimum: int) -> Fix | None:
     if verdict.status is Status.PASS:
         return None
-    if verdict.code == UNVERIFIABLE:
-        return fixes.fix(docs=fixes.DOCS_STORAGE_CLASSES, text="confirm the copies where the message says")
     profile = storage.profile_of(k8s.provisioner(sc))
+    if verdict.code == UNVERIFIABLE:
+        return _read_copies(sc, profile, minimum)
     return _more_copies(sc, profile.replication if profile is not None else None, minimum)
+
+
+def _read_copies(sc: Obj, profile: Profile | None, minimum: int) -> Fix:
+    """The command that prints the copy count where it lives (a Ceph pool's size), when the table
+    knows one and the class names the pool; run in the operator's toolbox when Rook deployed the
+    driver (a `<namespace>.` prefix on the provisioner, clusterID naming that namespace)."""
+    rep = profile.replication if profile is not None else None
+    found = _param(k8s.parameters(sc), rep.keys) if rep is not None and rep.read else None
+    if profile is None or rep is None or found is None:
+        return fixes.fix(docs=fixes.DOCS_STORAGE_CLASSES, text="confirm the copies where the message says")
+    pool = found[1]
+    command = rep.read.replace("<pool>", fixes.q(pool))
+    provisioner = k8s.provisioner(sc)
+    namespace = k8s.parameters(sc).get("clusterID", "").strip()
+    operated = provisioner != profile.names[0] and provisioner.endswith("." + profile.names[0])
+    if rep.toolbox and operated and namespace:
+        command = f"kubectl -n {fixes.q(namespace)} exec {rep.toolbox} -- {command}"
+    return fixes.fix(
+        command,
+        docs=fixes.DOCS_CEPH_POOLS,
+        text=f"read pool {pool}'s size; below {minimum}, raise it (with Rook: replicated.size in the pool's "
+        f"CephBlockPool or CephFilesystem resource; otherwise ceph osd pool set {pool} size {minimum})",
+    )
 
 
 def _classless(row: PlatformClaimFacts, where: str, subject: str) -> Finding:

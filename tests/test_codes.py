@@ -132,6 +132,21 @@ def test_the_no_default_example_patches_the_block_class() -> None:
             "kubectl patch pv pvc-b08f28e0-a831-59d7-865e-be6c8a2fd59c -p "
             '\'{"spec":{"persistentVolumeReclaimPolicy":"Retain"}}\'',
         ),
+        # Rook deployed the driver (its namespace prefixes the provisioner; clusterID names the
+        # namespace): the pool's size is read in Rook's toolbox.
+        (
+            "tests/cases/scenarios/ceph-kubeflow-1.11.yaml",
+            "stateful_replication",
+            "PersistentVolumeClaim/kubeflow/mysql-pv-claim",
+            "kubectl -n rook-ceph exec deploy/rook-ceph-tools -- ceph osd pool get replicapool size",
+        ),
+        # Upstream ceph-csi: clusterID is the Ceph cluster's id, not a namespace; no toolbox.
+        (
+            "tests/cases/stateful_replication/upstream-ceph-csi-pre-install.yaml",
+            "stateful_replication",
+            "StorageClass/ceph-rbd",
+            "ceph osd pool get 'kubeflow rbd' size",
+        ),
     ],
 )
 def test_fix_commands_carry_the_real_names(case_file: str, check_id: str, ref: str, command: str) -> None:

@@ -176,6 +176,8 @@ def test_replication_rows_say_how_to_read_them() -> None:
         elif rep.kind is ReplicationKind.EXTERNAL:
             # keys may name the parameter that says where the count lives (a Ceph pool)
             assert rep.note.strip() and ("<pool>" in rep.note) == bool(rep.keys), profile.family
+            # the command that reads the count needs the parameter that names where it lives
+            assert not rep.read or (rep.keys and "<pool>" in rep.read), profile.family
         else:
             assert rep.keys == () and rep.note.strip(), profile.family
     counts = {
@@ -189,6 +191,8 @@ def test_replication_rows_say_how_to_read_them() -> None:
     assert counts["linstor"][0][:2] == ("placementCount", "autoPlace") and counts["linstor"][1] == 1
     assert by_family("ceph-rbd").replication.kind is ReplicationKind.EXTERNAL
     assert by_family("ceph-rbd").replication.keys == ("pool",)
+    assert by_family("ceph-rbd").replication.read == "ceph osd pool get <pool> size"
+    assert by_family("cephfs").replication.toolbox == "deploy/rook-ceph-tools"
 
 
 # Provisioner names as classes write them, and the row each must resolve to (exact name, in-tree

@@ -514,8 +514,10 @@ def test_markdown_states_one_fix_once_for_the_objects_it_applies_to() -> None:
     text = render(report, "markdown")
     claims = ("katib-mysql", "mysql-pv-claim", "seaweedfs-pvc")
     refs = ", ".join(f"`PersistentVolumeClaim/kubeflow/{n}`" for n in claims)
-    assert text.count("Fix: confirm the copies where the message says") == 1
-    assert f"{refs}:\n\nFix: confirm the copies where the message says\n" in text
+    read = "kubectl -n rook-ceph exec deploy/rook-ceph-tools -- ceph osd pool get replicapool size"
+    assert text.count(read) == 1
+    assert f"{refs}:\n\nFix: read pool replicapool's size; below 3, raise it (" in text
+    assert f"CephFilesystem resource; otherwise ceph osd pool set replicapool size 3)\n\n```sh\n{read}\n```\n" in text
     # Commands differ per object (each names its volume): each keeps its own block.
     assert text.count("```sh\nkubectl patch pv pvc-") == 2
 

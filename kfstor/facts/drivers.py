@@ -533,7 +533,11 @@ PROFILES: tuple[Profile, ...] = (
         rwx_fs=False,
         rwx_block=True,
         replication=Replication(
-            R.EXTERNAL, keys=("pool",), note="the Ceph pool's size (ceph osd pool get <pool> size) sets the copies"
+            R.EXTERNAL,
+            keys=("pool",),
+            note="the Ceph pool's size (ceph osd pool get <pool> size) sets the copies",
+            read="ceph osd pool get <pool> size",
+            toolbox="deploy/rook-ceph-tools",
         ),
         zonal=False,
         node_local=False,
@@ -544,7 +548,9 @@ PROFILES: tuple[Profile, ...] = (
         source=(
             "ceph/ceph-csi README feature table, deploy/rbd/kubernetes/csidriver.yaml, internal/rbd/"
             "controllerserver.go (multi-node only for block); rook/rook pkg/operator/ceph/csi/config.go; "
-            "kubevirt CDI storagecapabilities.go (ODF names)"
+            "kubevirt CDI storagecapabilities.go (ODF names); "
+            "rook/rook Documentation/Troubleshooting/ceph-toolbox.md (deploy/rook-ceph-tools in the cluster's "
+            "namespace), deploy/examples/csi/rbd/storageclass.yaml (clusterID is that namespace)"
         ),
     ),
     Profile(
@@ -559,6 +565,8 @@ PROFILES: tuple[Profile, ...] = (
             R.EXTERNAL,
             keys=("pool",),
             note="the CephFS data pool's size (ceph osd pool get <pool> size) sets the copies",
+            read="ceph osd pool get <pool> size",
+            toolbox="deploy/rook-ceph-tools",
         ),
         zonal=False,
         node_local=False,
@@ -569,7 +577,9 @@ PROFILES: tuple[Profile, ...] = (
         notes=("ceph-csi ships attachRequired: false; Rook has shipped true (CSI_CEPHFS_ATTACH_REQUIRED)",),
         source=(
             "ceph/ceph-csi README feature table, deploy/cephfs/kubernetes/csidriver.yaml, internal/cephfs/driver.go; "
-            "rook/rook pkg/operator/ceph/csi/config.go; kubevirt CDI storagecapabilities.go"
+            "rook/rook pkg/operator/ceph/csi/config.go; kubevirt CDI storagecapabilities.go; "
+            "rook/rook Documentation/Troubleshooting/ceph-toolbox.md (deploy/rook-ceph-tools in the cluster's "
+            "namespace), deploy/examples/csi/cephfs/storageclass.yaml (clusterID is that namespace)"
         ),
     ),
     Profile(

@@ -91,7 +91,10 @@ class Replication:
     `note` says what protects the data, or where the count can be read; for EXTERNAL, `keys` may name
     the parameter that says where (a Ceph pool), whose value replaces "<pool>" in the note. `overrides` lets a
     parameter change the kind (GCE `replication-type: regional-pd`, Azure `skuName: *_ZRS`): the
-    first matching case's note replaces `note`.
+    first matching case's note replaces `note`. `read` (EXTERNAL with keys) is the command that
+    prints the count, "<pool>" replaced likewise; `toolbox` says where it runs when the driver is
+    deployed by an operator (Rook's `<namespace>.` prefix): a Deployment in the namespace the class
+    names in `clusterID`.
     """
 
     kind: ReplicationKind
@@ -100,6 +103,8 @@ class Replication:
     maximum: int | None = None
     note: str = ""
     overrides: tuple[Case, ...] = ()
+    read: str = ""
+    toolbox: str = ""
 
 
 @dataclass(frozen=True, slots=True)
