@@ -316,6 +316,13 @@ def test_audit_with_a_baseline_fails_only_on_new_problems(tmp_path: Path) -> Non
     kfstor("audit", "--from", NO_DEFAULT, "--baseline", old, "--html", html, "--markdown", md)
     assert 'id="review"' in html.read_text(encoding="utf-8")
     assert "### Since the last review" in md.read_text(encoding="utf-8")
+    # The verdict line says why failing checks pass the gate.
+    table = kfstor("audit", "--from", NO_DEFAULT, "--baseline", old)
+    counts = doc["summary"]
+    assert table.stdout.splitlines()[-1] == (
+        f"Storage readiness gate PASSED WITH WARNINGS ({counts['fail']} fail, {counts['pass']} pass, "
+        f"{counts['skip']} skip; against the baseline: 0 new, {len(doc['since_last_review']['unchanged'])} known)"
+    )
     # A baseline without the no-default failure: it is new, so the gate fails.
     empty = json.loads(old.read_text(encoding="utf-8"))
     for check in empty["checks"]:

@@ -236,9 +236,7 @@ def render(report: Report, out: TextIO, level: int = 2) -> None:
     if source.server_version:
         head += f", Kubernetes {cell(source.server_version)}"
     head += f" · Kubeflow namespace {code_span(report.namespace)} · kfstor {report.version} · {cell(report.created)}"
-    if report.collected_at:
-        age = report.data_age()
-        head += f" · data collected {cell(report.collected_at)}" + (f" ({age} before)" if age else "")
+    head += f" · {cell(report.collected_text())}"
     head += "\n\n"
     if source.insecure_tls:
         head += "**Warning: TLS verification is off** (insecure-skip-tls-verify): "

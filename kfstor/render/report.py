@@ -126,6 +126,14 @@ class Report:
             return self.source.collected_at
         return self.created if self.source.kind == "cluster" else ""
 
+    def collected_text(self) -> str:
+        """When the data was collected, for a report's header: a file without a time of its own
+        (plain kubectl output) says so rather than pass for fresh."""
+        if not self.collected_at:
+            return "data collected: unknown (plain kubectl output does not record it)"
+        age = self.data_age()
+        return f"data collected {self.collected_at}" + (f" ({age} before this report)" if age else "")
+
     def data_age(self) -> str:
         """How old the data was when the report was made ("2 h 5 min"), or "" when unknown."""
         collected = _parse_time(self.collected_at)
@@ -156,7 +164,17 @@ class Report:
         parts = ", ".join(f"{counts[s.value]} {s.label}" for s in reversed(Status) if counts[s.value])
         planned = self.plan.summary()
         plan_text = f"; plan: {planned}" if planned else ""
-        verdict = f"Storage readiness gate {VERDICT_LABELS[self.verdict_key]} ({parts or 'no checks'}{plan_text})"
+        # Against a baseline a failing check can pass the gate: say why in the same line.
+        review = self.review
+        review_text = (
+            f"; against the baseline: {len(review.new)} new, {len(review.unchanged)} known"
+            if review is not None
+            else ""
+        )
+        verdict = (
+            f"Storage readiness gate {VERDICT_LABELS[self.verdict_key]} "
+            f"({parts or 'no checks'}{plan_text}{review_text})"
+        )
         gaps = self.gaps()
         if gaps:
             allowed = " (allowed by --allow-partial)" if self.allow_partial else ""

@@ -437,10 +437,7 @@ def render(report: Report, out: TextIO, color: str = "auto") -> None:
     p.line(header, "", 2)
     if src.insecure_tls:
         p.line(Text(f"warning: {INSECURE_TLS}", style="bold yellow"), "", 2)
-    collected = report.collected_at
-    age = report.data_age()
-    when = f"data collected {collected}" + (f" ({age} before this report)" if age else "") if collected else ""
-    details = " · ".join(part for part in (when, config_line(report)) if part)
+    details = " · ".join(part for part in (clean(report.collected_text()), config_line(report)) if part)
     if details:
         p.line(Text(details, style="dim"), "", 2)
     console.print()
