@@ -263,7 +263,7 @@ _CORRECTION = {
 }
 
 
-def _findings(sc: Obj, verdicts: list[Verdict]) -> list[Finding]:
+def _findings(sc: Obj, verdicts: list[Verdict], is_default: bool) -> list[Finding]:
     """One finding per problem, each with a corrected copy of the class as its fix."""
     name = k8s.name(sc)
     problems = [v for v in verdicts if v.status is not Status.PASS]
@@ -279,7 +279,7 @@ def _findings(sc: Obj, verdicts: list[Verdict]) -> list[Finding]:
                 "class, so its claims stay Pending: recreate the class with valid values"
             )
         remedy = fixes.fix(
-            fixes.copy_class(name, f"{name}-fixed", _CORRECTION[v.code]),
+            *fixes.replace_class(name, f"{name}-fixed", _CORRECTION[v.code], is_default),
             docs=fixes.DOCS_PORTWORX,
             text=f"move the claims of {name} to {name}-fixed, then delete {name}",
         )
@@ -293,9 +293,10 @@ def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
         yield skip(CLUSTER, "no Portworx StorageClasses (pxd.portworx.com or kubernetes.io/portworx-volume)")
         return
     database = _database_classes(facts)
+    default = facts.default.effective
     for sc in classes:
         name = k8s.name(sc)
-        yield from _findings(sc, _judge(sc, database.get(name)))
+        yield from _findings(sc, _judge(sc, database.get(name)), sc is default)
 
 
 CHECK = Check(

@@ -13,7 +13,10 @@ by `pxd.portworx.com`, ...) and looks for a `CSIDriver` object of that name:
 - an in-tree plugin removed with no migration (glusterfs, rbd, cephfs, flocker, quobyte, ...):
   fail for every class, default or not: nothing can provision its volumes.
 - known external provisioners that are not CSI drivers (local-path, NFS subdir, OpenEBS local,
-  hostpath provisioners) register no CSIDriver object: pass, named as such.
+  hostpath provisioners) register no CSIDriver object, so the cluster's volumes are the evidence:
+  a PersistentVolume it provisioned (`pv.kubernetes.io/provisioned-by`) passes; a Pending claim
+  of its class that it never picked up (only the PV controller's ExternalProvisioning events) means
+  it is not running (fail for the default class, else warn); neither: warn "cannot verify".
 - `kubernetes.io/no-provisioner` provisions nothing by design (static local volumes): skip, since
   there is nothing to install; default_storage_class judges whether it may be the default.
 - any other name containing "/" cannot be a CSI driver name, so no CSIDriver object can prove it
@@ -27,6 +30,7 @@ objects at all, the message says so (a kubectl dump made without `csidrivers`).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from kfstor.api import (
@@ -53,6 +57,11 @@ MISSING = "KFS-PROVISIONER-MISSING"
 INLINE_ONLY = "KFS-PROVISIONER-INLINE-ONLY"
 IN_TREE = "KFS-PROVISIONER-IN-TREE"
 UNVERIFIABLE = "KFS-PROVISIONER-UNVERIFIABLE"
+NOT_RUNNING = "KFS-PROVISIONER-NOT-RUNNING"
+PROVISIONED_BY = "pv.kubernetes.io/provisioned-by"
+# Events a provisioner itself emits on a claim it works on (external-provisioner, and the
+# sig-storage-lib-external-provisioner that local-path and NFS subdir are built on).
+PROVISIONER_ACTIVITY = frozenset({"Provisioning", "ProvisioningSucceeded", "ProvisioningFailed"})
 NOT_A_VOLUME = "KFS-PROVISIONER-NOT-A-VOLUME"
 STATIC = "KFS-PROVISIONER-STATIC"
 NO_CLASSES = "KFS-PROVISIONER-NO-CLASSES"
@@ -100,9 +109,19 @@ CODES = (
     Code(
         UNVERIFIABLE,
         "Provisioner cannot be verified",
-        "An external provisioner that is not a CSI driver and not in kfstor's table: no object proves it runs.",
+        "An external provisioner that is not a CSI driver: no CSIDriver object can prove it runs, and no "
+        "PersistentVolume it provisioned exists (or it is not in kfstor's table).",
         "If it is not running, claims on the class stay Pending.",
         "Check the provisioner's controller pod.",
+        (fixes.DOCS_STORAGE_CLASSES,),
+    ),
+    Code(
+        NOT_RUNNING,
+        "Provisioner not running",
+        "A claim of the class waits for its external provisioner, which never picked it up (only the PV "
+        "controller's ExternalProvisioning events, no Provisioning event of its own).",
+        "Claims on the class stay Pending; on the default class that is every Kubeflow claim.",
+        "Start the provisioner's controller (its Deployment), or delete the class.",
         (fixes.DOCS_STORAGE_CLASSES,),
     ),
     Code(
@@ -149,8 +168,71 @@ def _driver_problem(driver: str, drivers: Mapping[str, Mapping[str, Any]], no_dr
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class _Work:
+    """What the cluster's volumes show of external provisioners at work."""
+
+    provisioned: Mapping[str, str]  # provisioner -> a PersistentVolume it provisioned
+    ignored: Mapping[str, str]  # provisioner -> a Pending claim ("ns/name") it never picked up
+
+
+def _work(facts: Facts) -> _Work:
+    provisioned: dict[str, str] = {}
+    for pv in facts.of("PersistentVolume"):
+        by = k8s.annotations(pv).get(PROVISIONED_BY, "")
+        if isinstance(by, str) and by:
+            provisioned.setdefault(by, k8s.name(pv))
+    ignored: dict[str, str] = {}
+    for pvc in facts.of("PersistentVolumeClaim"):
+        if k8s.phase(pvc) != "Pending":
+            continue
+        sc = facts.claim_class(pvc).obj
+        if sc is None:
+            continue
+        namespace, name = k8s.namespace(pvc), k8s.name(pvc)
+        reasons = {k8s.dig(ev, "reason", default="") for ev in facts.events("PersistentVolumeClaim", namespace, name)}
+        if "ExternalProvisioning" in reasons and not reasons & PROVISIONER_ACTIVITY:
+            ignored.setdefault(k8s.provisioner(sc), f"{namespace}/{name}")
+    return _Work(provisioned, ignored)
+
+
+def _external(sc_name: str, prov: str, label: str, role: str, missing: Status, work: _Work) -> Verdict:
+    """A known provisioner that registers no CSIDriver: the cluster's volumes are the evidence."""
+    what = "not a CSI driver" if "/" in prov else "its deployment registers no CSIDriver object"
+    where = f"kubectl get pods -A -o wide | grep -i {fixes.q(prov.rsplit('/', 1)[-1])}"
+    pv = work.provisioned.get(prov)
+    if pv is not None:
+        return Verdict(
+            Status.PASS, f"{role} {sc_name} uses {prov} ({label}): {what}; it provisioned PersistentVolume {pv}"
+        )
+    claim = work.ignored.get(prov)
+    if claim is not None:
+        return Verdict(
+            missing,
+            f"{role} {sc_name} uses {prov} ({label}), which never picked up claim {claim} (only "
+            "ExternalProvisioning events): its controller is not running",
+            code=NOT_RUNNING,
+            fix=fixes.fix(
+                where,
+                docs=fixes.DOCS_STORAGE_CLASSES,
+                text="start the provisioner's controller (its Deployment), or delete the class",
+            ),
+        )
+    return Verdict(
+        Status.WARN,
+        f"cannot verify that {prov} ({label}), the provisioner of {role} {sc_name}, is running: {what}, "
+        "and no PersistentVolume it provisioned exists; check its controller pod",
+        code=UNVERIFIABLE,
+        fix=fixes.fix(where, docs=fixes.DOCS_STORAGE_CLASSES),
+    )
+
+
 def _judge(
-    sc: Mapping[str, Any], is_default: bool, drivers: Mapping[str, Mapping[str, Any]], no_drivers_note: str
+    sc: Mapping[str, Any],
+    is_default: bool,
+    drivers: Mapping[str, Mapping[str, Any]],
+    no_drivers_note: str,
+    work: _Work,
 ) -> list[Verdict]:
     """One verdict per problem of the class (one code each), or one pass or skip."""
     sc_name = k8s.name(sc)
@@ -203,8 +285,7 @@ def _judge(
         ]
     non_csi = storage.non_csi_label(prov)
     if non_csi:
-        what = "not a CSI driver" if "/" in prov else "its deployment registers no CSIDriver object"
-        return [Verdict(Status.PASS, f"{role} {sc_name} uses {prov} ({non_csi}): {what}, no CSIDriver object expected")]
+        return [_external(sc_name, prov, non_csi, role, missing_status, work)]
     driver = storage.csi_name(prov)
     if driver == prov and "/" in prov:
         return [
@@ -243,7 +324,7 @@ def _judge(
                 f"provisioner {driver} instead {served}",
                 code=IN_TREE,
                 fix=fixes.fix(
-                    fixes.copy_class(sc_name, f"{sc_name}-csi", f'.provisioner = "{driver}"'),
+                    *fixes.replace_class(sc_name, f"{sc_name}-csi", f'.provisioner = "{driver}"', is_default),
                     docs=fixes.DOCS_CSI_MIGRATION,
                     text=f"create new claims on {sc_name}-csi; existing volumes keep working through migration",
                 ),
@@ -269,8 +350,9 @@ def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
         else (" (the input has no CSIDriver objects at all: if it was made without `kubectl get csidrivers`, add them)")
     )
     effective = facts.default.effective
+    work = _work(facts)
     for sc in facts.of("StorageClass"):
-        for verdict in _judge(sc, sc is effective, drivers or {}, no_drivers_note):
+        for verdict in _judge(sc, sc is effective, drivers or {}, no_drivers_note, work):
             yield judged(sc, verdict)
 
 
@@ -278,6 +360,7 @@ CHECK = Check(
     id="provisioner_installed",
     title="Every StorageClass's provisioner is installed",
     kinds=("StorageClass", "CSIDriver"),
+    optional_kinds=("PersistentVolume", "PersistentVolumeClaim", "Event"),
     evaluate=evaluate,
     description=__doc__ or "",
     codes=CODES,

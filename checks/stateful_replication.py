@@ -124,7 +124,9 @@ def _more_copies(sc: Obj, rep: Replication | None, minimum: int) -> Fix:
         return fixes.fix(
             fixes.copy_class(name, new, f'.parameters["{rep.keys[0]}"] = "{minimum}"'),
             docs=fixes.DOCS_STORAGE_CLASSES,
-            text=f"migrate Kubeflow's database claims to {new}",
+            text=f"Kubeflow's database claims name no class: set storageClassName: {new} on them in the "
+            "manifests (a kustomize patch) before install; claims already bound must be migrated (back up, "
+            "recreate, restore)",
         )
     return fixes.fix(docs=fixes.DOCS_STORAGE_CLASSES, text="move the databases to a replicated class")
 

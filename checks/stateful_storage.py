@@ -52,6 +52,7 @@ SHARED_FS = "KFS-DB-SHARED-FS"
 RECLAIM_DELETE = "KFS-DB-RECLAIM-DELETE"
 NO_EXPANSION = "KFS-DB-NO-EXPANSION"
 NOT_JUDGED = "KFS-DB-NOT-JUDGED"
+KIND_UNVERIFIABLE = "KFS-DB-KIND-UNVERIFIABLE"
 NO_DEFAULT_CAUSE = Cause("KFS-DEFAULT-NONE", CLUSTER)
 CODES = (
     Code(
@@ -78,8 +79,19 @@ CODES = (
         "Database volume cannot grow",
         "The class behind a database claim does not set allowVolumeExpansion: true.",
         "When MySQL or the object store fills its 10-20Gi volume, Kubeflow stops and the claim cannot be enlarged.",
-        "Set allowVolumeExpansion: true on the class (the field can be changed on an existing class).",
+        "Set allowVolumeExpansion: true on the class (the field can be changed on an existing class) when its "
+        "driver can expand volumes; when it cannot, move the databases to a class whose driver can.",
         (fixes.DOCS_EXPANSION,),
+    ),
+    Code(
+        KIND_UNVERIFIABLE,
+        "Block or shared storage cannot be verified",
+        "The class's provisioner is not in kfstor's driver table, so whether its volumes are block devices "
+        "or shares of a network file system is unknown.",
+        "MySQL on a network file system corrupts or stalls under its write pattern; kfstor does not guess.",
+        "Confirm the driver gives block (ReadWriteOnce) volumes, then waive the finding with that reason, or "
+        "move the databases to a class kfstor knows.",
+        (fixes.DOCS_STORAGE_CLASSES,),
     ),
     Code(
         NOT_JUDGED,
@@ -103,6 +115,19 @@ def _filesystem(sc: Obj) -> Verdict:
             fix=fixes.fix(
                 docs=fixes.DOCS_STORAGE_CLASSES,
                 text="create the database claims on a block (ReadWriteOnce) class and restore the data into them",
+            ),
+        )
+    unknown = storage.kind_unknown(sc)
+    if unknown:
+        prov = k8s.provisioner(sc)
+        return Verdict(
+            Status.WARN,
+            f"cannot verify the class gives block storage: {unknown}",
+            code=KIND_UNVERIFIABLE,
+            fix=fixes.fix(
+                docs=fixes.DOCS_STORAGE_CLASSES,
+                text=f"confirm {prov or 'its provisioner'} gives block (ReadWriteOnce) volumes, then waive this "
+                "finding with that reason",
             ),
         )
     return Verdict(Status.PASS, "block storage")
@@ -135,7 +160,8 @@ def _reclaim(sc: Obj, pv: Obj | None, subject: str) -> Verdict:
         remedy = fixes.fix(
             fixes.copy_class(sc_name, retained, '.reclaimPolicy = "Retain"'),
             docs=fixes.DOCS_RECLAIM,
-            text=f"use {retained} for Kubeflow's database claims, or patch each bound volume to Retain",
+            text=f"Kubeflow's database claims name no class: set storageClassName: {retained} on them in the "
+            "manifests (a kustomize patch) before they are created; once bound, patch each volume to Retain",
         )
     return Verdict(
         Status.WARN,
@@ -149,9 +175,25 @@ def _reclaim(sc: Obj, pv: Obj | None, subject: str) -> Verdict:
 def _expansion(sc: Obj) -> Verdict:
     if k8s.allows_expansion(sc):
         return Verdict(Status.PASS, "volume expansion allowed")
+    profile = storage.profile_of(k8s.provisioner(sc))
+    if profile is not None and profile.expansion is False:
+        # Allowing it would only make resizes hang: the driver has nothing that grows a volume.
+        return Verdict(
+            Status.WARN,
+            f"the class does not allow volume expansion and its driver ({profile.label}) cannot expand "
+            "volumes, so a full volume cannot grow; move the databases to a class whose driver expands volumes",
+            code=NO_EXPANSION,
+            fix=fixes.fix(
+                docs=fixes.DOCS_EXPANSION,
+                text=f"{profile.label} cannot grow a volume: size the database claims for their growth, or "
+                "move them to a class whose driver expands volumes",
+            ),
+        )
+    unknown = " if its driver can expand volumes (kfstor's driver table does not know it)" if profile is None else ""
     return Verdict(
         Status.WARN,
-        "the class does not allow volume expansion, so a full volume cannot grow; set allowVolumeExpansion: true",
+        "the class does not allow volume expansion, so a full volume cannot grow; set allowVolumeExpansion: true"
+        + unknown,
         code=NO_EXPANSION,
         fix=fixes.fix(fixes.allow_expansion(k8s.name(sc)), docs=fixes.DOCS_EXPANSION),
     )

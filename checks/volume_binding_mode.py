@@ -65,12 +65,10 @@ CODES = (
 def _wffc_copy(sc_name: str, default: bool) -> Fix:
     """A copy of the class that binds WaitForFirstConsumer; a default class hands its default mark over."""
     new = f"{sc_name}-wffc"
-    copy = fixes.copy_class(sc_name, new, '.volumeBindingMode = "WaitForFirstConsumer"')
+    commands = fixes.replace_class(sc_name, new, '.volumeBindingMode = "WaitForFirstConsumer"', default)
     if not default:
-        return fixes.fix(copy, docs=fixes.DOCS_BINDING_MODE, text=f"then create the claims on {new}")
-    return fixes.fix(
-        copy, fixes.mark_default(new), fixes.mark_default(sc_name, value=False), docs=fixes.DOCS_BINDING_MODE
-    )
+        return fixes.fix(*commands, docs=fixes.DOCS_BINDING_MODE, text=f"then create the claims on {new}")
+    return fixes.fix(*commands, docs=fixes.DOCS_BINDING_MODE)
 
 
 def _control_plane_only(node: Mapping[str, Any]) -> bool:

@@ -3,7 +3,11 @@ per finding, a concrete fix without placeholders, and causes that name real code
 
 from __future__ import annotations
 
+import json
 import re
+import shlex
+import shutil
+import subprocess
 from collections import Counter
 from pathlib import Path
 
@@ -154,3 +158,61 @@ def test_fix_commands_carry_the_real_names(case_file: str, check_id: str, ref: s
     result = runner.run([CHECKS[check_id]], snap).results[0]
     commands = [c for f in result.findings if str(f.ref) == ref and f.fix for c in f.fix.commands]
     assert command in commands, commands
+
+
+DEFAULT_MARKS = ("storageclass.kubernetes.io/is-default-class", "storageclass.beta.kubernetes.io/is-default-class")
+
+
+def test_a_copied_class_never_becomes_a_second_default() -> None:
+    """A changed copy of a class drops the default mark (else it would be the newest default and take
+    every claim that names no class); replacing the default class hands the mark over explicitly."""
+    copies = [(case, f) for case, _, f in FINDINGS if f.fix and any("| jq " in c for c in f.fix.commands)]
+    assert len(copies) > 20
+    handovers = 0
+    for case, f in copies:
+        assert f.fix is not None
+        copy = next(c for c in f.fix.commands if "| jq " in c)
+        for mark in DEFAULT_MARKS:
+            assert f'.metadata.annotations["{mark}"]' in copy, f"{case}: {f.ref} keeps {mark}"
+        rest = [c for c in f.fix.commands if c != copy]
+        if rest:
+            new = re.search(r'\.metadata\.name = "([^"]+)"', copy)
+            assert new is not None
+            old = f.ref.name
+            mark = '\'{"metadata":{"annotations":{"' + DEFAULT_MARKS[0] + '":"%s"}}}\''
+            assert rest == [
+                f"kubectl patch storageclass {new.group(1)} -p {mark % 'true'}",
+                f"kubectl patch storageclass {old} -p {mark % 'false'}",
+            ], f"{case}: {f.ref}"
+            handovers += 1
+    assert handovers >= 5  # default classes replaced: binding mode, in-tree name, Portworx parameters
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="jq is not installed")
+def test_the_copy_command_produces_a_class_that_is_not_default() -> None:
+    """The printed jq program, run by jq on the class as the API server returns it."""
+    snap = from_files(["tests/cases/provisioner_installed/eks-no-ebs-driver.yaml"])
+    result = runner.run([CHECKS["provisioner_installed"]], snap).results[0]
+    (f,) = [f for f in result.findings if f.code == "KFS-PROVISIONER-IN-TREE"]
+    assert f.fix is not None
+    copy = f.fix.commands[0]
+    program = shlex.split(copy.split("| jq ", 1)[1].split(" | kubectl apply", 1)[0])[0]
+    source = next(o for o in snap.of("StorageClass") if o["metadata"]["name"] == "gp2")
+    assert source["metadata"]["annotations"][DEFAULT_MARKS[0]] == "true"
+    out = subprocess.run(["jq", program], input=json.dumps(source), capture_output=True, text=True, check=True)
+    copied = json.loads(out.stdout)
+    assert copied["metadata"]["name"] == "gp2-csi"
+    assert copied["provisioner"] == "ebs.csi.aws.com"
+    assert not any(mark in copied["metadata"].get("annotations", {}) for mark in DEFAULT_MARKS)
+
+
+def test_expansion_is_never_switched_on_for_a_driver_that_cannot_expand() -> None:
+    """Allowing expansion on local-path or nfs-subdir would only make resizes hang."""
+    no_expansion = [(case, f) for case, _, f in FINDINGS if f.code == "KFS-DB-NO-EXPANSION"]
+    cannot = [(case, f) for case, f in no_expansion if "cannot expand volumes" in f.message]
+    assert cannot and len(cannot) < len(no_expansion)
+    for case, f in cannot:
+        assert f.fix is not None and f.fix.commands == (), f"{case}: {f.ref}"
+    for case, f in no_expansion:
+        if (case, f) not in cannot:
+            assert f.fix is not None and '{"allowVolumeExpansion":true}' in f.fix.commands[0], f"{case}: {f.ref}"

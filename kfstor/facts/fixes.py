@@ -84,10 +84,25 @@ def get_yaml(kind: str, name: str, namespace: str = "") -> str:
 
 def copy_class(sc_name: str, new_name: str, changes: str) -> str:
     """A copy of a class with `changes` (a jq filter) applied: classes are immutable, so a changed
-    class is a new one. Needs jq."""
-    strip = "del(.metadata.uid, .metadata.resourceVersion, .metadata.creationTimestamp, .metadata.managedFields)"
+    class is a new one. Needs jq. The copy never carries the default mark: a second default would
+    take every claim that names no class (the newest default wins); a fix that moves the default
+    says so with mark_default."""
+    strip = (
+        "del(.metadata.uid, .metadata.resourceVersion, .metadata.creationTimestamp, .metadata.managedFields, "
+        f'.metadata.annotations["{DEFAULT_CLASS_ANNOTATION}"], '
+        f'.metadata.annotations["{BETA_DEFAULT_CLASS_ANNOTATION}"])'
+    )
     program = f'.metadata.name = "{new_name}" | {changes} | {strip}'
     return f"kubectl get storageclass {q(sc_name)} -o json | jq {q(program)} | kubectl apply -f -"
+
+
+def replace_class(sc_name: str, new_name: str, changes: str, default: bool) -> tuple[str, ...]:
+    """The commands that replace a class by a changed copy; a default class hands its default mark
+    to the copy (marked first, so claims never meet a cluster without a default)."""
+    copy = copy_class(sc_name, new_name, changes)
+    if not default:
+        return (copy,)
+    return (copy, mark_default(new_name), mark_default(sc_name, value=False))
 
 
 def snapshot_default(vsc_name: str, value: bool) -> str:

@@ -166,6 +166,17 @@ def shared_filesystem(sc: K8sObject) -> str | None:
     return f"{label(prov)} (network file system)"
 
 
+def kind_unknown(sc: K8sObject) -> str | None:
+    """Why it is unknown whether a class gives block devices or file shares, or None when the
+    table says (or the class is static: its volumes decide)."""
+    if serves(sc) is not Serves.UNKNOWN:
+        return None
+    prov = k8s.provisioner(sc)
+    if profile_of(prov) is None:
+        return f"{prov or 'no provisioner'} is not in kfstor's driver table"
+    return f"what {label(prov)} serves depends on parameters this class does not set"
+
+
 def zonal(sc: K8sObject) -> Answer:
     """Does each volume of this class live in one zone? None: the table cannot say."""
     prov = k8s.provisioner(sc)
