@@ -548,7 +548,7 @@ def _audit_fleet(
             fail_on=fail_on,
             progress=progress,
         )
-    from kfstor.render.output import OutputError, output
+    from kfstor.render.output import STDOUT, OutputError, output
 
     for path, name in reports:
         if path is None:
@@ -558,7 +558,11 @@ def _audit_fleet(
                 render_fleet(outcome.report, handle, name)
         except OutputError as exc:
             die(str(exc), EXIT_USAGE)
-    render_fleet(outcome.report, sys.stdout, fmt.value)
+    try:  # through output(): a reader that closes stdout early does not change the exit code
+        with output(STDOUT) as handle:
+            render_fleet(outcome.report, handle, fmt.value)
+    except OutputError as exc:
+        die(str(exc), EXIT_USAGE)
     sys.stdout.flush()
     code = outcome.report.exit_status
     if outcome.abandoned:
@@ -583,20 +587,25 @@ def diff_reports(
     from kfstor.engine import diff
     from kfstor.render import markdown, terminal
     from kfstor.render.json_report import review_dict
+    from kfstor.render.output import STDOUT, OutputError, output
 
     try:
         review = diff.between(diff.load(old), diff.load(new), str(old))
     except diff.DiffError as exc:
         die(str(exc), EXIT_USAGE)
-    if fmt is DiffFormat.json:
-        import json
+    try:  # through output(): a reader that closes stdout early does not change the exit code
+        with output(STDOUT) as out:
+            if fmt is DiffFormat.json:
+                import json
 
-        json.dump(review_dict(review), sys.stdout, indent=2, ensure_ascii=False)
-        sys.stdout.write("\n")
-    elif fmt is DiffFormat.markdown:
-        sys.stdout.write(markdown.review_section(review))
-    else:
-        terminal.render_review(review, sys.stdout, color=color.value)
+                json.dump(review_dict(review), out, indent=2, ensure_ascii=False)
+                out.write("\n")
+            elif fmt is DiffFormat.markdown:
+                out.write(markdown.review_section(review))
+            else:
+                terminal.render_review(review, out, color=color.value)
+    except OutputError as exc:
+        die(str(exc), EXIT_USAGE)
     sys.stdout.flush()
     raise typer.Exit(1 if review.new_at_or_above(fail_on) else 0)
 
