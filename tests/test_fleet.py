@@ -319,6 +319,27 @@ def test_junit_and_markdown_per_cluster(fleet_report: FleetReport) -> None:
     assert "#### kfstor: " + dev.verdict() in md
 
 
+def test_markdown_context_names_are_literal_code_spans() -> None:
+    """Context names as kubeconfigs spell them (GKE's underscores, an @ user): in a code span they
+    are shown as written, copyable, with no backslash or zero-width space; a name that could end
+    the span is escaped text instead."""
+    gke, user, tricky = "gke_my-proj_us-central1_prod", "admin@kfstor-test", "a`b|c"
+    good = example("portworx-kubeflow-1.10.yaml", gke)
+    runs = (
+        ClusterRun(gke, "https://gke", good.exit_status, 1.0, report=good),
+        ClusterRun(user, "https://u", 3, 1.0, error="refused"),
+        ClusterRun(tricky, "https://t", 3, 1.0, error="refused"),
+    )
+    md = rendered(FleetReport(runs, NOW, "1.0.0", FailOn.FAIL, 2.0), "markdown")
+    lines = md.splitlines()
+    assert "| `gke_my-proj_us-central1_prod` | https:\u200b//gke | passed |" in md
+    assert lines.count("### Cluster `gke_my-proj_us-central1_prod`") == 1
+    assert "| `admin@kfstor-test` | https:\u200b//u | unreachable |" in md
+    assert lines.count("### Cluster `admin@kfstor-test`") == 1
+    assert lines.count("### Cluster a\\`b\\|c") == 1  # not a span: it would end at the backtick
+    assert "\\_" not in md.split("\n---\n")[0]  # the overview holds no escaped underscore
+
+
 # --- Prometheus -------------------------------------------------------------------------------
 
 

@@ -546,3 +546,21 @@ def test_an_override_or_skip_that_changes_nothing_is_noted(tmp_path: Path) -> No
         f"{tmp_path / 'kfstor.yaml'}: overrides[0] (KFS-DB-RECLAIM-DELETE on "
         "PersistentVolumeClaim/kubeflow/katib-mysq: off) changed no finding",
     ]
+
+
+def test_a_diff_of_a_hostile_report_keeps_codes_and_check_ids_in_their_place() -> None:
+    """A JSON report is a file, so hostile: a code or check id that could end a code span, start
+    HTML or break the line is escaped text in the Markdown diff, never markup."""
+    from kfstor.engine import diff
+    from kfstor.render import markdown
+
+    def doc(findings: list[dict[str, str]]) -> dict[str, object]:
+        return {"schema": diff.SCHEMA, "checks": [{"id": "x`<b>y\n", "status": "fail", "findings": findings}]}
+
+    hostile = {"status": "fail", "code": "KFS-A`<img src=x>", "object": "StorageClass/gke_a_b", "message": "m"}
+    plain = {"status": "fail", "code": "", "object": "StorageClass/s", "message": "n"}
+    section = markdown.review_section(diff.between(doc([]), doc([hostile, plain]), "old.json"))
+    lines = section.splitlines()
+    assert "- fail KFS-A\\`&lt;img src=x&gt; `StorageClass/gke_a_b`: m" in lines
+    assert "- fail x\\`&lt;b&gt;y `StorageClass/s`: n" in lines
+    assert "<img" not in section and "<b>" not in section
