@@ -410,8 +410,13 @@ def audit(
         settings = config_mod.load(config)
     except config_mod.ConfigError as exc:
         die(str(exc), EXIT_USAGE)
-    code_skips = [o for o in (config_mod.parse_code_target(s) for s in skip) if o is not None]
+    try:
+        code_skips = [o for o in (config_mod.parse_code_target(s) for s in skip) if o is not None]
+    except config_mod.ConfigError as exc:
+        die(str(exc), EXIT_USAGE)
     skip = [s for s in skip if config_mod.parse_code_target(s) is None]
+    if from_.count("-") > 1:
+        die("--from - reads stdin, which can be read once: give - at most once", EXIT_USAGE)
     checks, notes, loaded = _load_all(checks_dir, check, skip, settings)
     known = {code.id for c in loaded for code in c.codes}
     for override in code_skips:  # kfstor.yaml's codes were validated with the file

@@ -118,6 +118,17 @@ def test_skip_a_code_on_one_object_from_the_command_line() -> None:
     assert got[("PersistentVolumeClaim/kubeflow/minio-pvc", "KFS-DB-SHARED-FS")] == ("warn", "")
 
 
+@pytest.mark.parametrize("value", ["KFS-DB-RECLAIM-DELETE:", "kfs-db-reclaim-delete: "])
+def test_skip_a_code_with_nothing_after_the_colon_is_a_usage_error(value: str) -> None:
+    """Read as the bare code it would turn the code off on every object: a typo must not do that."""
+    result = kfstor("audit", "--from", NFS, "--skip", value)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"kfstor: error: --skip {value} names no object after the colon (--skip KFS-DB-RECLAIM-DELETE turns "
+        "the code off on every object, --skip KFS-DB-RECLAIM-DELETE:Kind/namespace/name on one)\n"
+    )
+
+
 CEPH = REPO / "examples" / "ceph-kubeflow-1.11.yaml"
 SEAWEED = "PersistentVolumeClaim/kubeflow/seaweedfs-pvc"
 
