@@ -410,8 +410,13 @@ def audit(
         settings = config_mod.load(config)
     except config_mod.ConfigError as exc:
         die(str(exc), EXIT_USAGE)
-    code_skips = [o for o in (config_mod.parse_code_target(s) for s in skip) if o is not None]
+    try:
+        code_skips = [o for o in (config_mod.parse_code_target(s) for s in skip) if o is not None]
+    except config_mod.ConfigError as exc:
+        die(str(exc), EXIT_USAGE)
     skip = [s for s in skip if config_mod.parse_code_target(s) is None]
+    if from_.count("-") > 1:
+        die("--from - reads stdin, which can be read once: give - at most once", EXIT_USAGE)
     checks, notes, loaded = _load_all(checks_dir, check, skip, settings)
     known = {code.id for c in loaded for code in c.codes}
     for override in code_skips:  # kfstor.yaml's codes were validated with the file
@@ -548,7 +553,7 @@ def _audit_fleet(
             fail_on=fail_on,
             progress=progress,
         )
-    from kfstor.render.output import OutputError, output
+    from kfstor.render.output import STDOUT, OutputError, output
 
     for path, name in reports:
         if path is None:
@@ -558,7 +563,11 @@ def _audit_fleet(
                 render_fleet(outcome.report, handle, name)
         except OutputError as exc:
             die(str(exc), EXIT_USAGE)
-    render_fleet(outcome.report, sys.stdout, fmt.value)
+    try:  # through output(): a reader that closes stdout early does not change the exit code
+        with output(STDOUT) as handle:
+            render_fleet(outcome.report, handle, fmt.value)
+    except OutputError as exc:
+        die(str(exc), EXIT_USAGE)
     sys.stdout.flush()
     code = outcome.report.exit_status
     if outcome.abandoned:
@@ -583,20 +592,25 @@ def diff_reports(
     from kfstor.engine import diff
     from kfstor.render import markdown, terminal
     from kfstor.render.json_report import review_dict
+    from kfstor.render.output import STDOUT, OutputError, output
 
     try:
         review = diff.between(diff.load(old), diff.load(new), str(old))
     except diff.DiffError as exc:
         die(str(exc), EXIT_USAGE)
-    if fmt is DiffFormat.json:
-        import json
+    try:  # through output(): a reader that closes stdout early does not change the exit code
+        with output(STDOUT) as out:
+            if fmt is DiffFormat.json:
+                import json
 
-        json.dump(review_dict(review), sys.stdout, indent=2, ensure_ascii=False)
-        sys.stdout.write("\n")
-    elif fmt is DiffFormat.markdown:
-        sys.stdout.write(markdown.review_section(review))
-    else:
-        terminal.render_review(review, sys.stdout, color=color.value)
+                json.dump(review_dict(review), out, indent=2, ensure_ascii=False)
+                out.write("\n")
+            elif fmt is DiffFormat.markdown:
+                out.write(markdown.review_section(review))
+            else:
+                terminal.render_review(review, out, color=color.value)
+    except OutputError as exc:
+        die(str(exc), EXIT_USAGE)
     sys.stdout.flush()
     raise typer.Exit(1 if review.new_at_or_above(fail_on) else 0)
 

@@ -308,6 +308,14 @@ EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT)
 EXIT_TERMINATED = 143  # SIGTERM
 
 
+# How bad each exit code is when a fleet run (several clusters) combines its clusters' codes into
+# "the worst of the clusters": an incomplete cluster is worse than a pass; a failed gate is worse
+# than an incomplete one, as for one cluster (a failure is certain, a gap is not); a cluster that
+# could not be read is worse than a judged one; and a context whose kubeconfig entry is unusable (a
+# configuration error) is worst. Codes this table does not know rank just above a failed gate.
+EXIT_SEVERITY = (EXIT_OK, EXIT_INCOMPLETE, EXIT_GATE_FAILED, EXIT_CLUSTER, EXIT_USAGE)
+
+
 @dataclass(frozen=True, slots=True)
 class AppliedConfig:
     """Which config file the run used, the waivers that turned a finding into a pass, and every
@@ -318,15 +326,8 @@ class AppliedConfig:
     declared: tuple[Waiver, ...] = ()
 
 
-# How bad each exit code is when a fleet run (several clusters) combines its clusters' codes into
-# "the worst of the clusters": a failed gate is worse than a pass, a cluster that could not be read
-# is worse than a judged one, and a context whose kubeconfig entry is unusable (a configuration
-# error) is worst. Codes this table does not know rank just above a failed gate.
-EXIT_SEVERITY = (EXIT_OK, EXIT_GATE_FAILED, EXIT_CLUSTER, EXIT_USAGE)
-
-
 def worst_exit(codes: Iterable[int]) -> int:
     def rank(code: int) -> float:
-        return EXIT_SEVERITY.index(code) if code in EXIT_SEVERITY else 1.5
+        return EXIT_SEVERITY.index(code) if code in EXIT_SEVERITY else EXIT_SEVERITY.index(EXIT_GATE_FAILED) + 0.5
 
     return max(codes, key=rank, default=EXIT_OK)

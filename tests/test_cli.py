@@ -149,6 +149,13 @@ def test_exit_0_reading_the_snapshot_from_stdin() -> None:
     assert [(c["id"], c["status"]) for c in doc["checks"]] == [("default_storage_class", "pass")]
 
 
+def test_stdin_named_twice_is_a_usage_error() -> None:
+    """The second read of stdin would find it empty: say so, not "stdin holds no Kubernetes objects"."""
+    result = kfstor("audit", "--from", "-", "--from", str(SNAPSHOT), "--from", "-", stdin=SNAPSHOT.read_text())
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == "kfstor: error: --from - reads stdin, which can be read once: give - at most once\n"
+
+
 def test_exit_1_when_a_check_fails(failing: Path) -> None:
     result = kfstor("audit", "--from", failing, "--check", "default_storage_class")
     assert result.returncode == 1, result.stderr

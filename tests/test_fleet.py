@@ -64,9 +64,21 @@ def fleet_report() -> FleetReport:
 
 @pytest.mark.parametrize(
     ("codes", "worst"),
-    [([], 0), ([0, 0], 0), ([0, 1], 1), ([1, 3, 0], 3), ([3, 2, 1], 2), ([0, 4], 4), ([4, 3], 3)],
+    [
+        ([], 0),
+        ([0, 0], 0),
+        ([0, 1], 1),
+        ([1, 3, 0], 3),
+        ([3, 2, 1], 2),
+        ([0, 4], 4),
+        ([4, 3], 3),
+        # a failure is certain, a gap is not: 1 wins over 4, as it does for one cluster
+        ([1, 4], 1),
+        ([4, 1, 0], 1),
+        ([4, 2], 2),
+    ],
 )
-def test_worst_exit_orders_pass_gate_unreachable_usage(codes: list[int], worst: int) -> None:
+def test_worst_exit_orders_pass_incomplete_gate_unreachable_usage(codes: list[int], worst: int) -> None:
     assert worst_exit(codes) == worst
 
 
@@ -76,6 +88,21 @@ def test_fleet_verdict_and_exit(fleet_report: FleetReport) -> None:
     assert (
         fleet_report.verdict() == "Fleet storage readiness gate FAILED (3 clusters: 1 passed, 1 failed, 1 unreachable)"
     )
+
+
+def test_a_failed_cluster_outranks_an_incomplete_one(fleet_report: FleetReport) -> None:
+    from dataclasses import replace
+
+    prod, dev, _ = fleet_report.runs
+    assert dev.exit_code == 1
+    blind = replace(prod, context="blind", exit_code=4)  # its checks could not look: exit 4
+    assert blind.state == "incomplete"
+    both = replace(fleet_report, runs=(blind, dev))
+    assert both.exit_status == 1  # as for one cluster: a failure is certain, a gap is not
+    assert both.verdict() == "Fleet storage readiness gate FAILED (2 clusters: 1 failed, 1 incomplete)"
+    alone = replace(fleet_report, runs=(prod, blind))
+    assert alone.exit_status == 4
+    assert alone.verdict() == "Fleet storage readiness gate FAILED (2 clusters: 1 passed, 1 incomplete)"
 
 
 # --- the scheduler -----------------------------------------------------------------------------
@@ -290,6 +317,27 @@ def test_junit_and_markdown_per_cluster(fleet_report: FleetReport) -> None:
     md = rendered(fleet_report, "markdown")
     assert md.count("\n### Cluster `") == 3
     assert "#### kfstor: " + dev.verdict() in md
+
+
+def test_markdown_context_names_are_literal_code_spans() -> None:
+    """Context names as kubeconfigs spell them (GKE's underscores, an @ user): in a code span they
+    are shown as written, copyable, with no backslash or zero-width space; a name that could end
+    the span is escaped text instead."""
+    gke, user, tricky = "gke_my-proj_us-central1_prod", "admin@kfstor-test", "a`b|c"
+    good = example("portworx-kubeflow-1.10.yaml", gke)
+    runs = (
+        ClusterRun(gke, "https://gke", good.exit_status, 1.0, report=good),
+        ClusterRun(user, "https://u", 3, 1.0, error="refused"),
+        ClusterRun(tricky, "https://t", 3, 1.0, error="refused"),
+    )
+    md = rendered(FleetReport(runs, NOW, "1.0.0", FailOn.FAIL, 2.0), "markdown")
+    lines = md.splitlines()
+    assert "| `gke_my-proj_us-central1_prod` | https:\u200b//gke | passed |" in md
+    assert lines.count("### Cluster `gke_my-proj_us-central1_prod`") == 1
+    assert "| `admin@kfstor-test` | https:\u200b//u | unreachable |" in md
+    assert lines.count("### Cluster `admin@kfstor-test`") == 1
+    assert lines.count("### Cluster a\\`b\\|c") == 1  # not a span: it would end at the backtick
+    assert "\\_" not in md.split("\n---\n")[0]  # the overview holds no escaped underscore
 
 
 # --- Prometheus -------------------------------------------------------------------------------

@@ -303,3 +303,36 @@ def test_terminal_and_stderr_lines_show_control_characters_as_escapes() -> None:
     assert sanitize.terminal("one\ntwo\r\n\tthree") == "one two three"
     assert sanitize.xml("a\x00b\nc") == "a\\x00b\nc"
     assert sanitize.markdown("@team **x** <b>") == "@\u200bteam \\*\\*x\\*\\* &lt;b&gt;"
+
+
+def test_the_terminal_escapes_the_controls_rich_would_drop(tmp_path: Any) -> None:
+    """rich's Text() silently strips BEL, BS, VT, FF and CR: a class named "http://evil\\x07lnk"
+    would read "http://evillnk". kfstor escapes them first, as sanitize.terminal does, at every
+    --color setting, through the real CLI."""
+    import os
+    import subprocess
+    import sys
+
+    name = "http://evil\x07\x08\x0b\x0c\rlnk"
+    shown = sanitize.terminal(name)
+    assert shown == "http://evil\\x07\\x08 lnk"
+    default = {"storageclass.kubernetes.io/is-default-class": "true"}
+    sc = {"kind": "StorageClass", "metadata": {"name": name, "annotations": default}, "provisioner": "pxd.portworx.com"}
+    path = tmp_path / "bel.json"
+    path.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": [sc]}))
+    for color in ("never", "always"):
+        result = subprocess.run(
+            [sys.executable, "-m", "kfstor", "audit", "--from", str(path), "--color", color],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, "COLUMNS": "200"},  # each finding on one line
+        )
+        assert result.returncode == 1, result.stderr  # no CSIDriver for the default class
+        assert not re.search("[\x07\x08\x0b\x0c\r]", result.stdout)
+        plain = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout)
+        assert ("\x1b" in result.stdout) is (color == "always")
+        assert f"FAIL  KFS-PROVISIONER-MISSING StorageClass/{shown}: the default StorageClass" in plain
+        assert f"StorageClass {shown}" in plain
+        assert "evillnk" not in plain and "evil lnk" not in plain

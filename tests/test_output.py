@@ -3,7 +3,8 @@
 Regular files get the umask's mode and are replaced atomically; a symlink is written through and
 stays a link; FIFOs, character devices and /dev/stdout are written straight into; `-` is stdout for
 every report option, at most once. Ctrl-C or SIGTERM while a report is being written leaves no
-report and no temporary file.
+report and no temporary file. A reader that closes stdout or a FIFO early leaves the other reports
+and the exit code as they would be; a write error names its path.
 """
 
 from __future__ import annotations
@@ -122,6 +123,105 @@ def test_dash_is_stdout_for_every_report_option(tmp_path: Path, option: str) -> 
     assert result.stdout.startswith(first)
     assert "Storage readiness gate PASSED (1 pass)" in result.stdout
     assert "\nStorage readiness gate PASSED (1 pass)\n" not in result.stdout  # the report replaces the table
+
+
+def closed_stdout(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    """kfstor with its stdout a real pipe whose reader has already closed it (`| head -c0`): every
+    write to stdout meets EPIPE."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        return subprocess.run(
+            [sys.executable, "-c", ENTRY, *map(str, args)],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            stdin=subprocess.DEVNULL,
+        )
+    finally:
+        os.close(write_end)
+
+
+FULL = ["audit", "--from", str(EXAMPLE)]  # every check: a table longer than a pipe's buffer
+FAILING = ["audit", "--from", str(REPO / "examples" / "no-default-pending.yaml")]
+
+
+def assert_reports_complete(tmp_path: Path, verdict: str) -> None:
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert doc["schema"] == "kfstor.report/v1"
+    assert doc["summary"]["verdict"] == verdict
+    html = (tmp_path / "r.html").read_text()
+    assert html.startswith("<!DOCTYPE html>") and html.rstrip().endswith("</html>")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.html", "r.json"]  # no temporary file left
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "markdown"])
+@pytest.mark.parametrize(("args", "code", "verdict"), [(FULL, 0, "passed"), (FAILING, 1, "failed")])
+def test_a_closed_stdout_keeps_the_reports_and_the_gates_exit_code(
+    tmp_path: Path, fmt: str, args: list[str], code: int, verdict: str
+) -> None:
+    result = closed_stdout(*args, "-f", fmt, "--html", tmp_path / "r.html", "--json", tmp_path / "r.json")
+    assert (result.returncode, result.stderr) == (code, "")
+    assert_reports_complete(tmp_path, verdict)
+
+
+def test_a_reader_that_stops_after_one_line_is_like_head(tmp_path: Path) -> None:
+    """`kfstor audit ... | head -n1`: the first line arrives, the reports are written, exit 0."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", ENTRY, *FULL, "--html", tmp_path / "r.html", "--json", tmp_path / "r.json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "COLUMNS": "1000"},
+    )
+    assert process.stdout is not None and process.stderr is not None
+    first = process.stdout.readline()
+    process.stdout.close()
+    assert process.wait(timeout=120) == 0
+    assert process.stderr.read() == b""
+    process.stderr.close()
+    assert first.decode().startswith(f"kfstor 1.0.0 · {EXAMPLE} · Kubeflow namespace kubeflow")
+    assert_reports_complete(tmp_path, "passed")
+
+
+def test_a_closed_stdout_for_a_report_option(tmp_path: Path) -> None:
+    result = closed_stdout(*FULL, "--markdown", "-", "--json", tmp_path / "r.json", "--html", tmp_path / "r.html")
+    assert (result.returncode, result.stderr) == (0, "")
+    assert_reports_complete(tmp_path, "passed")
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "markdown"])
+def test_a_closed_stdout_keeps_the_exit_code_of_diff(tmp_path: Path, fmt: str) -> None:
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    assert kfstor(*FULL, "--json", old).returncode == 0
+    assert kfstor(*FAILING, "--json", new).returncode == 1
+    result = closed_stdout("diff", old, new, "-f", fmt)
+    assert (result.returncode, result.stderr) == (1, "")  # new problems: exit 1, as with a reader
+    assert kfstor("diff", old, new, "-f", fmt).returncode == 1
+    same = closed_stdout("diff", old, old, "-f", fmt)
+    assert (same.returncode, same.stderr) == (0, "")
+
+
+def test_a_fifo_whose_reader_leaves_early(tmp_path: Path) -> None:
+    fifo = tmp_path / "report.html"
+    os.mkfifo(fifo)
+
+    def leave() -> None:  # opens the FIFO (kfstor's open waits for it), leaves before the report is rendered
+        fifo.open("rb").close()
+
+    reader = threading.Thread(target=leave, daemon=True)
+    reader.start()
+    result = kfstor(*FULL, "--html", fifo, "--json", tmp_path / "r.json")
+    reader.join(timeout=30)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert json.loads((tmp_path / "r.json").read_text())["summary"]["verdict"] == "passed"
+
+
+def test_a_full_device_names_the_path() -> None:
+    result = kfstor(*FULL, "--json", "/dev/full")
+    assert result.returncode == 2
+    assert result.stderr == "kfstor: error: cannot write /dev/full: No space left on device\n"
 
 
 @pytest.mark.parametrize(

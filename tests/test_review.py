@@ -118,6 +118,17 @@ def test_skip_a_code_on_one_object_from_the_command_line() -> None:
     assert got[("PersistentVolumeClaim/kubeflow/minio-pvc", "KFS-DB-SHARED-FS")] == ("warn", "")
 
 
+@pytest.mark.parametrize("value", ["KFS-DB-RECLAIM-DELETE:", "kfs-db-reclaim-delete: "])
+def test_skip_a_code_with_nothing_after_the_colon_is_a_usage_error(value: str) -> None:
+    """Read as the bare code it would turn the code off on every object: a typo must not do that."""
+    result = kfstor("audit", "--from", NFS, "--skip", value)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"kfstor: error: --skip {value} names no object after the colon (--skip KFS-DB-RECLAIM-DELETE turns "
+        "the code off on every object, --skip KFS-DB-RECLAIM-DELETE:Kind/namespace/name on one)\n"
+    )
+
+
 CEPH = REPO / "examples" / "ceph-kubeflow-1.11.yaml"
 SEAWEED = "PersistentVolumeClaim/kubeflow/seaweedfs-pvc"
 
@@ -558,3 +569,21 @@ def test_an_override_or_skip_that_changes_nothing_is_noted(tmp_path: Path) -> No
         f"{tmp_path / 'kfstor.yaml'}: overrides[0] (KFS-DB-RECLAIM-DELETE on "
         "PersistentVolumeClaim/kubeflow/katib-mysq: off) changed no finding",
     ]
+
+
+def test_a_diff_of_a_hostile_report_keeps_codes_and_check_ids_in_their_place() -> None:
+    """A JSON report is a file, so hostile: a code or check id that could end a code span, start
+    HTML or break the line is escaped text in the Markdown diff, never markup."""
+    from kfstor.engine import diff
+    from kfstor.render import markdown
+
+    def doc(findings: list[dict[str, str]]) -> dict[str, object]:
+        return {"schema": diff.SCHEMA, "checks": [{"id": "x`<b>y\n", "status": "fail", "findings": findings}]}
+
+    hostile = {"status": "fail", "code": "KFS-A`<img src=x>", "object": "StorageClass/gke_a_b", "message": "m"}
+    plain = {"status": "fail", "code": "", "object": "StorageClass/s", "message": "n"}
+    section = markdown.review_section(diff.between(doc([]), doc([hostile, plain]), "old.json"))
+    lines = section.splitlines()
+    assert "- fail KFS-A\\`&lt;img src=x&gt; `StorageClass/gke_a_b`: m" in lines
+    assert "- fail x\\`&lt;b&gt;y `StorageClass/s`: n" in lines
+    assert "<img" not in section and "<b>" not in section

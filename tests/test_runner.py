@@ -101,6 +101,42 @@ def test_unreadable_kind_is_not_evaluated_with_reason() -> None:
     )
 
 
+def test_the_incomplete_verdict_names_each_reason_once() -> None:
+    """Checks that each could not read several kinds: the verdict lists every distinct reason once,
+    sorted, the forbidden kinds under one "forbidden: list", not each check's whole reason."""
+    snap = snapshot(
+        {
+            "PersistentVolumeClaim": "forbidden: list persistentvolumeclaims",
+            "StorageClass": "forbidden: list storageclasses",
+            "PersistentVolume": "not served: /api/v1/persistentvolumes",
+        }
+    )
+    both = ("StorageClass", "PersistentVolumeClaim")
+    checks = [
+        make("c1", per_claim, kinds=both),
+        make("c2", per_claim, kinds=("PersistentVolumeClaim", "StorageClass")),
+        make("c3", per_claim, kinds=("StorageClass",)),
+        make("c4", per_claim, kinds=(*both, "PersistentVolume")),
+    ]
+    report = runner.run(checks, snap)
+    reasons = {r.id: r.reason for r in report.results}
+    assert reasons == {  # each check keeps its own whole reason (JSON gate.not_evaluated, the tables)
+        "c1": "forbidden: list storageclasses; forbidden: list persistentvolumeclaims",
+        "c2": "forbidden: list persistentvolumeclaims; forbidden: list storageclasses",
+        "c3": "forbidden: list storageclasses",
+        "c4": "forbidden: list storageclasses; forbidden: list persistentvolumeclaims; "
+        "not served: /api/v1/persistentvolumes",
+    }
+    assert report.exit_status == 4
+    assert report.gaps() == (
+        "4 checks not evaluated: forbidden: list persistentvolumeclaims, storageclasses; "
+        "not served: /api/v1/persistentvolumes"
+    )
+    assert report.verdict() == "Storage readiness gate INCOMPLETE (4 not evaluated); incomplete: " + report.gaps()
+    only_forbidden = runner.run(checks[:3], snap)
+    assert only_forbidden.gaps() == "3 checks not evaluated: forbidden: list persistentvolumeclaims, storageclasses"
+
+
 @pytest.mark.parametrize(
     "reason",
     ["not served: /api/v1/persistentvolumeclaims", "not discovered: /apis answered 403 Forbidden"],

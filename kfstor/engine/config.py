@@ -77,11 +77,17 @@ class Config:
 
 def parse_code_target(text: str) -> CodeOverride | None:
     """`--skip KFS-CODE` or `--skip KFS-CODE:Kind/namespace/name`: a code (and object) to turn off;
-    None when `text` is not a code (then it is a check id)."""
-    code, _, obj = text.partition(":")
+    None when `text` is not a code (then it is a check id). A colon with no object after it is an
+    error: read as the whole code, it would silently turn the code off on every object."""
+    code, colon, obj = text.partition(":")
     code = code.upper()  # as `kfstor explain` takes it: kfs-db-no-expansion is no check id either
     if not re.match(CODE_PATTERN, code):
         return None
+    if colon and not obj.strip():
+        raise ConfigError(
+            f"--skip {text} names no object after the colon (--skip {code} turns the code off on every object, "
+            f"--skip {code}:Kind/namespace/name on one)"
+        )
     return CodeOverride(code=code, status="off", object=obj, origin=f"--skip {text}")
 
 

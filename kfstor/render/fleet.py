@@ -161,11 +161,10 @@ def render_markdown(fleet: FleetReport, out: TextIO) -> None:
     for run in fleet.runs:
         counts = _counts(run)
         numbers = " | ".join(str(counts[s.value]) if counts else "—" for s in COUNTED)
-        out.write(
-            f"| `{cell(run.context)}` | {cell(run.server) or '—'} | {run.state} | {numbers} | {run.duration:.1f}s |\n"
-        )
+        name = markdown.code_span(run.context)  # as the kubeconfig spells it: copyable, no escapes
+        out.write(f"| {name} | {cell(run.server) or '—'} | {run.state} | {numbers} | {run.duration:.1f}s |\n")
     for run in fleet.runs:
-        out.write(f"\n---\n\n### Cluster `{cell(run.context)}`\n\n")
+        out.write(f"\n---\n\n### Cluster {markdown.code_span(run.context)}\n\n")
         if run.report is not None:
             markdown.render(run.report, out, level=4)
         else:

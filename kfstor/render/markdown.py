@@ -76,8 +76,8 @@ def _fix(fix: Fix | None) -> str:
 
 def _finding_line(item: Located, with_check: bool = False) -> str:
     f = item.finding
-    where = f"`{item.check}` " if with_check else ""
-    code = f"`{f.code}` " if f.code else ""
+    where = f"{_code(item.check)} " if with_check else ""
+    code = f"{code_span(f.code)} " if f.code else ""
     extra = ""
     if f.waived:
         extra += f" (waived: {cell(f.waived.reason)})"
@@ -96,7 +96,8 @@ def review_section(review: Review) -> str:
         text = f"**{label}** ({len(items)})\n\n" if heading else ""
         for item in items[:50]:
             was = f" (was {item.previous})" if item.previous else ""
-            text += f"- {item.status}{was} `{item.code or item.check}` {code_span(item.object)}: {cell(item.message)}\n"
+            what = code_span(item.code or item.check)  # from a report file: hostile
+            text += f"- {item.status}{was} {what} {code_span(item.object)}: {cell(item.message)}\n"
         if len(items) > 50:
             text += f"- … {len(items) - 50} more\n"
         return text + "\n"
@@ -131,7 +132,7 @@ def _root_causes(groups: Grouping, budget: _Budget) -> str:
     for root in groups.roots:
         out += _finding_line(root.root, with_check=True) + "\n"
         out += _fix(root.root.finding.fix)
-        parts = [f"`{check}` ×{len(items)}" for check, items in root.by_check()]
+        parts = [f"{_code(check)} ×{len(items)}" for check, items in root.by_check()]
         out += f"Fixing it clears: {', '.join(parts)}.\n\n"
     budget.take(out)
     return out
@@ -144,7 +145,7 @@ def _attention(report: Report, groups: Grouping, budget: _Budget) -> str:
             grouping.set_aside(f) for f in result.findings
         ):
             continue
-        section = f"#### {ICONS[result.status]} `{result.id}` — {cell(result.check.title)}\n\n"
+        section = f"#### {ICONS[result.status]} {_code(result.id)} — {cell(result.check.title)}\n\n"
         if not result.findings:
             section += f"{cell(result.reason)}\n\n"
         located = [Located(result.id, i, f) for i, f in enumerate(result.findings)]
@@ -155,11 +156,13 @@ def _attention(report: Report, groups: Grouping, budget: _Budget) -> str:
         for it in problems:
             root = groups.root_of(result.id, it.index)
             if root is not None and not aside[it.index]:
-                label = f"`{root.root.finding.code}` on {code_span(str(root.root.finding.ref))}"
+                label = f"{code_span(root.root.finding.code)} on {code_span(str(root.root.finding.ref))}"
                 caused.setdefault(label, []).append(it.finding.ref.name or str(it.finding.ref))
         if len(own) > grouping.GROUP_AT:
             for group in grouping.finding_groups(report, result, own):
-                section += f"**{ICONS[group.status]} `{group.code}` {cell(group.title)} ×{len(group.items)}** — "
+                section += (
+                    f"**{ICONS[group.status]} {code_span(group.code)} {cell(group.title)} ×{len(group.items)}** — "
+                )
                 section += f"{cell(group.facet_text())}\n\n"
                 for it in group.items[:MAX_FINDINGS]:
                     section += _finding_line(it)
@@ -207,7 +210,7 @@ def _quiet(report: Report, groups: Grouping, budget: _Budget) -> str:
     passing = sum(1 for r in quiet if r.status is Status.PASS)
     out = f"<details><summary>Passing and skipped checks ({passing} pass, {len(quiet) - passing} skip)</summary>\n\n"
     for result in quiet:
-        lines = f"- {ICONS[result.status]} `{result.id}` {cell(result.check.title)}"
+        lines = f"- {ICONS[result.status]} {_code(result.id)} {cell(result.check.title)}"
         if not result.findings:
             lines += f": {cell(result.reason)}"
         lines += "\n"

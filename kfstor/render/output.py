@@ -10,20 +10,27 @@
   may be waiting on it.
 
 `outputs()` opens several at once and commits them together: if anything fails or the run is
-interrupted (Ctrl-C, SIGTERM), every temporary file is removed and no target is touched.
+interrupted (Ctrl-C, SIGTERM), every temporary file is removed and no target is touched. An error
+names the path it happened on.
+
+A reader that closes a pipe early (`kfstor audit | head -n1`, on stdout or a FIFO) only ends what
+that reader receives: the rest of that output is dropped, the other reports are still written in
+full and the exit code stays the gate's. Neither rich (which would exit 1) nor a BrokenPipeError
+ever sees the closed pipe.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import stat
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, cast
 
 STDOUT = "-"
 
@@ -32,22 +39,95 @@ class OutputError(Exception):
     """A report path that cannot be written (exit code 2)."""
 
 
+def _reason(target: str, exc: OSError) -> str:
+    return f"cannot write {target}: {exc.strerror or exc}"
+
+
+class _Handle(io.TextIOBase):
+    """What a renderer writes to: the real stream, with its errors named by the path. On a pipe
+    (stdout, a FIFO) whose reader has gone, writes are dropped instead of raising."""
+
+    def __init__(self, target: str, stream: TextIO, pipe: bool) -> None:
+        super().__init__()
+        self.target = target
+        self.stream = stream
+        self.pipe = pipe  # not a regular file: its reader may close it early
+        self.reader_gone = False
+
+    def _gone(self) -> None:
+        self.reader_gone = True
+        if self.stream is sys.stdout:
+            # What stdout still buffers, and the flushes on the way out, now go nowhere instead of
+            # raising again (https://docs.python.org/3/library/signal.html#note-on-sigpipe).
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+                os.close(devnull)
+
+    def _call(self, action: str, text: str = "") -> None:
+        if self.reader_gone:
+            return
+        try:
+            if action == "write":
+                self.stream.write(text)
+            elif action == "flush":
+                self.stream.flush()
+            else:
+                self.stream.close()
+        except BrokenPipeError:
+            if not self.pipe:
+                raise OutputError(f"cannot write {self.target}: broken pipe") from None
+            self._gone()
+            if action == "close":
+                with contextlib.suppress(OSError, ValueError):
+                    self.stream.close()
+        except OSError as exc:
+            raise OutputError(_reason(self.target, exc)) from None
+
+    def write(self, text: str) -> int:
+        self._call("write", text)
+        return len(text)
+
+    def flush(self) -> None:
+        self._call("flush")
+
+    def close_stream(self) -> None:
+        self._call("close")
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return bool(getattr(self.stream, "isatty", lambda: False)())
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+    @property  # rich picks its characters by it; io.TextIOBase's own is always None
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.stream, "encoding", None) or "utf-8"
+
+
 @dataclass
 class _Pending:
     target: str  # as the user gave it
-    handle: TextIO
+    raw: TextIO
     tmp: str = ""  # the temporary file to rename, for atomic writes
     final: str = ""  # what it is renamed to (the symlink's target for a link)
     owned: bool = True  # False for sys.stdout: never closed here
+    handle: _Handle = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.handle = _Handle(self.target, self.raw, pipe=not self.tmp)
 
     def close(self) -> None:
         if self.owned:
-            self.handle.close()
+            self.handle.close_stream()
         else:
             self.handle.flush()
 
     def discard(self) -> None:
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, OutputError):
             self.close()
         if self.tmp:
             with contextlib.suppress(OSError):
@@ -79,7 +159,8 @@ def _open(target: str) -> _Pending:
     if info is not None and stat.S_ISDIR(info.st_mode):
         raise OutputError(f"cannot write {target}: is a directory")
     if info is not None and _is_stdout(info):  # /dev/stdout, /proc/self/fd/1: our own stdout
-        sys.stdout.flush()
+        with contextlib.suppress(OSError):  # a reader already gone is found at the first write
+            sys.stdout.flush()
         return _Pending(target, sys.stdout, owned=False)
     if info is not None and not stat.S_ISREG(info.st_mode):
         try:  # a FIFO, a device, a socket: straight in (opening a FIFO waits for its reader)
@@ -110,7 +191,7 @@ def outputs(targets: Sequence[str]) -> Iterator[list[TextIO]]:
     try:
         for target in targets:
             pending.append(_open(target))
-        yield [p.handle for p in pending]
+        yield [cast(TextIO, p.handle) for p in pending]
         for p in pending:
             p.close()
         for p in pending:
@@ -118,12 +199,12 @@ def outputs(targets: Sequence[str]) -> Iterator[list[TextIO]]:
                 try:
                     os.replace(p.tmp, p.final)
                 except OSError as exc:
-                    raise OutputError(f"cannot write {p.target}: {exc.strerror or exc}") from None
+                    raise OutputError(_reason(p.target, exc)) from None
                 p.tmp = ""
-    except OSError as exc:
+    except OSError as exc:  # not from a handle (those name their path): say which reports failed
         for p in pending:
             p.discard()
-        raise OutputError(f"cannot write: {exc.strerror or exc}") from None
+        raise OutputError(f"cannot write {', '.join(targets)}: {exc.strerror or exc}") from None
     except BaseException:
         for p in pending:
             p.discard()

@@ -8,6 +8,7 @@ once, so every format states the same verdict.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from kfstor.collect.snapshot import Source
@@ -94,13 +95,13 @@ class Report:
         return EXIT_OK
 
     def gaps(self) -> str:
-        """ "2 checks not evaluated: forbidden: list csidrivers, forbidden: list persistentvolumes"."""
+        """ "13 checks not evaluated: forbidden: list csidrivers, persistentvolumes": each distinct
+        reason once, sorted, the forbidden kinds under one "forbidden: list"."""
         missing = self.not_evaluated()
         if not missing:
             return ""
-        reasons = ", ".join(dict.fromkeys(r.reason for r in sorted(missing, key=lambda r: r.reason)))
         noun = "check" if len(missing) == 1 else "checks"
-        return f"{len(missing)} {noun} not evaluated: {reasons}"
+        return f"{len(missing)} {noun} not evaluated: {_distinct_reasons(r.reason for r in missing)}"
 
     @property
     def verdict_key(self) -> str:
@@ -180,6 +181,22 @@ class Report:
             allowed = " (allowed by --allow-partial)" if self.allow_partial else ""
             verdict += f"; incomplete: {gaps}{allowed}"
         return verdict
+
+
+# The engine joins the reasons of one check that could not look (one per unreadable kind) with
+# "; " (kfstor/engine/runner.py _unseen); the verdict lists each reason once across all checks.
+_REASON_SEPARATOR = "; "
+_FORBIDDEN = "forbidden: list "
+
+
+def _distinct_reasons(reasons: Iterable[str]) -> str:
+    """ "forbidden: list a, b; not discovered: ...": every distinct reason once, sorted; the kinds
+    that were forbidden to list grouped under one "forbidden: list"."""
+    distinct = sorted({part for reason in reasons for part in reason.split(_REASON_SEPARATOR) if part})
+    forbidden = [part.removeprefix(_FORBIDDEN) for part in distinct if part.startswith(_FORBIDDEN)]
+    others = [part for part in distinct if not part.startswith(_FORBIDDEN)]
+    groups = ([_FORBIDDEN + ", ".join(forbidden)] if forbidden else []) + others
+    return _REASON_SEPARATOR.join(sorted(groups))
 
 
 def _parse_time(text: str) -> dt.datetime | None:

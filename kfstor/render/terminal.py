@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from typing import TextIO
 
 from rich.console import Console
+from rich.style import Style
 from rich.text import Text
 
 from kfstor.model import NOT_EVALUATED_FIX, Fix, Status
@@ -27,6 +28,20 @@ from kfstor.render.grouping import Grouping, Located
 from kfstor.render.report import FAILED, PASSED, Report
 from kfstor.render.review import Review, ReviewItem
 from kfstor.render.sanitize import terminal as clean
+
+
+class SafeText(Text):
+    """rich's Text with kfstor's sanitizing first. rich itself silently strips BEL, BS, VT, FF and
+    CR from every str it is given (Text(), append()), so a name holding one would be shown as if it
+    did not: clean() turns them into escapes (or a space, for the line breaks) before rich sees them,
+    as every other format does."""
+
+    def __init__(self, text: str = "", style: str | Style = "") -> None:
+        super().__init__(clean(text), style=style)
+
+    def append(self, text: Text | str, style: str | Style | None = None) -> Text:
+        return super().append(clean(text) if isinstance(text, str) else text, style)
+
 
 STYLES = {
     Status.PASS: "green",
@@ -95,13 +110,13 @@ class _Printer:
     def line(self, first: Text | str, body: Text | str = "", indent: int | None = None) -> None:
         """`first` then `body`, wrapped at word boundaries; continuation lines start at `indent`
         (default: under the body's first character)."""
-        head = _clean_text(first if isinstance(first, Text) else Text(first))
+        head = _clean_text(first if isinstance(first, Text) else SafeText(first))
         text = head.copy()
-        text.append_text(_clean_text(body if isinstance(body, Text) else Text(body)))
+        text.append_text(_clean_text(body if isinstance(body, Text) else SafeText(body)))
         pad = len(head.plain) if indent is None else indent
         pad = min(pad, self.width // 2)
         for n, (start, end) in enumerate(_breaks(text.plain, self.width, pad)):
-            row = Text(" " * pad) if n else Text()
+            row = SafeText(" " * pad) if n else SafeText()
             row.append_text(text[start:end])
             self.console.print(row, soft_wrap=True)
 
@@ -120,17 +135,17 @@ class _Printer:
             lead = "$ " if n == 0 else "  "
             for i, piece in enumerate(_shell_lines(physical, room)):
                 prefix = " " * indent + (lead if i == 0 else "    ")
-                self.console.print(Text(prefix + piece, style="cyan"), soft_wrap=True)
+                self.console.print(SafeText(prefix + piece, style="cyan"), soft_wrap=True)
 
     def link(self, label: Text, url: str, indent: int) -> None:
         """`label url` on one line when it fits, else the URL alone on the next line, whole: a URL
         cut in two is neither clickable nor copyable."""
         url = clean(url)
         if len(label.plain) + len(url) <= self.width:
-            self.line(label, Text(url, style=label.style))
+            self.line(label, SafeText(url, style=label.style))
             return
-        self.line(Text(label.plain.rstrip(), style=label.style))
-        self.console.print(Text(" " * indent + url, style=label.style), soft_wrap=True)
+        self.line(SafeText(label.plain.rstrip(), style=label.style))
+        self.console.print(SafeText(" " * indent + url, style=label.style), soft_wrap=True)
 
 
 def _clean_text(text: Text) -> Text:
@@ -138,14 +153,14 @@ def _clean_text(text: Text) -> Text:
     piece has one style, and rebuild a piece only when sanitizing changed it."""
     plain = text.plain
     cuts = sorted({0, len(plain)} | {s.start for s in text.spans} | {s.end for s in text.spans})
-    out = Text(style=text.style)
+    out = SafeText(style=text.style)
     for start, end in itertools.pairwise(cuts):
         piece = text[start:end]
         cleaned = clean(piece.plain)
         if cleaned == piece.plain:
             out.append_text(piece)
             continue
-        rebuilt = Text(cleaned, style=piece.style)
+        rebuilt = SafeText(cleaned, style=piece.style)
         for span in piece.spans:
             rebuilt.stylize(span.style, 0, len(cleaned))
         out.append_text(rebuilt)
@@ -219,7 +234,7 @@ def _shell_lines(command: str, room: int) -> list[str]:
 
 
 def _badge(status: Status) -> Text:
-    return Text(f"{BADGES[status]:5}", style=STYLES[status])
+    return SafeText(f"{BADGES[status]:5}", style=STYLES[status])
 
 
 # --- install plan ---------------------------------------------------------------------
@@ -232,28 +247,30 @@ def _plan(p: _Printer, report: Report) -> None:
         return
     summary = plan.summary()
     count = f"{len(plan.entries)} claim{'s' if len(plan.entries) != 1 else ''}"
-    p.line(Text("PLAN ", style="bold"), f" install plan — {plan.label}: {count}" + (f", {summary}" if summary else ""))
+    p.line(
+        SafeText("PLAN ", style="bold"), f" install plan — {plan.label}: {count}" + (f", {summary}" if summary else "")
+    )
     entries = sorted(plan.entries, key=lambda e: (-e.outcome.status.rank, e.claim.namespace, e.claim.name))
     for entry in entries[:MAX_SHOWN]:
         claim = entry.claim
-        head = Text(" " * INDENT)
+        head = SafeText(" " * INDENT)
         head.append_text(_badge(entry.outcome.status))
-        body = Text(f" {claim.where}", style="bold" if entry.outcome.status is not Status.PASS else "")
+        body = SafeText(f" {claim.where}", style="bold" if entry.outcome.status is not Status.PASS else "")
         body.append(
             f"  {claim.size or 'no size'} {'/'.join(claim.access_modes)}  class {entry.class_text}  "
             f"{entry.outcome.label}: {entry.reason}  [{claim.role}; from {claim.source}]"
         )
         p.line(head, body, FINDING_INDENT)
     if len(entries) > MAX_SHOWN:
-        p.line(Text(f"{' ' * INDENT}… {len(entries) - MAX_SHOWN} more", style="dim"))
+        p.line(SafeText(f"{' ' * INDENT}… {len(entries) - MAX_SHOWN} more", style="dim"))
     for note in plan.notes:
-        p.line(Text(f"{' ' * INDENT}plan note: ", style="cyan"), Text(note, style="cyan"), FINDING_INDENT)
+        p.line(SafeText(f"{' ' * INDENT}plan note: ", style="cyan"), SafeText(note, style="cyan"), FINDING_INDENT)
     p.console.print()
 
 
 def _finding_body(located: Located, with_check: bool = False) -> Text:
     f = located.finding
-    body = Text()
+    body = SafeText()
     if with_check:
         body.append(f"{located.check}: ", style="bold")
     if f.code:
@@ -277,17 +294,17 @@ def _fix(p: _Printer, fix: Fix | None, indent: int) -> None:
     # A fix sits at a fixed small indent whatever the nesting, so long JSON patches fit the line.
     indent = min(indent, FIX_INDENT)
     if fix.text:
-        p.line(Text(" " * indent + "fix: ", style="italic"), Text(fix.text, style="italic"), indent + 5)
+        p.line(SafeText(" " * indent + "fix: ", style="italic"), SafeText(fix.text, style="italic"), indent + 5)
     elif fix.commands:
-        p.line(Text(" " * indent + "fix:", style="italic"))
+        p.line(SafeText(" " * indent + "fix:", style="italic"))
     for command in fix.commands:
         p.command(command, indent + 2)
     if fix.docs:
-        p.link(Text(" " * indent + "docs: ", style="dim"), fix.docs, indent + 2)
+        p.link(SafeText(" " * indent + "docs: ", style="dim"), fix.docs, indent + 2)
 
 
 def _finding(p: _Printer, located: Located, indent: int = INDENT, with_fix: bool = True) -> None:
-    head = Text(" " * indent)
+    head = SafeText(" " * indent)
     head.append_text(_badge(located.finding.status))
     head.append(" ")
     p.line(head, _finding_body(located), indent + 6)
@@ -305,12 +322,12 @@ def _names(items: Iterable[Located], limit: int = GROUP_EXAMPLES) -> str:
 def _root_causes(p: _Printer, grouping_: Grouping) -> None:
     if not grouping_.roots:
         return
-    p.line(Text("ROOT CAUSES", style="bold"), Text(f" — {grouping_.headline()}"))
+    p.line(SafeText("ROOT CAUSES", style="bold"), SafeText(f" — {grouping_.headline()}"))
     for root in grouping_.roots:
         _finding(p, root.root, indent=0, with_fix=False)
         _fix(p, root.root.finding.fix, 6)
         parts = [f"{check} ×{len(items)} ({_names(items)})" for check, items in root.by_check()]
-        p.line(Text("      causes: ", style="dim"), Text("; ".join(parts), style="dim"), 14)
+        p.line(SafeText("      causes: ", style="dim"), SafeText("; ".join(parts), style="dim"), 14)
     p.console.print()
 
 
@@ -318,15 +335,19 @@ def _check(p: _Printer, report: Report, grouping_: Grouping, result: object) -> 
     from kfstor.model import CheckResult
 
     assert isinstance(result, CheckResult)
-    line = Text()
+    line = SafeText()
     line.append_text(_badge(result.status))
     line.append(f" {result.id}", style="bold")
     line.append(f" — {result.check.title}")
     p.line(line, "", 6)
     if not result.findings:
-        p.line(Text(" " * INDENT), Text(result.reason, style="dim"), INDENT)
+        p.line(SafeText(" " * INDENT), SafeText(result.reason, style="dim"), INDENT)
         if result.status is Status.NOT_EVALUATED:
-            p.line(Text(" " * INDENT + "fix: ", style="italic"), Text(NOT_EVALUATED_FIX, style="italic"), INDENT + 5)
+            p.line(
+                SafeText(" " * INDENT + "fix: ", style="italic"),
+                SafeText(NOT_EVALUATED_FIX, style="italic"),
+                INDENT + 5,
+            )
         return
     located = [Located(result.id, i, f) for i, f in enumerate(result.findings)]
     # Waived and turned-off findings stay visible: an accepted risk is still a risk a reader should see.
@@ -337,7 +358,7 @@ def _check(p: _Printer, report: Report, grouping_: Grouping, result: object) -> 
     if result.status in (Status.PASS, Status.SKIP) and not problems:
         # Compact: a passing check is one line; a skipped one says why (its cause when one is known).
         if result.status is Status.PASS:
-            p.line(Text(f"      ({len(passing)} passing)", style="dim"))
+            p.line(SafeText(f"      ({len(passing)} passing)", style="dim"))
             return
         _skipped(p, grouping_, result.id, skipped)
         return
@@ -350,18 +371,18 @@ def _check(p: _Printer, report: Report, grouping_: Grouping, result: object) -> 
             caused.setdefault((root.root.finding.code, str(root.root.finding.ref)), []).append(it)
     if len(own) > grouping.GROUP_AT:
         for group in grouping.finding_groups(report, result, own):
-            head = Text(" " * INDENT)
+            head = SafeText(" " * INDENT)
             head.append_text(_badge(group.status))
             head.append(f" {group.code} ×{len(group.items)} ", style="bold")
-            p.line(head, Text(f"{group.title} — {group.facet_text()}"), INDENT + 6)
+            p.line(head, SafeText(f"{group.title} — {group.facet_text()}"), INDENT + 6)
             for it in group.items[:GROUP_EXAMPLES]:
                 _finding(p, it, indent=INDENT + 6, with_fix=it is group.items[0])
             if len(group.items) > GROUP_EXAMPLES:
-                p.line(Text(f"{' ' * (INDENT + 6)}… {len(group.items) - GROUP_EXAMPLES} more", style="dim"))
+                p.line(SafeText(f"{' ' * (INDENT + 6)}… {len(group.items) - GROUP_EXAMPLES} more", style="dim"))
     else:
         for it in own[:MAX_SHOWN]:
             if grouping_.is_root(result.id, it.index):
-                head = Text(" " * INDENT)
+                head = SafeText(" " * INDENT)
                 head.append_text(_badge(it.finding.status))
                 head.append(" ")
                 body = _finding_body(it)
@@ -370,13 +391,13 @@ def _check(p: _Printer, report: Report, grouping_: Grouping, result: object) -> 
             else:
                 _finding(p, it)
         if len(own) > MAX_SHOWN:
-            p.line(Text(f"      … {len(own) - MAX_SHOWN} more", style="dim"))
+            p.line(SafeText(f"      … {len(own) - MAX_SHOWN} more", style="dim"))
     for (code, ref), items in caused.items():
-        head = Text(" " * INDENT)
+        head = SafeText(" " * INDENT)
         head.append_text(_badge(items[0].finding.status))
         p.line(
             head,
-            Text(f" {len(items)} caused by {code} on {ref} (see root causes): {_names(items, 6)}", style="dim"),
+            SafeText(f" {len(items)} caused by {code} on {ref} (see root causes): {_names(items, 6)}", style="dim"),
             INDENT + 6,
         )
     extra = []
@@ -385,7 +406,7 @@ def _check(p: _Printer, report: Report, grouping_: Grouping, result: object) -> 
     if skipped:
         extra.append(f"{len(skipped)} skipped")
     if extra:
-        p.line(Text(f"      ({', '.join(extra)})", style="dim"))
+        p.line(SafeText(f"      ({', '.join(extra)})", style="dim"))
 
 
 def _skipped(p: _Printer, grouping_: Grouping, check_id: str, skipped: list[Located]) -> None:
@@ -398,24 +419,27 @@ def _skipped(p: _Printer, grouping_: Grouping, check_id: str, skipped: list[Loca
         else:
             by_root.setdefault(f"{root.root.finding.code} on {root.root.finding.ref}", []).append(it)
     for cause, items in by_root.items():
-        p.line(Text(" " * INDENT), Text(f"{len(items)} skipped because of {cause}: {_names(items, 6)}", style="dim"))
+        p.line(
+            SafeText(" " * INDENT),
+            SafeText(f"{len(items)} skipped because of {cause}: {_names(items, 6)}", style="dim"),
+        )
     for it in alone[:GROUP_EXAMPLES]:
-        p.line(Text(" " * INDENT), Text(it.finding.message, style="dim"))
+        p.line(SafeText(" " * INDENT), SafeText(it.finding.message, style="dim"))
     if len(alone) > GROUP_EXAMPLES:
-        p.line(Text(f"      … {len(alone) - GROUP_EXAMPLES} more skipped", style="dim"))
+        p.line(SafeText(f"      … {len(alone) - GROUP_EXAMPLES} more skipped", style="dim"))
 
 
 def _review(p: _Printer, review: Review) -> None:
-    p.line(Text("SINCE THE LAST REVIEW", style="bold"), Text(f" — {review.counts()}"))
+    p.line(SafeText("SINCE THE LAST REVIEW", style="bold"), SafeText(f" — {review.counts()}"))
 
     def rows(label: str, items: tuple[ReviewItem, ...], style: str, with_message: bool = True) -> None:
         for item in items[:MAX_SHOWN]:
             was = f" (was {item.previous})" if item.previous else ""
-            head = Text(f"      {label:10}", style=style)
+            head = SafeText(f"      {label:10}", style=style)
             text = f"{item.status.upper():6}{item.label}{was}" + (f": {item.message}" if with_message else "")
-            p.line(head, Text(text), 6 + 10 + 6)
+            p.line(head, SafeText(text), 6 + 10 + 6)
         if len(items) > MAX_SHOWN:
-            p.line(Text(f"      … {len(items) - MAX_SHOWN} more {label}", style="dim"))
+            p.line(SafeText(f"      … {len(items) - MAX_SHOWN} more {label}", style="dim"))
 
     rows("new", review.new, "bold red")
     rows("resolved", review.resolved, "green")
@@ -427,7 +451,7 @@ def render(report: Report, out: TextIO, color: str = "auto") -> None:
     console = _console(out, color)
     p = _Printer(console)
     src = report.source
-    header = Text("kfstor ", style="bold")
+    header = SafeText("kfstor ", style="bold")
     header.append(f"{report.version} · {clean(src.description)}")
     if src.context:
         header.append(f" (context {clean(src.context)})")
@@ -436,10 +460,10 @@ def render(report: Report, out: TextIO, color: str = "auto") -> None:
     header.append(f" · Kubeflow namespace {report.namespace}")
     p.line(header, "", 2)
     if src.insecure_tls:
-        p.line(Text(f"warning: {INSECURE_TLS}", style="bold yellow"), "", 2)
+        p.line(SafeText(f"warning: {INSECURE_TLS}", style="bold yellow"), "", 2)
     details = " · ".join(part for part in (clean(report.collected_text()), config_line(report)) if part)
     if details:
-        p.line(Text(details, style="dim"), "", 2)
+        p.line(SafeText(details, style="dim"), "", 2)
     console.print()
     groups = grouping.group(report)
     if report.review is not None:
@@ -449,15 +473,15 @@ def render(report: Report, out: TextIO, color: str = "auto") -> None:
         _check(p, report, groups, result)
     _plan(p, report)
     for note in report.notes:
-        p.line(Text("note: ", style="cyan"), Text(note, style="cyan"), 6)
+        p.line(SafeText("note: ", style="cyan"), SafeText(note, style="cyan"), 6)
     console.print()
     if groups.roots:
-        p.line(Text(groups.headline()[0].upper() + groups.headline()[1:] + ".", style="bold"), "", 2)
+        p.line(SafeText(groups.headline()[0].upper() + groups.headline()[1:] + ".", style="bold"), "", 2)
     if report.review is not None:
-        p.line(Text(report.review.summary()[0].upper() + report.review.summary()[1:] + ".", style="bold"), "", 2)
+        p.line(SafeText(report.review.summary()[0].upper() + report.review.summary()[1:] + ".", style="bold"), "", 2)
     # The verdict is the last line, always, and whole (the one line never wrapped): scripts read it
     # with tail -n 1 and grep it.
-    p.whole(Text(report.verdict(), style=VERDICT_STYLES.get(report.verdict_key, "bold yellow")))
+    p.whole(SafeText(report.verdict(), style=VERDICT_STYLES.get(report.verdict_key, "bold yellow")))
 
 
 INSECURE_TLS = "TLS verification is off (insecure-skip-tls-verify): the server's identity was not checked"
@@ -479,4 +503,4 @@ def render_review(review: Review, out: TextIO, color: str = "auto") -> None:
     _review(p, review)
     new = len(review.new)
     style = "bold red" if new else "bold green"
-    p.line(Text(f"{new} new, {len(review.resolved)} resolved, {len(review.unchanged)} unchanged", style=style))
+    p.line(SafeText(f"{new} new, {len(review.resolved)} resolved, {len(review.unchanged)} unchanged", style=style))

@@ -569,7 +569,7 @@ def test_without_persistentvolumes_and_csidrivers_only_their_checks_are_not_eval
     passing = sum(c["status"] == "pass" for c in report["checks"])  # 8 of the built-ins; more if checks are added
     assert report["gate"]["verdict"] == (
         f"Storage readiness gate FAILED (1 fail, 2 not evaluated, {passing} pass, 2 skip); incomplete: "
-        "2 checks not evaluated: forbidden: list csidrivers, forbidden: list persistentvolumes"
+        "2 checks not evaluated: forbidden: list csidrivers, persistentvolumes"
     )
     # ... and without it, the two checks not evaluated never pass the gate: 4, ...
     assert rest_code == rest["gate"]["exit_code"] == expected_exit(rest) == 4
@@ -577,7 +577,7 @@ def test_without_persistentvolumes_and_csidrivers_only_their_checks_are_not_eval
     rest_passing = sum(c["status"] == "pass" for c in rest["checks"])
     assert rest["gate"]["verdict"] == (
         f"Storage readiness gate INCOMPLETE (2 not evaluated, {rest_passing} pass, 2 skip); incomplete: "
-        "2 checks not evaluated: forbidden: list csidrivers, forbidden: list persistentvolumes"
+        "2 checks not evaluated: forbidden: list csidrivers, persistentvolumes"
     )
     assert rest["gate"]["not_evaluated"] == [
         {"id": "kubeflow_claims", "reason": "forbidden: list persistentvolumes"},
