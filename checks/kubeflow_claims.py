@@ -18,6 +18,11 @@ and `authservice-pvc` in `istio-system` (1.7/1.8).
   or the ProvisioningFailed text) and the latest events recorded for the claim.
 - Lost, or its PersistentVolume missing or not Bound to it: fail.
 - An expected claim that does not exist while Kubeflow is installed: fail.
+- A component's claims are expected only when that component is installed: Katib's when one of
+  its Deployments (`katib-controller`, `katib-db-manager`, `katib-ui`, `katib-mysql`) or claims
+  exists, Pipelines' when one of its (`ml-pipeline`, ..., `mysql`, `minio`, `seaweedfs`) does.
+  A component shown absent (Deployments were read, none of its exist) gets one skip finding on its
+  claim saying it is not installed. When Deployments were not read, its claims stay expected.
 - Kubeflow not installed (none of its claims or workloads exist): one skip finding saying which
   default StorageClass its claims will use.
 
@@ -69,6 +74,7 @@ Obj = Mapping[str, Any]
 
 NOT_INSTALLED = "KFS-KUBEFLOW-NOT-INSTALLED"
 MISSING = "KFS-PLATFORM-CLAIM-MISSING"
+COMPONENT_ABSENT = "KFS-COMPONENT-NOT-INSTALLED"
 NO_DEFAULT = "KFS-PLATFORM-PENDING-NO-DEFAULT"
 EMPTY_CLASS = "KFS-PLATFORM-PENDING-EMPTY-CLASS"
 CLASS_MISSING = "KFS-PLATFORM-PENDING-CLASS-MISSING"
@@ -237,6 +243,16 @@ CODES = (
         "Kubeflow is installed but one of its platform claims (MySQL, object store, Katib MySQL) does not exist.",
         "The Deployment that mounts it cannot start, so Pipelines or Katib is down.",
         "Re-apply the Kubeflow manifests that create the claim.",
+        fixes.DOCS_KUBEFLOW_INSTALL,
+    ),
+    _code(
+        COMPONENT_ABSENT,
+        "Kubeflow component not installed",
+        "Kubeflow is installed without one of its components (Katib or Pipelines): none of that "
+        "component's Deployments or claims exist in the Kubeflow namespace.",
+        "Its claims are not expected, so they are not audited; standalone Pipelines and Katib-only "
+        "installs are common.",
+        "Nothing to fix when the component is left out on purpose; otherwise install it and audit again.",
         fixes.DOCS_KUBEFLOW_INSTALL,
     ),
     _code(
@@ -658,7 +674,7 @@ def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
         if pvc is None:
             yield fail(
                 Ref("PersistentVolumeClaim", row.claim.name, row.namespace),
-                f"{where} does not exist although Kubeflow is installed: {row.claim.workload} cannot "
+                f"{where} does not exist although {_installed_text(facts, row)}: {row.claim.workload} cannot "
                 f"start; re-apply the Kubeflow manifests that create it ({row.claim.size}, "
                 "ReadWriteOnce)",
                 code=MISSING,
@@ -688,7 +704,20 @@ def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
                 fix=fixes.fix(fixes.describe("pvc", row.claim.name, row.namespace)),
             )
 
+    for subject, why in platform.absent_claims():
+        yield skip(subject, why, code=COMPONENT_ABSENT)
     yield from _leftover_stores(facts, ctx)
+
+
+def _installed_text(facts: Facts, row: PlatformClaimFacts) -> str:
+    """What shows the missing claim's component installed, for the missing-claim message."""
+    component = kubeflow.component_of(row.claim)
+    if component is None:
+        return "Kubeflow is installed"
+    if kubeflow.component_installed(facts.snapshot, facts.namespace, component):
+        return f"{component.name} is installed"
+    why = facts.unreadable("Deployment") or "the input has none"
+    return f"Kubeflow is installed (Deployments were not read: {why}; so {component.name} is taken to be installed)"
 
 
 def _leftover_stores(facts: Facts, ctx: Context) -> Iterator[Finding]:
