@@ -93,6 +93,7 @@ UNKNOWN_PHASE = "KFS-PLATFORM-UNKNOWN-PHASE"
 LEFTOVER = "KFS-PLATFORM-LEFTOVER-STORE"
 DOCS = fixes.DOCS_PV
 NO_DEFAULT_CAUSE = Cause("KFS-DEFAULT-NONE", CLUSTER)
+RWX_NONE_CAUSE = Cause("KFS-RWX-NONE", CLUSTER)
 # Planned claims (--manifests) that will not bind, one code per reason the plan gives.
 PLAN_CODES = {
     Problem.NONE: "KFS-PLAN-PENDING",
@@ -653,8 +654,21 @@ def _planned(facts: Facts) -> Iterator[Finding]:
             f"{entry.outcome.label}: {entry.reason}",
             code=PLAN_CODES[entry.problem] if problem else "",
             fix=_plan_fix(entry) if problem else None,
-            caused_by=NO_DEFAULT_CAUSE if entry.problem is Problem.NO_DEFAULT else None,
+            caused_by=NO_DEFAULT_CAUSE if entry.problem is Problem.NO_DEFAULT else _rwx_none_cause(facts, entry),
         )
+
+
+def _rwx_none_cause(facts: Facts, entry: PlanEntry) -> Cause | None:
+    """KFS-RWX-NONE (rwx_available) when the planned claim fails only because no class, in the
+    cluster or the manifests, can serve ReadWriteMany file systems."""
+    claim = entry.claim
+    if entry.problem is not Problem.ACCESS_MODE or "ReadWriteMany" not in claim.access_modes:
+        return None
+    if claim.volume_mode != "Filesystem" or not facts.no_rwx_class:
+        return None
+    if any(facts.rwx_fs(sc).capable is not False for sc in facts.plan.new_classes.values()):
+        return None
+    return RWX_NONE_CAUSE
 
 
 def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:

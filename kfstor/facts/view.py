@@ -282,6 +282,21 @@ class Facts:
             return storage.RwxVerdict(True, f"shown by the cluster: {proof}")
         return verdict
 
+    @cached_property
+    def no_rwx_class(self) -> bool:
+        """No class serves ReadWriteMany file systems and none might (exactly when rwx_available
+        reports KFS-RWX-NONE): classes exist, and every volume class is known unable, or able but
+        without its registered CSI driver. Findings that fail only because of it name it as cause."""
+        if not self.classes:
+            return False
+        for sc in self.classes.values():
+            if not storage.is_volume_class(sc):
+                continue
+            verdict = self.rwx_fs(sc)
+            if verdict.capable is None or (verdict.capable is True and not self.driver_missing(sc)):
+                return False
+        return True
+
     def rwx_rejection(self, pvc: K8sObject) -> K8sObject | None:
         """The provisioner's ProvisioningFailed event when it refused the claim's access mode."""
         failed = self.provisioning_failure(pvc)
