@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
 from typing import Any
 
-from kfstor.collect.snapshot import Source, build
+from kfstor.collect.snapshot import Source, build, from_files
 from kfstor.engine import runner
 from kfstor.engine.loader import load_checks
 from kfstor.facts.view import ClassSource, Facts
 from kfstor.model import Ref
+from kfstor.render import renderer
 
 CHECKS = {c.id: c for c in load_checks(include_plugins=False).checks}
 
@@ -292,3 +295,17 @@ def test_forbidden_snapshot_classes_are_not_evaluated_not_missing() -> None:
     )
     plain = runner.run([CHECKS["snapshot_support"]], absent).results[0]
     assert [(f.status.value, f.message.split(":")[0]) for f in plain.findings] == [("warn", "no snapshot API")]
+
+
+def test_a_passing_check_counts_its_skips_in_the_terminal() -> None:
+    """Standalone Pipelines: kubeflow_claims passes, and its compact line still says one claim was
+    skipped (Katib is not installed), so the terminal never passes over it silently."""
+    case = Path(__file__).parent / "cases" / "kubeflow_claims" / "pipelines-without-katib.yaml"
+    report = runner.run([CHECKS["kubeflow_claims"]], from_files([str(case)]))
+    result = report.results[0]
+    passing = sum(f.status.value == "pass" for f in result.findings)
+    skipped = sum(f.status.value == "skip" for f in result.findings)
+    assert (result.status.value, skipped) == ("pass", 1)
+    out = io.StringIO()
+    renderer("table")(report, out)
+    assert f"({passing} passing, {skipped} skipped)" in out.getvalue()
