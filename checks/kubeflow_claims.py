@@ -18,6 +18,11 @@ and `authservice-pvc` in `istio-system` (1.7/1.8).
   or the ProvisioningFailed text) and the latest events recorded for the claim.
 - Lost, or its PersistentVolume missing or not Bound to it: fail.
 - An expected claim that does not exist while Kubeflow is installed: fail.
+- A component's claims are expected only when that component is installed: Katib's when one of
+  its Deployments (`katib-controller`, `katib-db-manager`, `katib-ui`, `katib-mysql`) or claims
+  exists, Pipelines' when one of its (`ml-pipeline`, ..., `mysql`, `minio`, `seaweedfs`) does.
+  A component shown absent (Deployments were read, none of its exist) gets one skip finding on its
+  claim saying it is not installed. When Deployments were not read, its claims stay expected.
 - Kubeflow not installed (none of its claims or workloads exist): one skip finding saying which
   default StorageClass its claims will use.
 
@@ -69,6 +74,7 @@ Obj = Mapping[str, Any]
 
 NOT_INSTALLED = "KFS-KUBEFLOW-NOT-INSTALLED"
 MISSING = "KFS-PLATFORM-CLAIM-MISSING"
+COMPONENT_ABSENT = "KFS-COMPONENT-NOT-INSTALLED"
 NO_DEFAULT = "KFS-PLATFORM-PENDING-NO-DEFAULT"
 EMPTY_CLASS = "KFS-PLATFORM-PENDING-EMPTY-CLASS"
 CLASS_MISSING = "KFS-PLATFORM-PENDING-CLASS-MISSING"
@@ -87,6 +93,7 @@ UNKNOWN_PHASE = "KFS-PLATFORM-UNKNOWN-PHASE"
 LEFTOVER = "KFS-PLATFORM-LEFTOVER-STORE"
 DOCS = fixes.DOCS_PV
 NO_DEFAULT_CAUSE = Cause("KFS-DEFAULT-NONE", CLUSTER)
+RWX_NONE_CAUSE = Cause("KFS-RWX-NONE", CLUSTER)
 # Planned claims (--manifests) that will not bind, one code per reason the plan gives.
 PLAN_CODES = {
     Problem.NONE: "KFS-PLAN-PENDING",
@@ -237,6 +244,16 @@ CODES = (
         "Kubeflow is installed but one of its platform claims (MySQL, object store, Katib MySQL) does not exist.",
         "The Deployment that mounts it cannot start, so Pipelines or Katib is down.",
         "Re-apply the Kubeflow manifests that create the claim.",
+        fixes.DOCS_KUBEFLOW_INSTALL,
+    ),
+    _code(
+        COMPONENT_ABSENT,
+        "Kubeflow component not installed",
+        "Kubeflow is installed without one of its components (Katib or Pipelines): none of that "
+        "component's Deployments or claims exist in the Kubeflow namespace.",
+        "Its claims are not expected, so they are not audited; standalone Pipelines and Katib-only "
+        "installs are common.",
+        "Nothing to fix when the component is left out on purpose; otherwise install it and audit again.",
         fixes.DOCS_KUBEFLOW_INSTALL,
     ),
     _code(
@@ -637,8 +654,21 @@ def _planned(facts: Facts) -> Iterator[Finding]:
             f"{entry.outcome.label}: {entry.reason}",
             code=PLAN_CODES[entry.problem] if problem else "",
             fix=_plan_fix(entry) if problem else None,
-            caused_by=NO_DEFAULT_CAUSE if entry.problem is Problem.NO_DEFAULT else None,
+            caused_by=NO_DEFAULT_CAUSE if entry.problem is Problem.NO_DEFAULT else _rwx_none_cause(facts, entry),
         )
+
+
+def _rwx_none_cause(facts: Facts, entry: PlanEntry) -> Cause | None:
+    """KFS-RWX-NONE (rwx_available) when the planned claim fails only because no class, in the
+    cluster or the manifests, can serve ReadWriteMany file systems."""
+    claim = entry.claim
+    if entry.problem is not Problem.ACCESS_MODE or "ReadWriteMany" not in claim.access_modes:
+        return None
+    if claim.volume_mode != "Filesystem" or not facts.no_rwx_class:
+        return None
+    if any(facts.rwx_fs(sc).capable is not False for sc in facts.plan.new_classes.values()):
+        return None
+    return RWX_NONE_CAUSE
 
 
 def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
@@ -658,7 +688,7 @@ def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
         if pvc is None:
             yield fail(
                 Ref("PersistentVolumeClaim", row.claim.name, row.namespace),
-                f"{where} does not exist although Kubeflow is installed: {row.claim.workload} cannot "
+                f"{where} does not exist although {_installed_text(facts, row)}: {row.claim.workload} cannot "
                 f"start; re-apply the Kubeflow manifests that create it ({row.claim.size}, "
                 "ReadWriteOnce)",
                 code=MISSING,
@@ -688,7 +718,20 @@ def evaluate(facts: Facts, ctx: Context) -> Iterator[Finding]:
                 fix=fixes.fix(fixes.describe("pvc", row.claim.name, row.namespace)),
             )
 
+    for subject, why in platform.absent_claims():
+        yield skip(subject, why, code=COMPONENT_ABSENT)
     yield from _leftover_stores(facts, ctx)
+
+
+def _installed_text(facts: Facts, row: PlatformClaimFacts) -> str:
+    """What shows the missing claim's component installed, for the missing-claim message."""
+    component = kubeflow.component_of(row.claim)
+    if component is None:
+        return "Kubeflow is installed"
+    if kubeflow.component_installed(facts.snapshot, facts.namespace, component):
+        return f"{component.name} is installed"
+    why = facts.unreadable("Deployment") or "the input has none"
+    return f"Kubeflow is installed (Deployments were not read: {why}; so {component.name} is taken to be installed)"
 
 
 def _leftover_stores(facts: Facts, ctx: Context) -> Iterator[Finding]:

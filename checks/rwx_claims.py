@@ -22,7 +22,9 @@ node is a warn.
 
 With `--manifests`, each planned ReadWriteMany claim the cluster does not have yet (Katib's PBT
 suggestion volumes, shared notebook data volumes, the manifests' own claims) is judged the same
-way on the class it will get.
+way on the class it will get; its fix changes the manifests (the claim exists nowhere yet, and its
+name may be a template such as `{experiment-name}-pbt`). When no class at all can serve
+ReadWriteMany file systems, such failures name rwx_available's KFS-RWX-NONE as their cause.
 
 Claims with neither ReadWriteMany nor a shared ReadWriteOnce volume get no finding of their own;
 when there are none at all, one cluster-wide pass says so.
@@ -53,6 +55,7 @@ from kfstor.api import (
 from kfstor.facts.plan import PLANNED_ANNOTATION
 
 RWX = "ReadWriteMany"
+RWX_NONE_CAUSE = Cause("KFS-RWX-NONE", CLUSTER)
 RWOP = "ReadWriteOncePod"
 NON_ATTACHED_SOURCES = ("nfs", "cephfs", "glusterfs")
 NODE_LOCAL_SOURCES = ("hostPath", "local")
@@ -235,12 +238,6 @@ def _static_match(cluster: _Cluster, pvc: Mapping[str, Any], sc_name: str, block
 
 def _judge_rwx(cluster: _Cluster, pvc: Mapping[str, Any]) -> Finding:
     pvc_name = k8s.name(pvc)
-    remedy = fixes.fix(
-        fixes.get_yaml("pvc", pvc_name, k8s.namespace(pvc)),
-        docs=fixes.DOCS_ACCESS_MODES,
-        text="recreate the claim from this YAML with an RWX-capable storageClassName and copy the data",
-    )
-    describe = fixes.fix(fixes.describe("pvc", pvc_name, k8s.namespace(pvc)), docs=fixes.DOCS_ACCESS_MODES)
     block = k8s.volume_mode(pvc) == "Block"
     kind = "raw block" if block else "filesystem"
     volume_name = k8s.dig(pvc, "spec", "volumeName", default="")
@@ -253,6 +250,26 @@ def _judge_rwx(cluster: _Cluster, pvc: Mapping[str, Any]) -> Finding:
         if alternatives
         else "; no class in this cluster can serve it (see rwx_available)"
     )
+    planned = k8s.annotations(pvc).get(PLANNED_ANNOTATION) == "true"
+    if planned:
+        # A planned claim (--manifests) exists in no cluster yet, and its name may be a template
+        # ({experiment-name}-pbt): there is nothing to get or describe; the manifests change.
+        target = (
+            f"an RWX-capable class such as {', '.join(alternatives)}"
+            if alternatives
+            else "an RWX-capable class (none exists yet: install an RWX-capable driver and create one)"
+        )
+        remedy = describe = fixes.fix(
+            docs=fixes.DOCS_ACCESS_MODES,
+            text=f"before installing, set storageClassName of claim {pvc_name} in the manifests to {target}",
+        )
+    else:
+        remedy = fixes.fix(
+            fixes.get_yaml("pvc", pvc_name, k8s.namespace(pvc)),
+            docs=fixes.DOCS_ACCESS_MODES,
+            text="recreate the claim from this YAML with an RWX-capable storageClassName and copy the data",
+        )
+        describe = fixes.fix(fixes.describe("pvc", pvc_name, k8s.namespace(pvc)), docs=fixes.DOCS_ACCESS_MODES)
     if phase == "Bound":
         granted = k8s.granted_access_modes(pvc, pv)
         where = f"PersistentVolume {volume_name}" if volume_name else "its PersistentVolume"
@@ -366,7 +383,6 @@ def _judge_rwx(cluster: _Cluster, pvc: Mapping[str, Any]) -> Finding:
                 caused_by=Cause("KFS-PROVISIONER-MISSING", Ref("StorageClass", sc_name)),
             )
         pending = ""
-        planned = k8s.annotations(pvc).get(PLANNED_ANNOTATION) == "true"
         if not planned and not cluster.facts.waits_for_consumer(pvc):
             pending = f"; it is {phase} for another reason (see claim_health)"
         return ok(
@@ -394,6 +410,8 @@ def _judge_rwx(cluster: _Cluster, pvc: Mapping[str, Any]) -> Finding:
         ),
         code=UNSUPPORTED,
         fix=remedy,
+        # No class at all serves RWX file systems (rwx_available's KFS-RWX-NONE): that is the root.
+        caused_by=RWX_NONE_CAUSE if not block and not alternatives and cluster.facts.no_rwx_class else None,
     )
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
 from typing import Any
 
-from kfstor.collect.snapshot import Source, build
+from kfstor.collect.snapshot import Source, build, from_files
 from kfstor.engine import runner
 from kfstor.engine.loader import load_checks
 from kfstor.facts.view import ClassSource, Facts
+from kfstor.model import Ref
+from kfstor.render import renderer
 
 CHECKS = {c.id: c for c in load_checks(include_plugins=False).checks}
 
@@ -153,6 +157,69 @@ def test_platform_rows_carry_class_and_volume() -> None:
     assert not facts(sc("std", default="true")).platform.installed
 
 
+def deployment(name: str, ns: str = "kubeflow") -> dict[str, Any]:
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": ns}, "spec": {}}
+
+
+def claims_findings(view: Facts) -> dict[str, tuple[str, str, str]]:
+    report = runner.run([CHECKS["kubeflow_claims"]], view.snapshot)
+    return {str(f.ref): (f.status.value, f.code, f.message) for f in report.results[0].findings}
+
+
+def test_a_component_is_expected_only_when_one_of_its_deployments_or_claims_exists() -> None:
+    """Standalone Pipelines: Katib's claim is not expected and is reported as not installed; Katib
+    only: Pipelines' claim likewise; Katib's controller without its claim: the claim fails."""
+    default = sc("std", default="true", provisioner="ebs.csi.aws.com")
+    pipelines = facts(default, pvc("mysql-pv-claim"), deployment("ml-pipeline"))
+    assert [c.name for c in pipelines.platform.absent] == ["Katib"]
+    assert [r.claim.name for r in pipelines.platform.claims] == ["mysql-pv-claim"]
+    katib = "PersistentVolumeClaim/kubeflow/katib-mysql"
+    status, code, message = claims_findings(pipelines)[katib]
+    assert (status, code) == ("skip", "KFS-COMPONENT-NOT-INSTALLED")
+    assert message.startswith("Katib is not installed (no katib-controller, katib-db-manager, katib-ui,")
+    assert message.endswith("in namespace kubeflow): its katib-mysql claim is not expected")
+    assert dict(pipelines.platform.not_judged())[Ref("PersistentVolumeClaim", "katib-mysql", "kubeflow")].startswith(
+        "Katib is not installed"
+    )
+
+    katib_only = facts(default, pvc("katib-mysql"), deployment("katib-controller"))
+    assert [c.name for c in katib_only.platform.absent] == ["Pipelines"]
+    status, code, message = claims_findings(katib_only)["PersistentVolumeClaim/kubeflow/mysql-pv-claim"]
+    assert (status, code) == ("skip", "KFS-COMPONENT-NOT-INSTALLED")
+    assert message.startswith("Pipelines is not installed")
+
+    controller_only = facts(default, pvc("mysql-pv-claim"), deployment("ml-pipeline"), deployment("katib-controller"))
+    assert controller_only.platform.absent == ()
+    status, code, message = claims_findings(controller_only)[katib]
+    assert (status, code) == ("fail", "KFS-PLATFORM-CLAIM-MISSING")
+    assert "does not exist although Katib is installed" in message
+
+    # Katib's controller alone is a Kubeflow install: its claim is expected, Pipelines' is not.
+    alone = facts(default, deployment("katib-controller"))
+    assert alone.platform.installed
+    assert claims_findings(alone)[katib][:2] == ("fail", "KFS-PLATFORM-CLAIM-MISSING")
+
+
+def test_components_stay_expected_when_deployments_were_not_read() -> None:
+    """A gate never calls absent what it could not see: with Deployments forbidden, or kubectl output
+    holding none, Katib's missing claim still fails and the message says why it is expected."""
+    objects = (sc("std", default="true", provisioner="ebs.csi.aws.com"), pvc("mysql-pv-claim"))
+    forbidden = facts(*objects, unavailable={"Deployment": "forbidden: list deployments"})
+    assert forbidden.platform.absent == ()
+    status, code, message = claims_findings(forbidden)["PersistentVolumeClaim/kubeflow/katib-mysql"]
+    assert (status, code) == ("fail", "KFS-PLATFORM-CLAIM-MISSING")
+    assert (
+        "although Kubeflow is installed (Deployments were not read: forbidden: list deployments; "
+        "so Katib is taken to be installed)"
+    ) in message
+    unread = facts(*objects)
+    assert claims_findings(unread)["PersistentVolumeClaim/kubeflow/katib-mysql"][0] == "fail"
+    assert (
+        "(Deployments were not read: the input has none;"
+        in claims_findings(unread)["PersistentVolumeClaim/kubeflow/katib-mysql"][2]
+    )
+
+
 def test_a_kind_missing_from_kubectl_output_is_judged_as_absent_like_live() -> None:
     """Plain kubectl output without CSIDrivers, and a live snapshot whose CSIDriver list was read
     and empty, get the same statuses: the report's note says such kinds were taken to be absent."""
@@ -228,3 +295,17 @@ def test_forbidden_snapshot_classes_are_not_evaluated_not_missing() -> None:
     )
     plain = runner.run([CHECKS["snapshot_support"]], absent).results[0]
     assert [(f.status.value, f.message.split(":")[0]) for f in plain.findings] == [("warn", "no snapshot API")]
+
+
+def test_a_passing_check_counts_its_skips_in_the_terminal() -> None:
+    """Standalone Pipelines: kubeflow_claims passes, and its compact line still says one claim was
+    skipped (Katib is not installed), so the terminal never passes over it silently."""
+    case = Path(__file__).parent / "cases" / "kubeflow_claims" / "pipelines-without-katib.yaml"
+    report = runner.run([CHECKS["kubeflow_claims"]], from_files([str(case)]))
+    result = report.results[0]
+    passing = sum(f.status.value == "pass" for f in result.findings)
+    skipped = sum(f.status.value == "skip" for f in result.findings)
+    assert (result.status.value, skipped) == ("pass", 1)
+    out = io.StringIO()
+    renderer("table")(report, out)
+    assert f"({passing} passing, {skipped} skipped)" in out.getvalue()

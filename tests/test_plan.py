@@ -27,11 +27,13 @@ from kfstor.engine import runner
 from kfstor.engine.loader import load_checks
 from kfstor.facts.plan import Outcome, Plan
 from kfstor.facts.view import Facts
-from kfstor.model import FailOn
-from kfstor.render import FORMATS, renderer
+from kfstor.model import CLUSTER, Cause, FailOn, Finding, Status
+from kfstor.render import FORMATS, grouping, renderer
 from kfstor.render.report import Report
 
 HERE = Path(__file__).resolve().parent
+CASES = HERE / "cases"
+EXAMPLES = HERE.parent / "examples"
 MANIFESTS = HERE / "manifests"
 KF_2603 = MANIFESTS / "kubeflow-26.03.yaml"
 KF_110 = MANIFESTS / "kubeflow-1.10.yaml"
@@ -658,3 +660,48 @@ def test_binding_mode_of_classes_the_manifests_name(tmp_path: Path) -> None:
 
 
 TOPOLOGY = "topology.kubernetes.io/zone"
+
+
+PBT = "PersistentVolumeClaim/kubeflow-user-example-com/{experiment-name}-pbt"
+
+
+def planned_finding(rep: Report, check_id: str, ref: str) -> Finding:
+    result = next(r for r in rep.results if r.id == check_id)
+    return next(f for f in result.findings if str(f.ref) == ref)
+
+
+def test_a_planned_claim_that_cannot_bind_is_fixed_in_the_manifests_and_caused_by_no_rwx_class() -> None:
+    """Katib's PBT claim is a name template that exists in no cluster: its fix changes the manifests
+    (no `kubectl get` of it), and on a cluster without any RWX-capable class the planned failures in
+    kubeflow_claims and rwx_claims are grouped under rwx_available's KFS-RWX-NONE."""
+    rep = report(CASES / "scenarios" / "k3s-local-path.yaml", KF_2603)
+    root = planned_finding(rep, "rwx_available", "cluster")
+    assert (root.status, root.code, root.caused_by) == (Status.FAIL, "KFS-RWX-NONE", None)
+    for check_id, code in (("kubeflow_claims", "KFS-PLAN-ACCESS-MODE"), ("rwx_claims", "KFS-RWX-CLAIM-UNSUPPORTED")):
+        found = planned_finding(rep, check_id, PBT)
+        assert (found.status, found.code) == (Status.FAIL, code), check_id
+        assert found.caused_by == Cause("KFS-RWX-NONE", CLUSTER), check_id
+        assert found.fix is not None and found.fix.commands == (), check_id
+    rwx_fix = planned_finding(rep, "rwx_claims", PBT).fix
+    assert rwx_fix is not None
+    assert rwx_fix.text == (
+        "before installing, set storageClassName of claim {experiment-name}-pbt in the manifests to an "
+        "RWX-capable class (none exists yet: install an RWX-capable driver and create one)"
+    )
+    roots = {r.root.finding.code: r for r in grouping.group(rep).roots}
+    cleared = {(c.check, str(c.finding.ref)) for c in roots["KFS-RWX-NONE"].cleared}
+    assert {("kubeflow_claims", PBT), ("rwx_claims", PBT)} <= cleared
+    # Everything the RWX root clears is a ReadWriteMany claim, never something else it does not explain.
+    assert {ref for _, ref in cleared} == {PBT}
+
+
+def test_with_an_rwx_class_the_planned_fix_names_it_and_no_rwx_root_is_claimed() -> None:
+    rep = report(EXAMPLES / "portworx-kubeflow-1.10.yaml", KF_2603)
+    found = planned_finding(rep, "rwx_claims", PBT)
+    assert (found.status, found.code, found.caused_by) == (Status.FAIL, "KFS-RWX-CLAIM-UNSUPPORTED", None)
+    assert found.fix is not None and found.fix.commands == ()
+    assert found.fix.text == (
+        "before installing, set storageClassName of claim {experiment-name}-pbt in the manifests to an "
+        "RWX-capable class such as px-shared"
+    )
+    assert planned_finding(rep, "kubeflow_claims", PBT).caused_by is None

@@ -77,28 +77,104 @@ def object_store(snap: Snapshot, namespace: str) -> PlatformClaim | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class Component:
+    """A Kubeflow component whose platform claims are expected only when it is installed.
+
+    Standalone Pipelines installs (no Katib) and Katib-only installs are common, so one component's
+    claims are never demanded because another component is present.
+    """
+
+    name: str
+    # Its Deployments in the Kubeflow namespace (kubeflow/manifests, kubeflow/katib manifests): any
+    # one of them shows it is installed. The first is named in messages.
+    workloads: tuple[str, ...]
+    claims: tuple[str, ...]  # its platform claims: any one of them shows it is installed too
+    expected: str  # what is not expected when it is absent, for messages
+
+
+PIPELINES = Component(
+    "Pipelines",
+    (
+        "ml-pipeline",
+        "ml-pipeline-ui",
+        "ml-pipeline-persistenceagent",
+        "ml-pipeline-scheduledworkflow",
+        MYSQL.workload,
+        MINIO.workload,
+        SEAWEEDFS.workload,
+        "postgres",
+    ),
+    (MYSQL.name, MINIO.name, SEAWEEDFS.name, "postgres-pvc"),
+    f"its {MYSQL.name} claim and its artifact store's claim are not expected",
+)
+KATIB = Component(
+    "Katib",
+    ("katib-controller", "katib-db-manager", "katib-ui", KATIB_MYSQL.workload, "katib-postgres"),
+    (KATIB_MYSQL.name, "katib-postgres"),
+    f"its {KATIB_MYSQL.name} claim is not expected",
+)
+COMPONENTS = (PIPELINES, KATIB)
+
+
+def component_installed(snap: Snapshot, namespace: str, component: Component) -> bool | None:
+    """True when one of the component's claims or Deployments exists in the Kubeflow namespace;
+    False when Deployments were read and none of its claims or Deployments exist; None when
+    Deployments were not read (forbidden, or kubectl output without any), so it cannot be told:
+    a gate never calls absent what it could not see, and then the claims stay expected."""
+    if any(_present(snap, "PersistentVolumeClaim", name, namespace) for name in component.claims):
+        return True
+    if any(_present(snap, "Deployment", name, namespace) for name in component.workloads):
+        return True
+    return False if snap.has_collected("Deployment") else None
+
+
+def component_of(claim: PlatformClaim) -> Component | None:
+    """The component whose claim this is (None for optional claims of other components)."""
+    return next((c for c in COMPONENTS if claim.name in c.claims), None)
+
+
+def not_installed_text(component: Component, namespace: str) -> str:
+    """Why a component's claims are not expected: "Katib is not installed (no katib-controller, ...)"."""
+    deployments = ", ".join(component.workloads[:-1]) + f" or {component.workloads[-1]}"
+    return (
+        f"{component.name} is not installed (no {deployments} Deployment and none of its claims in "
+        f"namespace {namespace}): {component.expected}"
+    )
+
+
+def absent_components(snap: Snapshot, namespace: str) -> tuple[Component, ...]:
+    """The components shown absent from an installed Kubeflow (empty when Kubeflow is not installed)."""
+    if not platform_claims(snap, namespace):
+        return ()
+    return tuple(c for c in COMPONENTS if component_installed(snap, namespace, c) is False)
+
+
 def expected_claims(snap: Snapshot, namespace: str) -> tuple[list[PlatformClaim], list[PlatformClaim]]:
     """(claims that must exist, optional claims that do exist) for the installed variant.
 
-    Returns ([], []) when Kubeflow is not installed (none of its platform claims or workloads present).
-    Only the platform's known names are looked up in the snapshot's index: the cost does not grow
-    with the number of claims in the cluster.
+    Returns ([], []) when Kubeflow is not installed (none of its components' claims or workloads,
+    nor an optional claim or its workload, present). A component shown absent (Katib on a
+    standalone Pipelines install) has no expected claims. Only the platform's known names are
+    looked up in the snapshot's index: the cost does not grow with the number of claims in the
+    cluster.
     """
     store = object_store(snap, namespace)
-    candidates = [*REQUIRED_CORE, *([store] if store else []), *OPTIONAL]
-    installed = any(
+    present = {c: component_installed(snap, namespace, c) for c in COMPONENTS}
+    installed = any(present.values()) or any(
         _present(snap, "PersistentVolumeClaim", c.name, claim_namespace(c, namespace))
         or _present(snap, "Deployment", c.workload, claim_namespace(c, namespace))
-        for c in candidates
+        for c in OPTIONAL
     )
     if not installed:
         return ([], [])
     # Pipelines and Katib each may run on PostgreSQL instead of MySQL: demand MySQL only when
-    # its replacement is absent.
+    # its replacement is absent. A component whose presence is unknown (Deployments not read)
+    # keeps its claims expected.
     required: list[PlatformClaim] = []
-    if not _present(snap, "PersistentVolumeClaim", "postgres-pvc", namespace):
+    if present[PIPELINES] is not False and not _present(snap, "PersistentVolumeClaim", "postgres-pvc", namespace):
         required.append(MYSQL)
-    if not _present(snap, "PersistentVolumeClaim", "katib-postgres", namespace):
+    if present[KATIB] is not False and not _present(snap, "PersistentVolumeClaim", "katib-postgres", namespace):
         required.append(KATIB_MYSQL)
     if store:
         required.append(store)

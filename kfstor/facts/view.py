@@ -118,6 +118,21 @@ class Platform:
     claims: tuple[PlatformClaimFacts, ...]
     future_class: K8sObject | None
     planned: tuple[planning.PlanEntry, ...] = ()
+    # Components shown absent from the installed Kubeflow (Katib on a standalone Pipelines
+    # install): their claims are not expected, and the checks say so instead of passing silently.
+    absent: tuple[kubeflow.Component, ...] = ()
+
+    def absent_claims(self) -> tuple[tuple[Ref, str], ...]:
+        """(the component's first claim, why it is not expected) per absent component whose claims
+        the install (--manifests) does not create either."""
+        return tuple(
+            (
+                Ref("PersistentVolumeClaim", component.claims[0], self.namespace),
+                kubeflow.not_installed_text(component, self.namespace),
+            )
+            for component in self.absent
+            if not any(self.is_planned(self.namespace, name) for name in component.claims)
+        )
 
     def is_planned(self, namespace: str, name: str) -> bool:
         """The install (--manifests) creates this claim: a missing platform claim is not reported missing."""
@@ -135,8 +150,9 @@ class Platform:
 
     def not_judged(self) -> tuple[tuple[K8sObject | Ref, str], ...]:
         """(subject, why) for each platform claim whose storage is not judged: a missing claim
-        (kubeflow_claims reports it) or one that holds no database (authservice's sessions)."""
-        rows: list[tuple[K8sObject | Ref, str]] = []
+        (kubeflow_claims reports it), one that holds no database (authservice's sessions), or the
+        claim of a component that is not installed."""
+        rows: list[tuple[K8sObject | Ref, str]] = list(self.absent_claims())
         for row in self.claims:
             if row.pvc is None and self.is_planned(row.namespace, row.claim.name):
                 continue  # the install creates it: judged as a planned claim
@@ -266,6 +282,21 @@ class Facts:
             return storage.RwxVerdict(True, f"shown by the cluster: {proof}")
         return verdict
 
+    @cached_property
+    def no_rwx_class(self) -> bool:
+        """No class serves ReadWriteMany file systems and none might (exactly when rwx_available
+        reports KFS-RWX-NONE): classes exist, and every volume class is known unable, or able but
+        without its registered CSI driver. Findings that fail only because of it name it as cause."""
+        if not self.classes:
+            return False
+        for sc in self.classes.values():
+            if not storage.is_volume_class(sc):
+                continue
+            verdict = self.rwx_fs(sc)
+            if verdict.capable is None or (verdict.capable is True and not self.driver_missing(sc)):
+                return False
+        return True
+
     def rwx_rejection(self, pvc: K8sObject) -> K8sObject | None:
         """The provisioner's ProvisioningFailed event when it refused the claim's access mode."""
         failed = self.provisioning_failure(pvc)
@@ -388,6 +419,7 @@ class Facts:
             claims=tuple(rows),
             future_class=self.default.effective,
             planned=self.plan.new if self.plan.from_manifests else (),
+            absent=kubeflow.absent_components(self.snapshot, self.namespace),
         )
 
     # --- the install plan (kfstor.facts.plan) -------------------------------------------------------

@@ -358,7 +358,9 @@ def _check(p: _Printer, report: Report, grouping_: Grouping, result: object) -> 
     if result.status in (Status.PASS, Status.SKIP) and not problems:
         # Compact: a passing check is one line; a skipped one says why (its cause when one is known).
         if result.status is Status.PASS:
-            p.line(SafeText(f"      ({len(passing)} passing)", style="dim"))
+            # Skips stay counted: a passing check never hides what it did not judge (Katib not installed).
+            skips = f", {len(skipped)} skipped" if skipped else ""
+            p.line(SafeText(f"      ({len(passing)} passing{skips})", style="dim"))
             return
         _skipped(p, grouping_, result.id, skipped)
         return
