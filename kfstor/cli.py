@@ -705,7 +705,22 @@ def snapshot(
         die(str(exc), EXIT_USAGE)
     if output != "-":
         sys.stderr.write(f"{PROG}: wrote {snap.count()} objects to {_clean(output)}\n")
+    _warn_unread(snap)
     _keep_until_exit(snap)
+
+
+def _warn_unread(snap: Snapshot) -> None:
+    """A snapshot that misses kinds it could not read is still written (it records them), but the
+    one who took it must know before handing it on: its audit reports those checks not evaluated."""
+    from kfstor.collect.snapshot import not_installed
+
+    unread = sorted(kind for kind, why in snap.unavailable.items() if not not_installed(why))
+    if unread:
+        sys.stderr.write(
+            f"{PROG}: warning: could not read {len(unread)} of the kinds audits need ({', '.join(unread)}): "
+            "auditing this snapshot reports the checks that need them as not evaluated (exit 4); "
+            "see kfstor rbac\n"
+        )
 
 
 def _snapshot_fleet(
@@ -760,6 +775,7 @@ def _snapshot_fleet(
             codes.append(EXIT_USAGE)
             continue
         sys.stderr.write(f"{PROG}: wrote {snap.count()} objects of context {outcome.member.name} to {path}\n")
+        _warn_unread(snap)
         codes.append(EXIT_OK)
     code = worst_exit(codes)
     if abandoned:

@@ -431,9 +431,11 @@ def test_junit_has_a_suite_per_check_and_a_case_per_finding(outputs: dict[str, s
     assert failure.text == (
         "KFS-GOLDEN-PENDING: claim kubeflow-user-example-com/shared-datasets is Pending: it asks gp3 for "
         "ReadWriteMany\n"
+        "Caused by KFS-GOLDEN-UNLABELLED on PersistentVolumeClaim/kubeflow/katib-mysql: "
+        "fixing that clears this finding\n"
         "  $ kubectl -n kubeflow-user-example-com describe pvc shared-datasets\n"
         f"Docs: {GOLDEN_DOCS}\n"
-        "Remediation: Label each claim with app.kubernetes.io/part-of and fix Pending claims."
+        "Remediation: Describe it."  # the code's own fix (kfstor explain), not the whole check's
     )
     nb1 = "PersistentVolumeClaim/kubeflow-user-example-com/workspace-nb1"
     waived = claims.find(f"testcase[@name='{nb1}']/system-out")
@@ -721,3 +723,24 @@ def test_markdown_escapes_cluster_text() -> None:
         assert unescaped_pipes(line) == header_pipes, line
     counts_header = next(line for line in text.splitlines() if line.startswith("| 💥"))
     assert unescaped_pipes(counts_header) == len(Status) + 1
+
+
+def test_junit_failures_carry_no_placeholders_and_name_their_cause() -> None:
+    """A CI panel shows a failure on its own: the concrete fix, the root cause to fix first, and the
+    code's general remedy, never the whole check's prose with CLAIM/NAMESPACE placeholders."""
+    example = Path(__file__).resolve().parent.parent / "examples" / "no-default-pending.yaml"
+    report = run(list(load_checks(include_plugins=False).checks), from_files([str(example)]))
+    buffer = io.StringIO()
+    renderer("junit")(report, buffer)
+    root = ET.fromstring(buffer.getvalue())
+    failures = root.findall(".//failure")
+    found = [f for r in report.results for f in r.findings]
+    caused = [f for f in found if f.status is Status.FAIL and f.caused_by is not None]
+    assert failures and caused
+    for failure in failures:
+        assert failure.text is not None
+        assert not re.search(r"\b(CLAIM|NAMESPACE)\b", failure.text), failure.text
+    texts = [f.text or "" for f in failures]
+    assert sum("Caused by KFS-DEFAULT-NONE on cluster: fixing that clears this finding" in t for t in texts) == len(
+        caused
+    )

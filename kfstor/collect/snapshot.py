@@ -523,7 +523,9 @@ def from_files(paths: Sequence[str]) -> Snapshot:
         if not documents:
             # An empty file or pipe is a failed `kubectl get`, never an empty cluster.
             raise InputError(f"--from {label} holds no Kubernetes objects (it is empty)")
-    if not objects and header.kinds is None:
+    # A kfstor snapshot that could read nothing (every kind forbidden) still says so: it is audited
+    # as what it is, checks not evaluated, not refused as an empty input.
+    if not objects and header.kinds is None and not header.unavailable:
         shown = ", ".join("stdin" if n == "-" else n for n in names)
         raise InputError(f"--from {shown} holds no Kubernetes objects")
     source = Source(

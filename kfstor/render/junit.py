@@ -12,7 +12,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import TextIO
 
-from kfstor.model import Finding, Status
+from kfstor.model import Check, Finding, Status
 from kfstor.render.report import Report
 from kfstor.render.sanitize import xml as clean
 
@@ -32,13 +32,26 @@ def _remarks(finding: Finding) -> str:
 
 def _fix_text(finding: Finding) -> str:
     fix = finding.fix
+    lines = []
+    if finding.caused_by is not None:
+        # A CI panel shows failures one by one: say which one to fix first.
+        lines.append(f"Caused by {finding.caused_by}: fixing that clears this finding")
     if fix is None:
-        return ""
-    lines = [f"Fix: {fix.text}"] if fix.text else []
+        return "".join(line + "\n" for line in lines)
+    lines += [f"Fix: {fix.text}"] if fix.text else []
     lines += [f"  $ {command}" for command in fix.commands]
     if fix.docs:
         lines.append(f"Docs: {fix.docs}")
     return "".join(line + "\n" for line in lines)
+
+
+def _remediation(check: Check, code: str) -> str:
+    """How to fix the finding's problem in general (its code's entry, as `kfstor explain` prints
+    it), else the check's remediation: the concrete fix above already names the objects."""
+    for entry in check.codes:
+        if entry.id == code:
+            return entry.fix
+    return check.remediation
 
 
 # --- install plan ---------------------------------------------------------------------
@@ -97,12 +110,13 @@ def add_suites(root: ET.Element, report: Report, prefix: str = "") -> dict[str, 
                 clean(f"{f.code}: {f.message}" if f.code else f.message),
                 clean(_remarks(f)),
                 clean(_fix_text(f)),
+                f.code,
             )
             for f in result.findings
         ]
         if not cases:  # a skipped or crashed check has no findings: one testcase carries its reason
-            cases = [("check", result.status, clean(result.reason), "", "")]
-        for name, status, message, note, fix in cases:
+            cases = [("check", result.status, clean(result.reason), "", "", "")]
+        for name, status, message, note, fix, code in cases:
             classname = f"kfstor.{clean(prefix)}{clean(result.id)}"
             case = ET.SubElement(suite, "testcase", classname=classname, name=name)
             counts["tests"] += 1
@@ -110,7 +124,7 @@ def add_suites(root: ET.Element, report: Report, prefix: str = "") -> dict[str, 
             if status is Status.FAIL:
                 counts["failures"] += 1
                 failure = ET.SubElement(case, "failure", message=text, type="fail")
-                failure.text = f"{text}\n{fix}Remediation: {clean(result.check.remediation)}"
+                failure.text = f"{text}\n{fix}Remediation: {clean(_remediation(result.check, code))}"
             elif status is Status.ERROR:
                 counts["errors"] += 1
                 ET.SubElement(case, "error", message=text, type="error").text = text

@@ -603,3 +603,27 @@ def test_without_persistentvolumes_and_csidrivers_only_their_checks_are_not_eval
         ("persistentvolumes", "list"),
     ]
     assert {e["verb"] for e in window.by("auditor")} <= READ_VERBS
+
+
+def test_a_snapshot_by_a_user_who_can_read_nothing_audits_as_not_evaluated(cp: ControlPlane, tmp_path: Path) -> None:
+    """Every kind forbidden: the snapshot is written and says so on stderr, and auditing it gives
+    the live verdict (every check not evaluated, exit 4), not an "empty input" error."""
+    assert not _allowed(cp, "auditor", "storageclasses", "storage.k8s.io")
+    path = tmp_path / "nothing.yaml"
+    taken = _kfstor("snapshot", "--kubeconfig", str(cp.kubeconfig("auditor")), "-o", str(path))
+    assert taken.returncode == 0, taken.stderr
+    lines = taken.stderr.splitlines()
+    assert lines[0] == f"kfstor: wrote 0 objects to {path}"
+    assert lines[1].startswith("kfstor: warning: could not read ")
+    assert lines[1].endswith(
+        "auditing this snapshot reports the checks that need them as not evaluated (exit 4); see kfstor rbac"
+    )
+    assert "StorageClass" in lines[1] and "PersistentVolumeClaim" in lines[1]
+    live_code, live, _ = _audit(cp.kubeconfig("auditor"))
+    offline = _kfstor("audit", "--from", str(path), "--format", "json")
+    assert "Traceback" not in offline.stderr, offline.stderr
+    assert (offline.returncode, live_code) == (4, 4), offline.stderr
+    report = json.loads(offline.stdout)
+    assert {c["id"]: c["status"] for c in report["checks"]} == {c["id"]: c["status"] for c in live["checks"]}
+    assert {c["status"] for c in report["checks"]} == {"not_evaluated"}
+    assert report["summary"]["verdict"] == "incomplete"
