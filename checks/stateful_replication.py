@@ -379,4 +379,5 @@ CHECK = Check(
         "Node-local storage is only for throw-away test clusters."
     ),
     options={"min_replicas": DEFAULT_MIN_REPLICAS},
+    option_minimums={"min_replicas": 1},
 )

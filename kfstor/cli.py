@@ -417,6 +417,8 @@ def audit(
     skip = [s for s in skip if config_mod.parse_code_target(s) is None]
     if from_.count("-") > 1:
         die("--from - reads stdin, which can be read once: give - at most once", EXIT_USAGE)
+    if namespace is not None and not namespace.strip():
+        die("--namespace must name a namespace (leave it out for kfstor.yaml's, else kubeflow)", EXIT_USAGE)
     checks, notes, loaded = _load_all(checks_dir, check, skip, settings)
     known = {code.id for c in loaded for code in c.codes}
     for override in code_skips:  # kfstor.yaml's codes were validated with the file

@@ -261,6 +261,8 @@ class Check:
     remediation: str
     optional_kinds: tuple[str, ...] = ()
     options: Mapping[str, Any] = field(default_factory=dict)
+    # The smallest value a numeric option accepts: kfstor.yaml is refused (exit 2) below it.
+    option_minimums: Mapping[str, int | float] = field(default_factory=dict)
     origin: str = "builtin"
     codes: tuple[Code, ...] = ()  # the problems this check can report (kfstor explain)
 

@@ -156,6 +156,16 @@ def test_stdin_named_twice_is_a_usage_error() -> None:
     assert result.stderr == "kfstor: error: --from - reads stdin, which can be read once: give - at most once\n"
 
 
+@pytest.mark.parametrize("value", ["", "  "])
+def test_an_empty_namespace_is_a_usage_error(value: str) -> None:
+    """kfstor.yaml refuses an empty namespace; the option does too, instead of meaning kubeflow."""
+    result = kfstor("audit", "--from", str(SNAPSHOT), "-n", value)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "kfstor: error: --namespace must name a namespace (leave it out for kfstor.yaml's, else kubeflow)\n"
+    )
+
+
 def test_exit_1_when_a_check_fails(failing: Path) -> None:
     result = kfstor("audit", "--from", failing, "--check", "default_storage_class")
     assert result.returncode == 1, result.stderr

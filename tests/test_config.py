@@ -71,6 +71,10 @@ def test_found_in_working_directory(tmp_path: Path) -> None:
         ("checks: {x: {severity: warn}}\n", "checks.x: unknown key(s): severity (expected status, options)"),
         ("checks: {x: {options: 3}}\n", "checks.x.options must be a mapping"),
         ("waivers: {a: 1}\n", "waivers must be a list"),
+        # An empty section of the wrong type is as wrong as a full one.
+        ("checks: []\n", "checks must be a mapping of check id to settings"),
+        ("waivers: {}\n", "waivers must be a list"),
+        ("overrides: {}\n", "overrides must be a list"),
         ("waivers: [{check: x, object: y}]\n", "waivers[0] is missing reason"),
         (
             "waivers: [{check: x, object: y, reason: z, expires: soon}]\n",
@@ -129,6 +133,10 @@ def _cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProc
         (
             "checks:\n  stateful_replication: {options: {min_replicas: true}}\n",
             "checks.stateful_replication.options.min_replicas must be an integer, like the default 3 (got True)",
+        ),
+        (
+            "checks:\n  stateful_replication: {options: {min_replicas: -3}}\n",
+            "checks.stateful_replication.options.min_replicas must be at least 1 (got -3)",
         ),
         (
             "checks:\n  stateful_replication: {options: {min_replica: 3}}\n",

@@ -102,6 +102,12 @@ def _fail(path: str, message: str) -> ConfigError:
     return ConfigError(f"{path}: {message}")
 
 
+def _or_empty(value: Any, empty: Any) -> Any:
+    """An absent (null) section is empty; an empty section of the wrong type (`checks: []`) is an
+    error like a full one, never taken for "nothing configured"."""
+    return empty if value is None else value
+
+
 def parse(data: Any, path: str) -> Config:
     if data is None:
         return Config(path=path)
@@ -119,17 +125,17 @@ def parse(data: Any, path: str) -> Config:
         raise _fail(path, "namespace must be a non-empty string")
 
     checks: dict[str, CheckConfig] = {}
-    raw_checks = data.get("checks") or {}
+    raw_checks = _or_empty(data.get("checks"), {})
     if not isinstance(raw_checks, Mapping):
         raise _fail(path, "checks must be a mapping of check id to settings")
     for check_id, settings in raw_checks.items():
         checks[str(check_id)] = _parse_check(settings or {}, f"checks.{check_id}", path)
 
-    raw_waivers = data.get("waivers") or []
+    raw_waivers = _or_empty(data.get("waivers"), [])
     if not isinstance(raw_waivers, list):
         raise _fail(path, "waivers must be a list")
     waivers = tuple(_parse_waiver(w, f"waivers[{i}]", path) for i, w in enumerate(raw_waivers))
-    raw_overrides = data.get("overrides") or []
+    raw_overrides = _or_empty(data.get("overrides"), [])
     if not isinstance(raw_overrides, list):
         raise _fail(path, "overrides must be a list")
     overrides = tuple(_parse_override(o, f"overrides[{i}]", path) for i, o in enumerate(raw_overrides))
@@ -281,6 +287,9 @@ def validate(config: Config, checks: Sequence[Check]) -> None:
                 expected = _TYPE_NAMES.get(type(default), type(default).__name__)
                 shown = f"like the default {default!r} (got {value!r})"
                 raise _fail(path, f"{where}.options.{name} must be {expected}, {shown}")
+            minimum = check.option_minimums.get(name)
+            if minimum is not None and value < minimum:
+                raise _fail(path, f"{where}.options.{name} must be at least {minimum} (got {value!r})")
     codes = {code.id: check.id for check in checks for code in check.codes}
     for index, waiver in enumerate(config.waivers):
         if waiver.check and waiver.check not in by_id:

@@ -37,7 +37,7 @@ def _option(default: Any) -> dict[str, Any]:
     return {**kind, "default": default} if default is not None else kind
 
 
-def _settings(options: dict[str, Any] | None) -> dict[str, Any]:
+def _settings(options: dict[str, Any] | None, minimums: dict[str, int | float] | None = None) -> dict[str, Any]:
     status = {
         "description": "off | warn | fail: turn the check off, cap failures at warn, or raise warnings to fail",
         "enum": ["off", "warn", "fail", False],
@@ -47,7 +47,10 @@ def _settings(options: dict[str, Any] | None) -> dict[str, Any]:
         option_schema = {
             "type": "object",
             "additionalProperties": False,
-            "properties": {name: _option(default) for name, default in sorted(options.items())},
+            "properties": {
+                name: {**_option(default), **({"minimum": minimums[name]} if minimums and name in minimums else {})}
+                for name, default in sorted(options.items())
+            },
         }
     return {
         "type": ["object", "null"],
@@ -69,7 +72,10 @@ def schema(checks: Sequence[Check]) -> dict[str, Any]:
                 "type": ["object", "null"],
                 "description": "per-check settings, by check id (see `kfstor checks`)",
                 "propertyNames": {"pattern": ID_PATTERN},
-                "properties": {c.id: {**_settings(dict(c.options)), "description": c.title} for c in checks},
+                "properties": {
+                    c.id: {**_settings(dict(c.options), dict(c.option_minimums)), "description": c.title}
+                    for c in checks
+                },
                 "additionalProperties": _settings(None),
             },
             "waivers": {
