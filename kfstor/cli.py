@@ -628,7 +628,7 @@ def explain(
     if code is None:
         width = max(len(entry.id) for _, entry in entries)
         for c, entry in sorted(entries, key=lambda ce: ce[1].id):
-            typer.echo(f"{entry.id:<{width}}  {entry.title}  [{c.id}]")
+            typer.echo(_hang(f"{entry.id:<{width}}  {entry.title}  [{c.id}]", width + 2))
         return
     wanted = code.strip().upper()
     found = next(((c, entry) for c, entry in entries if entry.id == wanted), None)
@@ -640,7 +640,7 @@ def explain(
     c, entry = found
     # Wrapped at the terminal's width (or $COLUMNS, else 100) at spaces only: a name or a kubectl
     # command in the text is never cut, nor wrapped mid-word by the terminal.
-    width = max(40, shutil.get_terminal_size((100, 24)).columns)
+    width = _width()
 
     def para(text: str) -> str:
         return textwrap.fill(text, width, subsequent_indent="  ", break_long_words=False, break_on_hyphens=False)
@@ -786,6 +786,23 @@ def _snapshot_fleet(
     raise typer.Exit(code)
 
 
+def _width() -> int:
+    """The terminal's width (or $COLUMNS, else 100): listings wrap there, at spaces only."""
+    return max(40, shutil.get_terminal_size((100, 24)).columns)
+
+
+def _hang(text: str, indent: int, width: int | None = None) -> str:
+    """One listing row wrapped at the width, its continuation lines under its second column; a
+    name or a command in it is never cut."""
+    return textwrap.fill(
+        text,
+        width or _width(),
+        subsequent_indent=" " * indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+
+
 @app.command("checks")
 def list_checks(
     check_id: Annotated[str | None, typer.Argument(help="Show this check's documentation.")] = None,
@@ -798,24 +815,30 @@ def list_checks(
         typer.echo(f"{c.id}: {c.title}\n")
         typer.echo(c.description.strip() + "\n")
         typer.echo(
-            f"Reads: {', '.join(c.kinds)}"
-            + (f" (and, when readable, {', '.join(c.optional_kinds)})" if c.optional_kinds else "")
+            _hang(
+                f"Reads: {', '.join(c.kinds)}"
+                + (f" (and, when readable, {', '.join(c.optional_kinds)})" if c.optional_kinds else ""),
+                2,
+            )
         )
         if c.options:
             typer.echo(
-                "Options (kfstor.yaml checks."
-                + c.id
-                + ".options): "
-                + ", ".join(f"{k} (default {v!r})" for k, v in sorted(c.options.items()))
+                _hang(
+                    "Options (kfstor.yaml checks."
+                    + c.id
+                    + ".options): "
+                    + ", ".join(f"{k} (default {v!r})" for k, v in sorted(c.options.items())),
+                    2,
+                )
             )
-        typer.echo(f"Remediation: {c.remediation}")
+        typer.echo(_hang(f"Remediation: {c.remediation}", 2))
         if c.codes:
-            typer.echo("Problem codes (kfstor explain CODE): " + ", ".join(code.id for code in c.codes))
+            typer.echo(_hang("Problem codes (kfstor explain CODE): " + ", ".join(code.id for code in c.codes), 2))
         typer.echo(f"Source: {c.origin}")
         return
     width = max(len(c.id) for c in checks)
     for c in checks:
-        typer.echo(f"{c.id:<{width}}  {c.title}  [{', '.join(c.all_kinds)}]")
+        typer.echo(_hang(f"{c.id:<{width}}  {c.title}  [{', '.join(c.all_kinds)}]", width + 2))
 
 
 @app.command()
@@ -827,12 +850,12 @@ def drivers(
     from kfstor.render import drivers as drivers_text
 
     if name is None:
-        typer.echo(drivers_text.table(PROFILES), nl=False)
+        typer.echo(drivers_text.table(PROFILES, _width()), nl=False)
         return
     profile = find_profile(name) or next((p for p in PROFILES if p.family == name), None)
     if profile is None:
         die(f"no driver {name!r} in kfstor's table: its capabilities are reported as cannot verify", EXIT_USAGE)
-    typer.echo(drivers_text.detail(profile), nl=False)
+    typer.echo(drivers_text.detail(profile, _width()), nl=False)
 
 
 @app.command()

@@ -435,7 +435,7 @@ def test_a_report_file_is_replaced_whole(tmp_path: Path, failing: Path) -> None:
 
 
 def test_checks_lists_every_id() -> None:
-    result = CliRunner().invoke(app, ["checks"])
+    result = CliRunner().invoke(app, ["checks"], env={"COLUMNS": "1000"})
     assert result.exit_code == 0, result.output
     ids = [line.split()[0] for line in result.stdout.splitlines()]
     assert ids == sorted(c.id for c in load_checks().checks)
@@ -446,7 +446,7 @@ def test_checks_lists_every_id() -> None:
 
 def test_checks_id_prints_the_documentation() -> None:
     check = next(c for c in load_checks().checks if c.id == "default_storage_class")
-    result = CliRunner().invoke(app, ["checks", "default_storage_class"])
+    result = CliRunner().invoke(app, ["checks", "default_storage_class"], env={"COLUMNS": "1000"})
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0] == "default_storage_class: A single dynamic default StorageClass exists"
@@ -507,7 +507,7 @@ def test_version() -> None:
 def test_drivers_prints_every_row_with_its_source() -> None:
     from kfstor.facts.drivers import PROFILES
 
-    result = CliRunner().invoke(app, ["drivers"])
+    result = CliRunner().invoke(app, ["drivers"], env={"COLUMNS": "1000"})
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["family", "provisioner", "serves", "RWX", "RWX", "block", "replication", "source"]
@@ -516,6 +516,24 @@ def test_drivers_prints_every_row_with_its_source() -> None:
     assert rows["portworx"].split()[1:6] == ["pxd.portworx.com", "by", "sharedv4", "by", "sharedv4"]
     assert rows["portworx"].rstrip().endswith(next(p.source for p in PROFILES if p.family == "portworx"))
     assert rows["rbd-intree"].split()[1:3] == ["kubernetes.io/rbd", "removed"]
+
+
+@pytest.mark.parametrize("columns", [60, 80, 100, 200])
+def test_listings_fit_the_terminal(columns: int) -> None:
+    """drivers, explain and checks wrap at the width at spaces only; nothing is lost on the way."""
+    from kfstor.facts.drivers import PROFILES
+
+    env = {"COLUMNS": str(columns)}
+    for args in (["drivers"], ["explain"], ["checks"], ["drivers", "portworx"], ["explain", "KFS-DEFAULT-NONE"]):
+        result = CliRunner().invoke(app, args, env=env)
+        assert result.exit_code == 0, result.output
+        long = [line for line in result.stdout.splitlines() if len(line) > columns and len(line.split()) > 1]
+        assert long == [], (args, long)
+    text = " ".join(CliRunner().invoke(app, ["drivers"], env=env).stdout.split())
+    for profile in PROFILES:
+        assert " ".join(profile.source.split()) in text, profile.family
+    codes = " ".join(CliRunner().invoke(app, ["explain"], env=env).stdout.split())
+    assert "KFS-DEFAULT-NONE No default StorageClass [default_storage_class]" in codes
 
 
 def test_drivers_name_prints_one_row_and_unknown_is_a_usage_error() -> None:

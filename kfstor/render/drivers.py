@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 from kfstor.facts.profile import Capability, Profile, ReplicationKind, Rule, ServesRule
 
 R = ReplicationKind
@@ -38,7 +40,16 @@ def replication(profile: Profile) -> str:
     }[rep.kind]
 
 
-def table(profiles: tuple[Profile, ...]) -> str:
+def _fill(text: str, width: int, first: str, rest: str) -> list[str]:
+    """Wrapped at spaces only (a source path or a name is never cut)."""
+    return textwrap.wrap(
+        text, width, initial_indent=first, subsequent_indent=rest, break_long_words=False, break_on_hyphens=False
+    )
+
+
+def table(profiles: tuple[Profile, ...], width: int = 0) -> str:
+    """One row per family; `width` (a terminal's) wraps the sources under their column, and below
+    the width the table needs, each family becomes a short record instead."""
     rows = [("family", "provisioner", "serves", "RWX", "RWX block", "replication", "source")]
     for p in profiles:
         name = p.names[0] if p.names else "*." + p.suffixes[0]
@@ -49,9 +60,25 @@ def table(profiles: tuple[Profile, ...]) -> str:
             (p.family, name, serves(p), capability(p.rwx_fs), capability(p.rwx_block), replication(p), p.source)
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)] + [0]
-    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
+    indent = sum(widths[:-1]) + 2 * (len(widths) - 1)
+    lines: list[str] = []
+    if not width or width - indent >= 50:
+        for row in rows:
+            head = "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])) + "  "
+            if not width:
+                lines.append((head + row[-1]).rstrip())
+            else:
+                lines += _fill(row[-1], width, head, " " * indent) or [head.rstrip()]
+    else:
+        for family, name, kind, rwx, rwx_block, rep, source in rows[1:]:
+            lines.append(f"{family}  {name}")
+            lines += _fill(
+                f"serves {kind} · RWX {rwx} · RWX block {rwx_block} · replication {rep}", width, "    ", "    "
+            )
+            lines += _fill(f"source: {source}", width, "    ", "      ")
     lines.append("")
-    lines.append('kfstor drivers NAME shows one row with its sources; unknown means kfstor reports "cannot verify".')
+    note = 'kfstor drivers NAME shows one row with its sources; unknown means kfstor reports "cannot verify".'
+    lines += _fill(note, width, "", "") if width else [note]
     return "\n".join(lines) + "\n"
 
 
@@ -73,7 +100,7 @@ def _rule_lines(title: str, cap: Capability) -> list[str]:
     return lines
 
 
-def detail(profile: Profile) -> str:
+def detail(profile: Profile, width: int = 0) -> str:
     p = profile
     lines = [f"{p.label} ({p.family})", f"names: {', '.join(p.names) or '-'}"]
     if p.suffixes:
@@ -103,4 +130,10 @@ def detail(profile: Profile) -> str:
     lines.append(f"snapshots: {_tri(p.snapshots)}; expansion: {_tri(p.expansion)}")
     lines += [f"note: {note}" for note in p.notes]
     lines.append(f"source: {p.source}")
+    if width:
+        lines = [wrapped for line in lines for wrapped in _fill(line, width, "", " " * _lead(line) + "  ") or [""]]
     return "\n".join(lines) + "\n"
+
+
+def _lead(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
