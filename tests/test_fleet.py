@@ -269,7 +269,8 @@ def test_json_validates_and_nests_each_report(fleet_report: FleetReport) -> None
         validator().validate(both)
 
 
-def test_table_overview_then_details(fleet_report: FleetReport) -> None:
+def test_table_overview_then_details(fleet_report: FleetReport, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
     lines = rendered(fleet_report, "table").splitlines()
     assert lines[0] == f"kfstor 1.0.0 · fleet of 3 clusters · {NOW}"
     assert lines[2].split() == [
@@ -287,6 +288,28 @@ def test_table_overview_then_details(fleet_report: FleetReport) -> None:
     assert "══ cluster dr (https://dr.example:6443) ══" in lines
     assert "UNREACHABLE  cannot reach the cluster at https://dr.example:6443: connection refused" in lines
     assert lines[-1] == fleet_report.verdict()
+
+
+def test_a_narrow_overview_puts_servers_and_errors_under_their_cluster(
+    fleet_report: FleetReport, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    lines = rendered(fleet_report, "table").splitlines()
+    overview = lines[2 : lines.index("══ cluster prod (https://prod.example:6443) ══")]
+    assert overview[0].split() == [
+        "CLUSTER", "RESULT", "ERROR", "FAIL", "NOT_EVALUATED", "WARN", "PASS", "SKIP", "TIME"
+    ]  # fmt: skip
+    assert overview[1].split()[:2] == ["prod", "passed"]
+    under = " " * (len("CLUSTER") + 2)  # the cluster column's width and its gap
+    assert overview[2] == f"{under}server https://prod.example:6443"
+    down = overview.index(next(line for line in overview if line.startswith("dr ")))
+    assert overview[down].split() == ["dr", "unreachable", "-", "-", "-", "-", "-", "-", "30.0s"]
+    assert overview[down + 1] == f"{under}server https://dr.example:6443"
+    # the error wraps under its cluster at the width, its words intact
+    error = [line for line in overview[down + 2 :] if line.startswith(under) and line.strip()]
+    refused = "cannot reach the cluster at https://dr.example:6443: connection refused"
+    assert " ".join(" ".join(error).split()) == refused
+    assert [line for line in overview if len(line) > 80] == []
 
 
 def test_hostile_names_cannot_break_any_format() -> None:

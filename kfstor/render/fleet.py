@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import textwrap
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import replace
@@ -58,21 +59,42 @@ def render_table(fleet: FleetReport, out: TextIO) -> None:
         numbers = [str(counts[s.value]) if counts else "-" for s in COUNTED]
         rows.append([clean(run.context), clean(run.server) or "-", run.state, *numbers, f"{run.duration:.1f}s"])
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    numeric = set(range(3, len(header)))
+    # Too wide for the terminal with the servers in a column: each server goes under its cluster.
+    servers_below = sum(widths) + 2 * (len(widths) - 1) > console.width
+    if servers_below:
+        header.pop(1)
+        rows = [row[:1] + row[2:] for row in rows]
+        widths.pop(1)
+    numeric = set(range(2 if servers_below else 3, len(header)))
+    state_at = widths[0] + 2 if servers_below else sum(widths[:2]) + 4
+    indent = " " * (widths[0] + 2)
 
     def line(cells: list[str]) -> str:
         return "  ".join(
             c.rjust(w) if i in numeric else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
         ).rstrip()
 
+    def below(text: str) -> None:
+        wrapped = textwrap.wrap(
+            text,
+            max(console.width, len(indent) + 20),
+            initial_indent=indent,
+            subsequent_indent=indent,
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+        for piece in wrapped:
+            console.print(Text(piece, style="dim"))
+
     console.print(Text(line(header), style="bold"))
     for run, row in zip(fleet.runs, rows, strict=True):
         text = Text(line(row))
-        start = sum(widths[:2]) + 4
-        text.stylize(STATE_STYLES[run.state], start, start + len(run.state))
+        text.stylize(STATE_STYLES[run.state], state_at, state_at + len(run.state))
         console.print(text)
+        if servers_below and run.server:
+            below(f"server {clean(run.server)}")
         if run.error:
-            console.print(Text(" " * (widths[0] + 2) + clean(run.error), style="dim"))
+            below(clean(run.error))
     for run in fleet.runs:
         console.print()
         title = f"══ cluster {clean(run.context)}" + (f" ({clean(run.server)})" if run.server else "") + " ══"

@@ -15,6 +15,7 @@ Proven here, from kfstor's own output in every format:
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -204,7 +205,9 @@ def test_all_contexts_table_overview_then_each_cluster(fleet: Fleet, tmp_path: P
             "px-healthy": (planes["px-healthy"].url, planes["px-healthy"].ca_path, planes["px-healthy"].admin_token),
         },
     )
-    result = kfstor("audit", "--kubeconfig", kubeconfig, "--all-contexts", "--parallel", "2")
+    # Wide enough for the servers' column (a narrower terminal puts each under its cluster).
+    wide = {**os.environ, "COLUMNS": "200"}
+    result = kfstor("audit", "--kubeconfig", kubeconfig, "--all-contexts", "--parallel", "2", env=wide)
     assert result.returncode == 3, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("kfstor 1.0.0 · fleet of 3 clusters · ")
