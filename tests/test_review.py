@@ -392,6 +392,7 @@ def test_no_line_is_longer_than_the_terminal(columns: int) -> None:
     assert [line for line in lines[:-1] if len(line) > columns and len(line.rstrip(" \\").split()) > 1] == []
     if columns >= 100:
         assert max(len(line) for line in lines[:-1]) <= columns
+    assert [line for line in lines if line.endswith(" ")] == []  # no trailing blanks from a wrap
     # Hanging indent: a wrapped finding continues under its text, never at column 0.
     for before, line in itertools.pairwise(lines):
         if (
@@ -499,6 +500,11 @@ def test_many_broken_claims_are_grouped_with_counts() -> None:
     assert "      FAIL  KFS-PVC-PENDING-CLASS-MISSING ×51 Claim Pending: class does not exist — namespace:" in lines
     assert "            team-a 30, team-b 21; class: gone 51; phase: Pending 51" in lines
     assert "… 48 more" in text
+    # The group's fix follows its examples and says whose it is.
+    more = next(i for i, line in enumerate(lines) if line.strip() == "… 48 more")
+    assert lines[more + 1].strip().startswith("for PersistentVolumeClaim/")
+    assert lines[more + 1].strip().endswith("(the others alike, each with its own names):")
+    assert lines[more + 2].strip().startswith("fix")
     html = render(report, "html")
     assert "<strong>×51</strong>" in html and "namespace: team-a 30, team-b 21" in html
 

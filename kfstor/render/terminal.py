@@ -190,7 +190,10 @@ def _breaks(plain: str, width: int, pad: int) -> list[tuple[int, int]]:
             lines.append((start, cut))
             start = cut
             continue
-        lines.append((start, cut))
+        end = cut
+        while end > start and plain[end - 1] == " ":  # a double space before the break: no trailing blank
+            end -= 1
+        lines.append((start, end))
         start = cut + 1
     return lines or [(0, 0)]
 
@@ -248,7 +251,7 @@ def _plan(p: _Printer, report: Report) -> None:
     summary = plan.summary()
     count = f"{len(plan.entries)} claim{'s' if len(plan.entries) != 1 else ''}"
     p.line(
-        SafeText("PLAN ", style="bold"), f" install plan — {plan.label}: {count}" + (f", {summary}" if summary else "")
+        SafeText("PLAN  ", style="bold"), f"install plan — {plan.label}: {count}" + (f", {summary}" if summary else "")
     )
     entries = sorted(plan.entries, key=lambda e: (-e.outcome.status.rank, e.claim.namespace, e.claim.name))
     for entry in entries[:MAX_SHOWN]:
@@ -378,9 +381,15 @@ def _check(p: _Printer, report: Report, grouping_: Grouping, result: object) -> 
             head.append(f" {group.code} ×{len(group.items)} ", style="bold")
             p.line(head, SafeText(f"{group.title} — {group.facet_text()}"), INDENT + 6)
             for it in group.items[:GROUP_EXAMPLES]:
-                _finding(p, it, indent=INDENT + 6, with_fix=it is group.items[0])
+                _finding(p, it, indent=INDENT + 6, with_fix=False)
             if len(group.items) > GROUP_EXAMPLES:
                 p.line(SafeText(f"{' ' * (INDENT + 6)}… {len(group.items) - GROUP_EXAMPLES} more", style="dim"))
+            # After the examples, not between them: the fix of the first, which the others follow.
+            first = group.items[0].finding
+            if first.fix is not None and first.status in grouping.PROBLEMS:
+                others = " (the others alike, each with its own names)" if len(group.items) > 1 else ""
+                p.line(SafeText(f"{' ' * (INDENT + 6)}for {first.ref}{others}:", style="dim"), "", INDENT + 8)
+                _fix(p, first.fix, INDENT + 6)
     else:
         for it in own[:MAX_SHOWN]:
             if grouping_.is_root(result.id, it.index):
