@@ -583,6 +583,10 @@ def _pending(facts: Facts, row: PlatformClaimFacts, pvc: Obj, where: str) -> Fin
 def _pre_install(facts: Facts, ctx: Context) -> Finding:
     default = facts.platform.future_class
     why = f"Kubeflow is not installed in namespace {ctx.namespace} (none of its platform claims or workloads exist)"
+    elsewhere = kubeflow.installed_elsewhere(facts.snapshot, ctx.namespace)
+    if elsewhere:
+        shown = ", ".join(elsewhere)
+        why += f"; its platform claims or workloads exist in namespace {shown}: audit that with -n {elsewhere[0]}"
     if default is None:
         return skip(
             CLUSTER,

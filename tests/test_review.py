@@ -353,6 +353,11 @@ def test_audit_with_a_baseline_fails_only_on_new_problems(tmp_path: Path) -> Non
         ("{", "not JSON"),
         ('{"schema": "other"}', 'not a kfstor JSON report (expected "schema": "kfstor.report/v1")'),
         ('{"schema": "kfstor.report/v1"}', "the report has no checks list"),
+        ('{"schema": "kfstor.report/v1", "checks": [3]}', "checks[0] is not a check with an id"),
+        (
+            '{"schema": "kfstor.report/v1", "checks": [{"id": "a", "findings": "x"}]}',
+            "checks[0].findings is not a list of findings",
+        ),
     ],
 )
 def test_a_bad_baseline_is_one_line(tmp_path: Path, content: str, message: str) -> None:

@@ -42,6 +42,13 @@ def load(path: str | Path) -> dict[str, Any]:
         raise DiffError(f'{where}: not a kfstor JSON report (expected "schema": "{SCHEMA}")')
     if not isinstance(doc.get("checks"), list):
         raise DiffError(f"{where}: the report has no checks list")
+    # A damaged baseline must not pass for one that knew fewer problems: its shape is checked.
+    for index, check in enumerate(doc["checks"]):
+        if not isinstance(check, dict) or not isinstance(check.get("id"), str):
+            raise DiffError(f"{where}: checks[{index}] is not a check with an id")
+        findings = check.get("findings", [])
+        if not isinstance(findings, list) or not all(isinstance(f, dict) for f in findings):
+            raise DiffError(f"{where}: checks[{index}].findings is not a list of findings")
     return doc
 
 

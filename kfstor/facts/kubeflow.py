@@ -129,6 +129,19 @@ def component_installed(snap: Snapshot, namespace: str, component: Component) ->
     return False if snap.has_collected("Deployment") else None
 
 
+# Names only a Kubeflow install uses (generic ones such as "mysql" are left out): where they exist
+# outside the audited namespace, the audit was probably pointed at the wrong one.
+MARKER_CLAIMS = frozenset({MYSQL.name, KATIB_MYSQL.name, MINIO.name, SEAWEEDFS.name})
+MARKER_WORKLOADS = frozenset({"ml-pipeline", "ml-pipeline-ui", "katib-controller", "katib-db-manager"})
+
+
+def installed_elsewhere(snap: Snapshot, namespace: str) -> tuple[str, ...]:
+    """Namespaces other than `namespace` that hold Kubeflow's platform claims or workloads."""
+    found = {k8s.namespace(o) for o in snap.of("PersistentVolumeClaim") if k8s.name(o) in MARKER_CLAIMS}
+    found |= {k8s.namespace(o) for o in snap.of("Deployment") if k8s.name(o) in MARKER_WORKLOADS}
+    return tuple(sorted(found - {namespace, ""}))
+
+
 def component_of(claim: PlatformClaim) -> Component | None:
     """The component whose claim this is (None for optional claims of other components)."""
     return next((c for c in COMPONENTS if claim.name in c.claims), None)
