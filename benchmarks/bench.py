@@ -158,6 +158,15 @@ def measure(n: int, reps: int, binaries: Any, work: Path, live_only: bool = Fals
             [*PY, str(REPO / "benchmarks" / "floor.py"), kubeconfig, *paths], capture_output=True, text=True, check=True
         ).stdout
         raw = json.loads(floor_out)
+        # What every result says of its cluster, whichever measurements follow.
+        seeded = {
+            "n": n,
+            "objects_seeded": created,
+            "seed_s": round(seed_s, 2),
+            "raw_json_mb": round(raw["bytes"] / 2**20, 2),
+            "objects_listed": raw["objects"],
+            "kinds": len(paths),
+        }
         if live_only:
             # The floor and the live audit interleaved, so both see the same machine load.
             floor, live_table = Timing(), Timing()
@@ -171,15 +180,10 @@ def measure(n: int, reps: int, binaries: Any, work: Path, live_only: bool = Fals
                     timing.seconds.append(seconds)
                     timing.rss_kb.append(rss)
             return {
-                "n": n,
-                "objects_seeded": created,
-                "seed_s": round(seed_s, 2),
-                "raw_json_mb": round(raw["bytes"] / 2**20, 2),
-                "objects_listed": raw["objects"],
+                **seeded,
                 "floor": floor,
                 "live_table": live_table,
                 "kfstor_requests_per_run": (kfstor_requests(cp.audit_log_path) - before) / reps,
-                "kinds": len(paths),
             }
         floor = repeat(reps, [*PY, str(REPO / "benchmarks" / "floor.py"), kubeconfig, *paths])
         kubectl = None
@@ -212,11 +216,7 @@ def measure(n: int, reps: int, binaries: Any, work: Path, live_only: bool = Fals
         parse_json = repeat(reps, [*PY, "-c", f"import json; json.load(open({str(snap_json)!r}))"])
         eval_s, render_s = evaluation_seconds(snap_json)
         return {
-            "n": n,
-            "objects_seeded": created,
-            "seed_s": round(seed_s, 2),
-            "raw_json_mb": round(raw["bytes"] / 2**20, 2),
-            "objects_listed": raw["objects"],
+            **seeded,
             "floor": floor,
             "kubectl": kubectl,
             "live_table": live_table,
@@ -228,7 +228,6 @@ def measure(n: int, reps: int, binaries: Any, work: Path, live_only: bool = Fals
             "eval_s": eval_s,
             "render_s": render_s,
             "kfstor_requests_per_run": requests_per_run,
-            "kinds": len(paths),
             "snapshot_json_mb": round(snap_json.stat().st_size / 2**20, 2),
         }
     finally:

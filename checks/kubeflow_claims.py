@@ -67,7 +67,6 @@ from kfstor.api import (
 )
 from kfstor.facts.plan import PlanEntry, Problem
 
-PROVISIONER_ACTIVITY = ("Provisioning", "ProvisioningSucceeded", "ProvisioningFailed")
 EVENTS_SHOWN = 3
 
 Obj = Mapping[str, Any]
@@ -461,7 +460,7 @@ def _bound(pvc: Obj, facts: Facts, where: str) -> Finding:
     return ok(pvc, f"{where} is Bound to PersistentVolume {volume} ({capacity}, {sc})")
 
 
-def _pending_diagnosis(facts: Facts, row: PlatformClaimFacts, pvc: Obj, events: list[Obj]) -> _Diagnosis:
+def _pending_diagnosis(facts: Facts, row: PlatformClaimFacts, pvc: Obj) -> _Diagnosis:
     cls = row.cls
     sc_name = row.class_name
     sc = row.storage_class
@@ -513,7 +512,6 @@ def _pending_diagnosis(facts: Facts, row: PlatformClaimFacts, pvc: Obj, events: 
                 RWX_UNSUPPORTED,
                 fixes.fix(fixes.get_yaml("pvc", row.claim.name, row.namespace), docs=fixes.DOCS_ACCESS_MODES),
             )
-    reasons = {k8s.dig(ev, "reason", default="") for ev in events}
     failed = facts.provisioning_failure(pvc)
     if failed is not None:
         text = " ".join(k8s.dig(failed, "message", default="").split())
@@ -525,7 +523,7 @@ def _pending_diagnosis(facts: Facts, row: PlatformClaimFacts, pvc: Obj, events: 
     missing = facts.driver_missing(sc)
     driver_cause = Cause("KFS-PROVISIONER-MISSING", sc_ref) if missing else None
     check_driver = fixes.fix(describe, "kubectl get csidrivers", docs=fixes.DOCS_CSI_DRIVERS)
-    if "ExternalProvisioning" in reasons and not reasons & set(PROVISIONER_ACTIVITY):
+    if facts.never_picked_up(pvc):
         extra = f" (no CSIDriver {missing} is registered)" if missing else ""
         return _Diagnosis(
             f"the provisioner {prov} is not running or not registered{extra}: it never picked the claim "
@@ -570,7 +568,7 @@ def _pending(facts: Facts, row: PlatformClaimFacts, pvc: Obj, where: str) -> Fin
                 text=f"describe the {row.claim.workload} pod: its events say why it is not scheduled",
             ),
         )
-    diagnosis = _pending_diagnosis(facts, row, pvc, events)
+    diagnosis = _pending_diagnosis(facts, row, pvc)
     return fail(
         pvc,
         f"{where} is Pending: {diagnosis.text}; {_events_text(facts, events)}",

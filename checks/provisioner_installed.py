@@ -59,9 +59,6 @@ IN_TREE = "KFS-PROVISIONER-IN-TREE"
 UNVERIFIABLE = "KFS-PROVISIONER-UNVERIFIABLE"
 NOT_RUNNING = "KFS-PROVISIONER-NOT-RUNNING"
 PROVISIONED_BY = "pv.kubernetes.io/provisioned-by"
-# Events a provisioner itself emits on a claim it works on (external-provisioner, and the
-# sig-storage-lib-external-provisioner that local-path and NFS subdir are built on).
-PROVISIONER_ACTIVITY = frozenset({"Provisioning", "ProvisioningSucceeded", "ProvisioningFailed"})
 NOT_A_VOLUME = "KFS-PROVISIONER-NOT-A-VOLUME"
 STATIC = "KFS-PROVISIONER-STATIC"
 NO_CLASSES = "KFS-PROVISIONER-NO-CLASSES"
@@ -187,12 +184,8 @@ def _work(facts: Facts) -> _Work:
         if k8s.phase(pvc) != "Pending":
             continue
         sc = facts.claim_class(pvc).obj
-        if sc is None:
-            continue
-        namespace, name = k8s.namespace(pvc), k8s.name(pvc)
-        reasons = {k8s.dig(ev, "reason", default="") for ev in facts.events("PersistentVolumeClaim", namespace, name)}
-        if "ExternalProvisioning" in reasons and not reasons & PROVISIONER_ACTIVITY:
-            ignored.setdefault(k8s.provisioner(sc), f"{namespace}/{name}")
+        if sc is not None and facts.never_picked_up(pvc):
+            ignored.setdefault(k8s.provisioner(sc), f"{k8s.namespace(pvc)}/{k8s.name(pvc)}")
     return _Work(provisioned, ignored)
 
 

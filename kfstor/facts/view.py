@@ -43,6 +43,11 @@ class ClassSource(enum.Enum):
     EMPTY = "empty"  # storageClassName "": static class-less volumes only
 
 
+# Events a provisioner itself emits on a claim it works on (external-provisioner, and the
+# sig-storage-lib-external-provisioner that local-path and NFS subdir are built on).
+PROVISIONER_ACTIVITY = frozenset({"Provisioning", "ProvisioningSucceeded", "ProvisioningFailed"})
+
+
 @dataclass(frozen=True, slots=True)
 class ClaimClass:
     """The class a claim gets. `name` is None only for NO_DEFAULT and "" for EMPTY; `obj` is None
@@ -374,6 +379,13 @@ class Facts:
         if warnings:
             return warnings[0]
         return found[0] if found else None
+
+    def never_picked_up(self, pvc: K8sObject) -> bool:
+        """A claim its external provisioner never worked on: the PV controller's ExternalProvisioning
+        events, and none of the provisioner's own (it is not running, or not registered)."""
+        events = self.events("PersistentVolumeClaim", k8s.namespace(pvc), k8s.name(pvc))
+        reasons = {k8s.dig(ev, "reason", default="") for ev in events}
+        return "ExternalProvisioning" in reasons and not reasons & PROVISIONER_ACTIVITY
 
     def provisioning_failure(self, pvc: K8sObject) -> K8sObject | None:
         """The claim's newest ProvisioningFailed event: the provisioner's own word on why it failed."""
